@@ -1,0 +1,245 @@
+"""The batch scrub at scale, against a bare DuckDB pipeline and the per-row engine.
+
+Run: .venv/bin/python bench/scrub.py --contacts 10000000 --events 20000000 --bloctel 5000000
+
+For each size it builds (once, cached under --work) a SQLite ledger, a contact
+list and an opposition list, then times three things in fresh processes, with
+their peak memory:
+- `licite scrub` itself (the phone campaign below: opposition list, hours,
+  consent, provenance and retention all in play);
+- a bare DuckDB pipeline over the same files: read the list, normalize
+  addresses and numbers, hash what must be hashed, join the ledger's people,
+  their events and the opposition list, write a CSV — the floor any scrub
+  built on DuckDB pays;
+- the single-decision path, `decide --person` looped over a random sample of
+  rows, extrapolated to the whole list (it would take hours to run in full).
+
+The ledger is bulk-loaded with DuckDB for speed: its events carry the scrub's
+columns but placeholder chain hashes (the scrub reads facts, not the chain).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+CAMPAIGN = {
+    "id": "bench-call",
+    "at": "2025-03-12T11:00:00+01:00",
+    "sender": {"id": "shop", "bloctel_checked_at": "2025-03-01"},
+    "request": {"action": "contact", "channel": "phone_call", "purpose": "commercial",
+                "offer": "shoes"},
+}
+EPOCH_2020 = 1_577_836_800_000_000
+SPAN_US = 5 * 365 * 86_400 * 1_000_000  # 2020 → 2025
+
+
+def build(work: Path, contacts: int, events: int, bloctel: int) -> Path:
+    """Ledger, list and opposition list for one size, cached by size."""
+    from licite.ledger import Ledger
+    from licite.scrub.duck import connect, define_hmac, load_scanner
+    from licite.scrub.normalize import install
+
+    folder = work / f"c{contacts}-e{events}-b{bloctel}"
+    if (folder / "ready").exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{folder / 'ledger.db'}"
+    os.environ["LICITE_KEY_DIR"] = str(folder / "keys")
+    with Ledger.open(url) as ledger:
+        key = ledger.keys.hmac
+    con = connect()
+    install(con)
+    define_hmac(con, key)
+    load_scanner(con, "sqlite_scanner")
+    con.execute(f"ATTACH '{folder / 'ledger.db'}' AS l (TYPE sqlite)")
+    started = time.monotonic()
+    con.execute(f"""
+        CREATE TEMP TABLE p AS SELECT i,
+          'p' || lpad(i::VARCHAR, 9, '0') AS id,
+          CASE WHEN i % 50 = 0 THEN 'generic_business_address'
+               WHEN i % 8 = 0 THEN 'professional' ELSE 'consumer' END AS kind,
+          'person' || i || '@example.fr' AS email,
+          CASE WHEN i % 5 <> 0 THEN '+336' || lpad((i * 7919 % 100000000)::VARCHAR, 8, '0') END
+            AS phone,
+          ['75011', '69003', '67000', '97400', '33000', '13001'][1 + i % 6] AS postal_code
+        FROM range({contacts}) t(i)
+    """)
+    con.execute("ALTER TABLE p ADD COLUMN email_hash VARCHAR")
+    con.execute("ALTER TABLE p ADD COLUMN phone_hash VARCHAR")
+    con.execute("UPDATE p SET email_hash = hmac_hex(email), phone_hash = hmac_hex(phone)")
+    con.execute("""
+        INSERT INTO l.persons (id, seq, kind, email_hash, phone_hash, recorded_at_us,
+                               prev_hash, hash)
+        SELECT id, i + 1, kind, email_hash, phone_hash, 0, 'bench', 'bench' FROM p
+    """)
+    print(f"  people: {time.monotonic() - started:.0f} s", file=sys.stderr)
+    con.execute(f"""
+        INSERT INTO l.events (seq, person_id, at_us, at_text, type, sender, channel, purpose,
+          method, mechanism, kind, outcome, products, informed, opt_out_offered,
+          partner_consent, partners_named, consent_proof, terms_forbid_reuse,
+          content_hash, recorded_at_us, prev_hash, hash)
+        SELECT i + 1, 'p' || lpad((i % {contacts})::VARCHAR, 9, '0'),
+          {EPOCH_2020} + (hash(i) % {SPAN_US})::BIGINT AS at_us, '-',
+          CASE WHEN i < {contacts} THEN 'collected'
+               ELSE ['consent', 'consent', 'interaction', 'customer', 'objection', 'call',
+                     'interaction', 'consent'][(1 + hash(i * 3) % 8)::BIGINT] END,
+          'shop',
+          CASE WHEN i >= {contacts} THEN ['phone_call', 'email', 'all', 'sms'][1 + i % 4] END,
+          CASE WHEN i < {contacts} THEN 'commercial'
+               WHEN i % 3 = 0 THEN 'commercial' END,
+          CASE WHEN i < {contacts} THEN ['form', 'sale', 'list_purchase', 'scraping', 'event',
+                                         'form'][1 + i % 6] END,
+          CASE WHEN i >= {contacts} THEN ['checkbox', 'double_opt_in', 'preticked',
+                                          'checkbox'][1 + i % 4] END,
+          CASE WHEN i >= {contacts} THEN ['open', 'click', 'reply'][1 + i % 3] END,
+          CASE WHEN i >= {contacts} THEN ['no_answer', 'refused', 'accepted'][1 + i % 3] END,
+          CASE WHEN i >= {contacts} THEN '["shoes"]' END,
+          i % 7 <> 0, i % 4 <> 0, i % 5 <> 0, i % 3 <> 0, i % 6 <> 0, i % 9 = 0,
+          'bench-' || i, 0, 'bench', 'bench'
+        FROM range({events}) t(i)
+    """)
+    print(f"  events: {time.monotonic() - started:.0f} s", file=sys.stderr)
+    con.execute("INSERT INTO l.suppression_imports VALUES (1, 'bloctel', 1740783600000000, ?, 0)",
+                [bloctel])
+    con.execute(f"""
+        INSERT INTO l.suppression_entries
+        SELECT DISTINCT 1, h FROM (
+          (SELECT phone_hash AS h FROM p WHERE phone_hash IS NOT NULL AND i % 3 = 0
+           LIMIT {bloctel // 2})
+          UNION ALL
+          SELECT hmac_hex('+337' || lpad(i::VARCHAR, 8, '0')) FROM range({bloctel - bloctel // 2})
+            t(i))
+    """)
+    print(f"  opposition list: {time.monotonic() - started:.0f} s", file=sys.stderr)
+    con.execute(f"""
+        COPY (SELECT CASE WHEN i % 10 = 0 THEN '' ELSE id END AS id, kind,
+                CASE WHEN i % 4 = 0 THEN upper(email) ELSE email END AS email,
+                CASE WHEN phone IS NULL THEN ''
+                     WHEN i % 3 = 0 THEN '0' || phone[4:5] || ' ' || phone[6:7] || ' '
+                          || phone[8:9] || ' ' || phone[10:11] || ' ' || phone[12:13]
+                     WHEN i % 3 = 1 THEN '0' || phone[4:]
+                     ELSE phone END AS phone,
+                postal_code, 'segment-' || (i % 12) AS segment
+              FROM p ORDER BY i)
+        TO '{folder / 'contacts.csv'}' (HEADER)
+    """)
+    con.close()
+    (folder / "campaign.json").write_text(json.dumps(CAMPAIGN), encoding="utf-8")
+    (folder / "ready").write_text("ok", encoding="utf-8")
+    print(f"  built in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    return folder
+
+
+BASELINE = """
+import sys, os
+from licite.ledger import Ledger
+from licite.scrub.duck import connect, define_hmac, load_scanner
+from licite.scrub.normalize import install, settle_slow_phones
+folder = sys.argv[1]
+os.environ["LICITE_KEY_DIR"] = folder + "/keys"
+with Ledger.open("sqlite:///" + folder + "/ledger.db") as ledger:
+    key = ledger.keys.hmac
+con = connect()
+install(con); define_hmac(con, key); load_scanner(con, "sqlite_scanner")
+con.execute(f"ATTACH '{folder}/ledger.db' AS l (TYPE sqlite, READ_ONLY)")
+con.execute(f"CREATE TEMP TABLE c AS SELECT *, nullif(lower(trim(email)), '') AS email_norm,"
+            f" phone_fast(phone) AS phone_e164 FROM read_csv('{folder}/contacts.csv',"
+            " header = true, all_varchar = true)")
+settle_slow_phones(con, "c", "phone", "phone_e164")
+con.execute(f'''COPY (
+  WITH people AS (SELECT id, email_hash, phone_hash FROM l.persons),
+  m AS (SELECT c.*, coalesce(p.id, q.id) AS person_id,
+               coalesce(p.phone_hash, hmac_hex(c.phone_e164)) AS ph
+        FROM c LEFT JOIN people p ON p.id = nullif(c.id, '')
+        LEFT JOIN people q ON c.id = '' AND q.email_hash = hmac_hex(c.email_norm)),
+  e AS (SELECT person_id, count(*) AS n, max(at_us) AS last FROM l.events GROUP BY ALL),
+  b AS (SELECT phone_hash FROM l.suppression_entries)
+  SELECT m.*, e.n, e.last, b.phone_hash IS NOT NULL AS listed
+  FROM m LEFT JOIN e USING (person_id) LEFT JOIN b ON b.phone_hash = m.ph)
+  TO '{folder}/baseline.csv' (HEADER)''')
+"""
+
+SCRUB = """
+import sys, os
+from pathlib import Path
+from licite.scrub.run import scrub
+folder = Path(sys.argv[1])
+os.environ["LICITE_KEY_DIR"] = str(folder / "keys")
+scrub(folder / "contacts.csv", folder / "campaign.json", folder / "scrub-out",
+      database_url=f"sqlite:///{folder / 'ledger.db'}")
+"""
+
+
+def measure(code: str, folder: Path) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (GiB) of a fresh Python process running `code`."""
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-c", code, str(folder)])
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.monotonic() - started
+    if status != 0:
+        raise SystemExit(f"benchmark step failed with status {status}")
+    return elapsed, usage.ru_maxrss / (1024 * 1024)
+
+
+def engine_loop(folder: Path, rows: int, sample: int) -> float:
+    """Seconds `decide --person` would take over every row, from a timed random sample."""
+    from licite.case import load_campaign
+    from licite.ledger import Ledger, decide_person
+
+    os.environ["LICITE_KEY_DIR"] = str(folder / "keys")
+    campaign = load_campaign(CAMPAIGN)
+    rng = random.Random(1)
+    ids = [f"p{rng.randrange(rows):09d}" for _ in range(sample)]
+    with Ledger.open(f"sqlite:///{folder / 'ledger.db'}") as ledger:
+        started = time.perf_counter()
+        for person_id in ids:
+            decide_person(ledger, person_id, campaign)
+        per_row = (time.perf_counter() - started) / sample
+    return per_row * rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, nargs="+", default=[200_000])
+    parser.add_argument("--events-per-contact", type=float, default=2.0)
+    parser.add_argument("--bloctel-per-contact", type=float, default=0.5)
+    parser.add_argument("--sample", type=int, default=2000)
+    parser.add_argument("--work", type=Path, default=Path("bench-data"))
+    args = parser.parse_args()
+    results: list[dict[str, Any]] = []
+    for contacts in args.contacts:
+        events = int(contacts * args.events_per_contact)
+        bloctel = int(contacts * args.bloctel_per_contact)
+        print(f"{contacts:,} contacts, {events:,} events, {bloctel:,} listed numbers",
+              file=sys.stderr)
+        folder = build(args.work, contacts, events, bloctel)
+        baseline, baseline_mem = measure(BASELINE, folder)
+        scrubbed, scrub_mem = measure(SCRUB, folder)
+        loop = engine_loop(folder, contacts, min(args.sample, contacts))
+        results.append({"contacts": contacts, "events": events, "bloctel": bloctel,
+                        "baseline_s": baseline, "scrub_s": scrubbed,
+                        "ratio_vs_baseline": scrubbed / baseline,
+                        "engine_loop_s_extrapolated": loop, "speedup_vs_loop": loop / scrubbed,
+                        "scrub_peak_gib": scrub_mem, "baseline_peak_gib": baseline_mem})
+        print(json.dumps(results[-1]), file=sys.stderr)
+    print(f"{'contacts':>12}{'events':>12}{'bare DuckDB':>13}{'scrub':>9}{'ratio':>7}"
+          f"{'loop (extrap.)':>16}{'speedup':>9}{'peak GiB':>10}")
+    for r in results:
+        print(f"{r['contacts']:>12,}{r['events']:>12,}{r['baseline_s']:>12.1f}s"
+              f"{r['scrub_s']:>8.1f}s{r['ratio_vs_baseline']:>7.2f}"
+              f"{r['engine_loop_s_extrapolated']:>15.0f}s{r['speedup_vs_loop']:>8.0f}x"
+              f"{r['scrub_peak_gib']:>10.2f}")
+    del resource
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""The decision (SPEC §3): a plain value, with every reason's citation at its moment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from licite.catalogue import rule, version_at
+from licite.i18n import Lang, Text
+from licite.moments import PARIS, iso, start_of_day
+from licite.rules.findings import Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A code as shown to a user: the article in force at the decision's moment."""
+
+    code: str
+    citation: str
+    in_force_since: str
+    text: Text
+
+    def to_dict(self, lang: Lang) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "citation": self.citation,
+            "in_force_since": self.in_force_since,
+            "message": self.text(lang),
+            "messages": {"fr": self.text.fr, "en": self.text.en},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    case: str | None
+    at: datetime
+    allowed: bool
+    basis: str | None
+    reasons: tuple[Citation, ...]
+    obligations: tuple[Citation, ...]
+    warnings: tuple[Citation, ...]
+    expires_at: datetime | None
+    basis_citation: Citation | None = None
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.reasons)
+
+    def to_dict(self, lang: Lang = "fr") -> dict[str, Any]:
+        return {
+            "case": self.case,
+            "at": iso(self.at),
+            "allowed": self.allowed,
+            "basis": self.basis,
+            "reasons": [r.to_dict(lang) for r in self.reasons],
+            "obligations": [o.to_dict(lang) for o in self.obligations],
+            "warnings": [w.to_dict(lang) for w in self.warnings],
+            "expires_at": iso(self.expires_at),
+        }
+
+
+def cite(code: str, at: datetime) -> Citation:
+    return _cite_on(code, at.astimezone(PARIS).date())
+
+
+@lru_cache(maxsize=4096)
+def _cite_on(code: str, day: date) -> Citation:
+    version = version_at(code, start_of_day(day))
+    return Citation(code, version.citation, version.since.isoformat(), rule(code).text)
+
+
+def build_decision(
+    verdict: Verdict,
+    *,
+    case: str | None,
+    at: datetime,
+    moments: Mapping[str, datetime | None],
+) -> Decision:
+    lapses = [m for name in verdict.expires if (m := moments.get(name)) is not None]
+    return Decision(
+        case=case,
+        at=at,
+        allowed=verdict.allowed,
+        basis=verdict.basis,
+        reasons=tuple(cite(c, at) for c in verdict.reasons),
+        obligations=tuple(cite(c, at) for c in verdict.obligations),
+        warnings=tuple(cite(c, at) for c in verdict.warnings),
+        expires_at=min(lapses) if lapses else None,
+        basis_citation=cite(verdict.basis, at) if verdict.basis else None,
+    )

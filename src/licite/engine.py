@@ -1,0 +1,134 @@
+"""One decision: a case in, a decision out.
+
+`decide(case)` checks that the moment lies inside what is modelled (exit 3
+otherwise), reads the history into facts, applies the rules and cites them.
+The ledger and the scrub call `decide_facts` with facts of their own making.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from licite.case import Case, Event, Person, Request, Sender
+from licite.decision import Decision, build_decision
+from licite.errors import NotModelled
+from licite.facts import ordered, read_facts
+from licite.i18n import Text
+from licite.moments import PARIS, add_period
+from licite.places import Place, place_of
+from licite.rules import evaluate
+from licite.rules.dates import BLOCTEL, CORRESPONDENCE_DECREE, CORRESPONDENCE_TRANSITION_ENDS, LCEN
+from licite.rules.dates import PHONE_OPT_IN as PHONE_OPT_IN_DATE
+from licite.situation import MOMENT_FIELDS, Ask, Facts
+from licite.vocabulary import Action, Channel, PersonKind
+
+
+def decide(case: Case) -> Decision:
+    """The decision for a validated case (SPEC §3)."""
+    return decide_history(
+        case.history,
+        request=case.request,
+        sender=case.sender,
+        at=case.at,
+        person=case.person,
+        case_id=case.id,
+    )
+
+
+def decide_history(
+    history: Iterable[Event],
+    *,
+    request: Request,
+    sender: Sender,
+    at: datetime,
+    person: Person,
+    case_id: str | None = None,
+) -> Decision:
+    """The decision for a person and their history, however they were obtained.
+
+    A case file and the ledger both come here: a decision from the ledger and
+    a decision from a case file are the same computation (SPEC §2).
+    """
+    check_modelled(request, at)
+    instant = at.astimezone(UTC)  # events are held in UTC: compare like with like
+    facts = read_facts(ordered(history, instant), request, sender.id, instant, request.offer)
+    ask = make_ask(request, sender, at, person.kind, place_of(person.postal_code, person.phone))
+    return decide_facts(ask, facts, case=case_id)
+
+
+def decide_facts(ask: Ask, facts: Facts, *, case: str | None = None) -> Decision:
+    verdict = evaluate(ask, facts)
+    moments = {name: moment_of(name, ask, facts) for name in verdict.expires}
+    return build_decision(verdict, case=case, at=ask.at, moments=moments)
+
+
+def make_ask(
+    request: Request, sender: Sender, at: datetime, person_kind: PersonKind, place: Place
+) -> Ask:
+    message = request.message
+    return Ask(
+        at=at,
+        action=request.action,
+        channel=request.channel,
+        purpose=request.purpose,
+        sector=request.sector,
+        relates_to_profession=request.relates_to_profession,
+        identifies_sender=message.identifies_sender if message else None,
+        opt_out=message.opt_out if message else None,
+        subject_related=message.subject_related if message else None,
+        analysis_purpose=request.analysis_purpose,
+        processing_since=request.processing_since,
+        sender_kind=sender.kind,
+        election_ends=sender.election_ends,
+        bloctel_checked_at=sender.bloctel_checked_at,
+        person_kind=person_kind,
+        place=place,
+    )
+
+
+def moment_of(name: str, ask: Ask, facts: Facts) -> datetime | None:
+    """A moment a verdict names as the lapse of its basis."""
+    if name in MOMENT_FIELDS:
+        value: datetime | None = getattr(facts, name)
+        return value
+    if name == "transition_ends":
+        return CORRESPONDENCE_TRANSITION_ENDS
+    if name == "phone_opt_in":
+        return PHONE_OPT_IN_DATE
+    if name == "bloctel_fresh_until":
+        checked = ask.bloctel_checked_at
+        return add_period(checked, months=1) if checked else None
+    raise KeyError(name)
+
+
+_ANALYSIS_DOMAIN = (
+    CORRESPONDENCE_DECREE,
+    Text("l'analyse des correspondances", "analysis of correspondence"),
+)
+_PHONE_DOMAIN = (BLOCTEL, Text("les appels téléphoniques", "phone calls"))
+_LCEN_DOMAIN = (
+    LCEN,
+    Text("la prospection, l'opposition et la conservation", "marketing, objection and retention"),
+)
+
+
+def modelled_from(request: Request) -> tuple[datetime, Text]:
+    """The first moment at which the request's domain is modelled (SPEC §1)."""
+    if request.action is Action.ANALYZE:
+        return _ANALYSIS_DOMAIN
+    if request.action is Action.CONTACT and request.channel is Channel.PHONE_CALL:
+        return _PHONE_DOMAIN
+    return _LCEN_DOMAIN
+
+
+def check_modelled(request: Request, at: datetime) -> None:
+    start, domain = modelled_from(request)
+    if at < start:
+        day, first = at.astimezone(PARIS).date().isoformat(), start.date().isoformat()
+        raise NotModelled(
+            Text(
+                f"at : {day} — {domain.fr} ne sont modélisés qu'à partir du {first}",
+                f"at: {day} — {domain.en} are only modelled from {first}",
+            )
+        )

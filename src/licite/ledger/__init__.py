@@ -1,0 +1,69 @@
+"""The consent ledger (issue 3): append-only, provable, erasable.
+
+What licite knows about a person is a ledger of events in SPEC §2's history
+vocabulary, kept in SQLite (embedded default) or PostgreSQL (shared server),
+hash-chained and signed, with personal data sealed per person. See
+docs/ledger.md for the design and the schema.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from licite.ledger.decide import decide_person
+    from licite.ledger.errors import (
+        KeyProblem,
+        LedgerError,
+        StoreUnavailable,
+        Tampered,
+        UnknownPerson,
+    )
+    from licite.ledger.history import effective_sender, history_as_of
+    from licite.ledger.importer import ImportReport, import_file
+    from licite.ledger.ledger import Ledger
+
+# Imported at once: `licite.ledger.verify` is also the name of its module, which would
+# otherwise take the function's place in this namespace when first imported.
+from licite.ledger.verify import Verified, verify
+
+_WHERE = {
+    "ImportReport": "importer",
+    "KeyProblem": "errors",
+    "Ledger": "ledger",
+    "LedgerError": "errors",
+    "StoreUnavailable": "errors",
+    "Tampered": "errors",
+    "UnknownPerson": "errors",
+    "decide_person": "decide",
+    "effective_sender": "history",
+    "history_as_of": "history",
+    "import_file": "importer",
+}
+__all__ = [
+    "ImportReport",
+    "KeyProblem",
+    "Ledger",
+    "LedgerError",
+    "StoreUnavailable",
+    "Tampered",
+    "UnknownPerson",
+    "Verified",
+    "decide_person",
+    "effective_sender",
+    "history_as_of",
+    "import_file",
+    "verify",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, imported when first asked for: a helper process that checks a
+    chain or prepares an import loads only what it uses."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,243 @@
+"""The `licite ledger …` and `licite suppress …` commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from licite.case import load_campaign
+from licite.cli import _lang, reports_errors
+from licite.decision import Decision
+from licite.documents import read_document
+from licite.errors import InvalidInput
+from licite.i18n import Text
+from licite.ledger.checkpoints import check_against, checkpoint_now, export_checkpoints
+from licite.ledger.decide import decide_person
+from licite.ledger.dossier import dossier
+from licite.ledger.erasure import erase
+from licite.ledger.history import history_as_of
+from licite.ledger.importer import BATCH_LINES, ImportReport, import_file
+from licite.ledger.ledger import Ledger
+from licite.ledger.suppression import LISTS, import_list
+from licite.ledger.verify import verify
+from licite.moments import PARIS, parse_moment
+
+
+def parse_at(value: str | None, option: str = "--at") -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_moment(value)
+    except (ValueError, OverflowError):
+        raise InvalidInput(
+            Text(
+                f"{option} : date invalide {value!r} (AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS±HH:MM)",
+                f"{option}: invalid date {value!r} (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS±HH:MM)",
+            )
+        ) from None
+
+
+def _say(text: Text) -> None:
+    click.echo(text(_lang()))
+
+
+@click.group("ledger")
+def ledger_group() -> None:
+    """The consent ledger named by LICITE_DATABASE_URL (default sqlite:///licite.db)."""
+
+
+@ledger_group.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--batch-lines", default=BATCH_LINES, show_default=True, type=click.IntRange(1))
+@reports_errors
+def import_command(file: Path, batch_lines: int) -> None:
+    """Import FILE: JSON lines (people and events, SPEC §4) or a CSV of people.
+
+    After each committed batch, prints "committed through line N" on stdout.
+    """
+    progress = sys.stderr.isatty()
+
+    def acknowledge(line: int, report: ImportReport) -> None:
+        click.echo(f"committed through line {line}")
+        if progress:
+            click.echo(f"\r… {line} lines, {report.events_added} events", err=True, nl=False)
+
+    with Ledger.open() as ledger:
+        report = import_file(ledger, file, batch_lines=batch_lines, acknowledge=acknowledge)
+    if progress:
+        click.echo("", err=True)
+    lang = _lang()
+    for line, text in sorted(report.rejected, key=lambda r: r[0]):
+        click.echo(f"{file}:{line}: {text(lang)}", err=True)
+    _say(_summary(report))
+    if report.rejected:
+        sys.exit(2)
+
+
+def _summary(r: ImportReport) -> Text:
+    return Text(
+        f"{r.persons_added} personne(s) ajoutée(s), {r.persons_unchanged} déjà là,"
+        f" {r.persons_erased} effacée(s) ignorée(s) ; {r.events_added} événement(s) ajouté(s),"
+        f" {r.events_duplicate} doublon(s) ignoré(s) ; {len(r.rejected)} ligne(s) rejetée(s)",
+        f"{r.persons_added} person(s) added, {r.persons_unchanged} already there,"
+        f" {r.persons_erased} erased skipped; {r.events_added} event(s) added,"
+        f" {r.events_duplicate} duplicate(s) skipped; {len(r.rejected)} line(s) rejected",
+    )
+
+
+@ledger_group.command("verify")
+@click.option(
+    "--against",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Also check checkpoints held elsewhere (a file from `checkpoint export`).",
+)
+@reports_errors
+def verify_command(against: Path | None) -> None:
+    """Exit 0 when the ledger is intact; else name the first record changed, removed,
+    inserted or reordered (exit 4)."""
+    with Ledger.open() as ledger:
+        found = verify(ledger)
+        held = check_against(ledger, read_document(against)) if against else None
+    _say(
+        Text(
+            f"registre intact : {found.events} événement(s), {found.persons} fiche(s) personne,"
+            f" {found.checkpoints} point(s) de contrôle signé(s), {found.wordings} texte(s)",
+            f"ledger intact: {found.events} event(s), {found.persons} person record(s),"
+            f" {found.checkpoints} signed checkpoint(s), {found.wordings} wording(s)",
+        )
+    )
+    if held is not None:
+        _say(
+            Text(
+                f"{held} point(s) de contrôle détenu(s) vérifié(s)",
+                f"{held} held checkpoint(s) match",
+            )
+        )
+
+
+@ledger_group.command("export")
+@click.option("--person", "person_id", required=True, help="The person's id.")
+@reports_errors
+def export_command(person_id: str) -> None:
+    """The person's dossier as JSON: data, events, consent proofs, chain inclusion proof."""
+    with Ledger.open() as ledger:
+        click.echo(json.dumps(dossier(ledger, person_id), ensure_ascii=False, indent=2))
+
+
+@ledger_group.command("history")
+@click.option("--person", "person_id", required=True, help="The person's id.")
+@click.option("--at", "at_text", default=None, help="As the ledger stood at this moment.")
+@reports_errors
+def history_command(person_id: str, at_text: str | None) -> None:
+    """The person's history (SPEC §2 vocabulary) as the ledger knew it, as JSON lines."""
+    at = parse_at(at_text)
+    with Ledger.open() as ledger:
+        events = history_as_of(ledger, ledger.person(person_id), at)
+    for event in events:
+        shown = event.model_dump(mode="json", exclude_defaults=True)
+        shown["at"] = event.at.astimezone(PARIS).isoformat()
+        click.echo(json.dumps(shown, ensure_ascii=False))
+
+
+@ledger_group.command("erase")
+@click.option("--person", "person_id", required=True, help="The person's id.")
+@reports_errors
+def erase_command(person_id: str) -> None:
+    """Erase a person (GDPR art. 17): destroy their key, keep the suppression hashes."""
+    with Ledger.open() as ledger:
+        moment = erase(ledger, person_id)
+    _say(
+        Text(
+            f"{person_id} effacé le {moment.isoformat()} ; son opposition reste enregistrée",
+            f"{person_id} erased at {moment.isoformat()}; their objection stays recorded",
+        )
+    )
+
+
+@ledger_group.group("checkpoint", invoke_without_command=True)
+@click.pass_context
+@reports_errors
+def checkpoint_group(context: click.Context) -> None:
+    """Sign a checkpoint of the chain now (or `export FILE` them all)."""
+    if context.invoked_subcommand is None:
+        with Ledger.open() as ledger:
+            checkpoint_now(ledger)
+        _say(Text("point de contrôle signé", "checkpoint signed"))
+
+
+@checkpoint_group.command("export")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@reports_errors
+def checkpoint_export(file: Path) -> None:
+    """Write every signed checkpoint and the public key to FILE, for a third party."""
+    with Ledger.open() as ledger:
+        data = export_checkpoints(ledger)
+    try:
+        file.write_text(json.dumps(data, indent=2) + "\n")
+    except OSError as error:
+        raise InvalidInput(
+            Text(
+                f"{file} : écriture impossible ({error.strerror})",
+                f"{file}: cannot write ({error.strerror})",
+            )
+        ) from None
+
+
+@click.group("suppress")
+def suppress_group() -> None:
+    """Opposition lists (Bloctel)."""
+
+
+@suppress_group.command("import")
+@click.option("--list", "list_name", type=click.Choice(LISTS), required=True)
+@click.option("--at", "at_text", default=None, help="When the list was received (default: now).")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@reports_errors
+def suppress_import(list_name: str, at_text: str | None, file: Path) -> None:
+    """Import FILE: phone numbers, one a line, any common format."""
+    at = parse_at(at_text) or datetime.now(PARIS)
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput(
+            Text(f"{file} : lecture impossible ({error})", f"{file}: cannot be read ({error})")
+        ) from None
+    with Ledger.open() as ledger:
+        report = import_list(ledger, list_name, lines, at)
+    lang = _lang()
+    for line, text in report.rejected:
+        click.echo(f"{file}:{line}: {text(lang)}", err=True)
+    _say(
+        Text(
+            f"{report.imported} numéro(s) importé(s) dans {list_name}, daté(s) du"
+            f" {at.isoformat()} ; {len(report.rejected)} ligne(s) rejetée(s)",
+            f"{report.imported} number(s) imported into {list_name}, dated {at.isoformat()};"
+            f" {len(report.rejected)} line(s) rejected",
+        )
+    )
+    if report.rejected:
+        sys.exit(2)
+
+
+def decide_from_ledger(
+    case_file: Path | None, person_id: str | None, campaign_file: Path | None, at_text: str | None
+) -> Decision:
+    """`licite decide --person ID --campaign FILE [--at T]`."""
+    if case_file is not None:
+        raise InvalidInput(
+            Text(
+                "CASE et --person/--campaign s'excluent : un cas porte déjà sa personne",
+                "CASE and --person/--campaign exclude each other: a case carries its person",
+            )
+        )
+    if person_id is None or campaign_file is None:
+        raise InvalidInput(
+            Text("--person et --campaign vont ensemble", "--person and --campaign go together")
+        )
+    campaign = load_campaign(read_document(campaign_file), name=str(campaign_file))
+    with Ledger.open() as ledger:
+        return decide_person(ledger, person_id, campaign, parse_at(at_text))

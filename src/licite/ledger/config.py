@@ -1,0 +1,155 @@
+"""Where the ledger lives and which keys it uses, read once from the environment.
+
+- `LICITE_DATABASE_URL`: `sqlite:///path.db` (default `sqlite:///licite.db` in
+  the working directory), `sqlite://:memory:` (a throwaway store), or
+  `postgresql://…` (SPEC §4).
+- `LICITE_HMAC_KEY`, `LICITE_MASTER_KEY`, `LICITE_SIGNING_KEY`: 32 bytes as hex.
+  When one is not set it is read from, or on first use created in, the key
+  directory with mode 0600: `LICITE_KEY_DIR` if set, else `<database>.keys/`
+  beside a SQLite file, else `$XDG_CONFIG_HOME/licite/keys` (~/.config/…).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from licite.i18n import Text
+from licite.ledger.errors import KeyProblem, StoreUnavailable
+
+DEFAULT_URL = "sqlite:///licite.db"
+MEMORY_URL = "sqlite://:memory:"
+KEY_NAMES = ("hmac", "master", "signing")
+_KEY_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    hmac: bytes
+    """Lookup and suppression hashes of emails and phone numbers."""
+    master: bytes
+    """Wraps every person's own key."""
+    signing: bytes
+    """Ed25519 seed that signs the chain head and checkpoints."""
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A parsed LICITE_DATABASE_URL."""
+
+    url: str
+    dialect: str  # "sqlite" | "postgresql"
+    path: str  # SQLite file, ":memory:", or the PostgreSQL conninfo
+
+    @property
+    def in_memory(self) -> bool:
+        return self.dialect == "sqlite" and self.path == ":memory:"
+
+
+def database_url(environ: Mapping[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    return env.get("LICITE_DATABASE_URL") or DEFAULT_URL
+
+
+def parse_url(url: str) -> Location:
+    if url.startswith(("postgresql://", "postgres://")):
+        return Location(url, "postgresql", url)
+    if url == MEMORY_URL or url == "sqlite:///:memory:":
+        return Location(url, "sqlite", ":memory:")
+    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return Location(url, "sqlite", url[len("sqlite:///") :])
+    raise StoreUnavailable(
+        Text(
+            f"LICITE_DATABASE_URL a la valeur {url!r} : attendu sqlite:///chemin.db"
+            " ou postgresql://…",
+            f"LICITE_DATABASE_URL has value {url!r}: expected sqlite:///path.db or postgresql://…",
+        )
+    )
+
+
+def key_directory(location: Location, environ: Mapping[str, str] | None = None) -> Path | None:
+    """Where missing keys are kept; None for a throwaway in-memory store."""
+    env = os.environ if environ is None else environ
+    if env.get("LICITE_KEY_DIR"):
+        return Path(env["LICITE_KEY_DIR"])
+    if location.in_memory:
+        return None
+    if location.dialect == "sqlite":
+        return Path(location.path + ".keys")
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "licite" / "keys"
+
+
+def load_keys(location: Location, environ: Mapping[str, str] | None = None) -> Keys:
+    env = os.environ if environ is None else environ
+    directory = key_directory(location, env)
+    values = [_key(name, env, directory) for name in KEY_NAMES]
+    return Keys(*values)
+
+
+def _key(name: str, env: Mapping[str, str], directory: Path | None) -> bytes:
+    variable = f"LICITE_{name.upper()}_KEY"
+    if env.get(variable):
+        return _from_hex(variable, env[variable])
+    if directory is None:
+        return os.urandom(_KEY_BYTES)
+    return _key_file(directory / f"{name}.key")
+
+
+def _from_hex(where: str, value: str) -> bytes:
+    try:
+        key = bytes.fromhex(value.strip())
+    except ValueError:
+        key = b""
+    if len(key) != _KEY_BYTES:
+        shown = value if len(value) <= 12 else value[:6] + "…"
+        raise KeyProblem(
+            Text(
+                f"{where} a la valeur {shown!r} : 64 chiffres hexadécimaux (32 octets) attendus",
+                f"{where} has value {shown!r}: expected 64 hex digits (32 bytes)",
+            )
+        )
+    return key
+
+
+def _key_file(path: Path) -> bytes:
+    """Read a key file, or create it readable by its owner only (mode 0600)."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_key_file(path)
+    except OSError as error:
+        raise KeyProblem(
+            Text(
+                f"{path} : création de la clé impossible ({error.strerror})",
+                f"{path}: cannot create the key ({error.strerror})",
+            )
+        ) from None
+    key = os.urandom(_KEY_BYTES)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key.hex() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return key
+
+
+def _read_key_file(path: Path) -> bytes:
+    # Another process may have created the file an instant ago and not written it yet.
+    for _ in range(100):
+        try:
+            text = path.read_text()
+        except OSError as error:
+            raise KeyProblem(
+                Text(
+                    f"{path} : lecture de la clé impossible ({error.strerror})",
+                    f"{path}: cannot read the key ({error.strerror})",
+                )
+            ) from None
+        if text.strip():
+            return _from_hex(str(path), text)
+        time.sleep(0.01)
+    return _from_hex(str(path), "")

@@ -1,0 +1,95 @@
+"""A person's history as the ledger knew it at a moment: the one place that says so.
+
+The batch scrub mirrors exactly this (issue 4), so every source of facts is
+merged here and nowhere else:
+1. the person's recorded events up to `at`, in `at` order, ties in append order;
+2. the latest Bloctel import at or before `at`: a `bloctel` event at the
+   import's moment when the person's phone hash is on it; a `bloctel_removed`
+   event then when the number was on an earlier list only (it is no longer
+   registered); nothing for a number never listed — the list alone does not
+   make a person known to the ledger;
+3. suppression hashes left by the erasure of another person record with the
+   same email or phone: an `objection` (all channels, all senders, via form)
+   at the erasure's moment, so the objection outlives the erased address
+   (GDPR art. 17 and 21; C. pén. 226-18-1).
+Synthetic events come after recorded ones at the same moment.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from licite.case import Bloctel, BloctelRemoved, Event, Objection, Sender, load_events
+from licite.ledger.ledger import Ledger
+from licite.ledger.people import StoredPerson
+from licite.ledger.rows import READ_SELECT, event_dict, micros
+from licite.ledger.suppression import ever_listed, latest_import, listed
+from licite.moments import PARIS
+from licite.vocabulary import ChannelOrAll, Via
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FAR = 2**62
+
+
+def moment_of_micros(at_us: int) -> datetime:
+    return (_EPOCH + timedelta(microseconds=at_us)).astimezone(PARIS)
+
+
+def recorded_events(ledger: Ledger, person_id: str, at: datetime | None) -> tuple[Event, ...]:
+    rows = ledger.store.read(
+        f"SELECT {READ_SELECT} FROM events WHERE person_id = ? AND at_us <= ? ORDER BY at_us, seq",
+        (person_id, _FAR if at is None else micros(at)),
+    )
+    return load_events([event_dict(r) for r in rows], name=f"ledger:{person_id}")
+
+
+def history_as_of(ledger: Ledger, person: StoredPerson, at: datetime | None) -> list[Event]:
+    """Everything the engine must see about `person` at `at` (None: everything recorded)."""
+    events: list[Event] = list(recorded_events(ledger, person.id, at))
+    at_us = _FAR if at is None else micros(at)
+    events.extend(_opposition_list(ledger, person, at_us))
+    events.extend(_suppressed(ledger, person, at_us))
+    return sorted(events, key=lambda e: e.at)
+
+
+def _opposition_list(ledger: Ledger, person: StoredPerson, at_us: int) -> list[Event]:
+    if person.phone_hash is None:
+        return []
+    latest = latest_import(ledger, "bloctel", at_us)
+    if latest is None:
+        return []
+    import_id, imported_at_us = latest
+    moment = moment_of_micros(imported_at_us)
+    if listed(ledger, import_id, person.phone_hash):
+        return [Bloctel(at=moment, type="bloctel")]
+    if ever_listed(ledger, "bloctel", person.phone_hash, at_us):
+        return [BloctelRemoved(at=moment, type="bloctel_removed")]
+    return []
+
+
+def _suppressed(ledger: Ledger, person: StoredPerson, at_us: int) -> list[Event]:
+    hashes = [h for h in (person.email_hash, person.phone_hash) if h is not None]
+    if not hashes:
+        return []
+    rows = ledger.store.read(
+        f"SELECT MIN(at_us) FROM suppressions WHERE hash IN ({','.join('?' * len(hashes))})"
+        " AND person_id <> ? AND at_us <= ?",
+        (*hashes, person.id, at_us),
+    )
+    if rows[0][0] is None:
+        return []
+    moment = moment_of_micros(rows[0][0])
+    return [
+        Objection(at=moment, type="objection", channel=ChannelOrAll.ALL, sender="all", via=Via.FORM)
+    ]
+
+
+def effective_sender(ledger: Ledger, sender: Sender, at: datetime) -> Sender:
+    """The campaign's sender; when it does not say when it last cleaned its list
+    against Bloctel, the ledger's latest import at or before `at` says it (R. 223-6)."""
+    if sender.bloctel_checked_at is not None:
+        return sender
+    latest = latest_import(ledger, "bloctel", micros(at))
+    if latest is None:
+        return sender
+    return sender.model_copy(update={"bloctel_checked_at": moment_of_micros(latest[1])})

@@ -1,0 +1,125 @@
+"""The ledger: a store, its keys and its journal, opened from the configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from licite.i18n import Text
+from licite.ledger.config import MEMORY_URL, Keys, Location, database_url, load_keys, parse_url
+from licite.ledger.crypto import key_id, public_hex, signing_key
+from licite.ledger.errors import KeyProblem, StoreUnavailable, UnknownPerson
+from licite.ledger.journal import Journal
+from licite.ledger.people import PERSON_SELECT, StoredPerson, read_person
+from licite.ledger.schema import GENESIS, LATEST, migrate
+from licite.ledger.store import Store, Transaction, open_store
+
+CHECKPOINT_EVERY = 10_000
+"""Events between two signed checkpoints."""
+
+
+class Ledger:
+    def __init__(
+        self, store: Store, keys: Keys, *, checkpoint_every: int = CHECKPOINT_EVERY
+    ) -> None:
+        self.store = store
+        self.keys = keys
+        self.signer = signing_key(keys.signing)
+        self.public_key = public_hex(self.signer)
+        self.journal = Journal(store, self.signer, checkpoint_every)
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        schema_target: int = LATEST,
+        checkpoint_every: int = CHECKPOINT_EVERY,
+    ) -> Ledger:
+        """Open (creating or upgrading as needed) the ledger at `url` or LICITE_DATABASE_URL."""
+        location = parse_url(url or database_url(environ))
+        keys = load_keys(location, environ)
+        store = open_store(location)
+        try:
+            ledger = cls(store, keys, checkpoint_every=checkpoint_every)
+            ledger._prepare(schema_target)
+        except BaseException:
+            store.close()
+            raise
+        return ledger
+
+    @classmethod
+    def memory(cls, **options: Any) -> Ledger:
+        """A throwaway in-memory SQLite ledger with fresh keys (tests, experiments)."""
+        return cls.open(MEMORY_URL, environ={}, **options)
+
+    @property
+    def location(self) -> Location:
+        return self.store.location
+
+    def _prepare(self, target: int) -> None:
+        version = migrate(self.store, target, on_create=self._create)
+        if version > LATEST:
+            raise StoreUnavailable(
+                Text(
+                    f"ce registre est au schéma v{version}, plus récent que ce licite (v{LATEST})",
+                    f"this ledger has schema v{version}, newer than this licite's (v{LATEST})",
+                )
+            )
+        self._check_keys()
+
+    def _key_ids(self) -> dict[str, str]:
+        return {
+            "hmac_key_id": key_id(self.keys.hmac, "hmac"),
+            "master_key_id": key_id(self.keys.master, "master"),
+            "signing_public_key": self.public_key,
+        }
+
+    def _create(self, tx: Transaction) -> None:
+        for name, value in self._key_ids().items():
+            tx.execute("INSERT INTO meta VALUES (?, ?)", (name, value))
+        self.journal.sign_genesis(tx, GENESIS)
+
+    def _check_keys(self) -> None:
+        stored: dict[str, str] = dict(self.store.read("SELECT name, value FROM meta"))
+        variables = {
+            "hmac_key_id": "LICITE_HMAC_KEY",
+            "master_key_id": "LICITE_MASTER_KEY",
+            "signing_public_key": "LICITE_SIGNING_KEY",
+        }
+        for name, value in self._key_ids().items():
+            if stored.get(name) not in (None, value):
+                variable = variables[name]
+                raise KeyProblem(
+                    Text(
+                        f"{variable} n'est pas la clé avec laquelle ce registre a été créé",
+                        f"{variable} is not the key this ledger was created with",
+                    )
+                )
+
+    def person(self, person_id: str) -> StoredPerson:
+        rows = self.store.read(PERSON_SELECT + " WHERE p.id = ?", (person_id,))
+        if not rows:
+            raise UnknownPerson(
+                Text(
+                    f"--person : aucune personne {person_id!r} dans le registre",
+                    f"--person: no person {person_id!r} in the ledger",
+                )
+            )
+        return read_person(rows[0], self.keys)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

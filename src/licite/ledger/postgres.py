@@ -1,0 +1,136 @@
+"""The PostgreSQL store, for a ledger shared by several machines or processes.
+
+Writers serialize on the chain head's row (`SELECT … FOR UPDATE` in the
+journal), so appends from many processes form one chain. Batches go in with
+COPY, the fastest way into PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from itertools import compress
+from typing import Any
+
+import psycopg
+
+from licite.i18n import Text
+from licite.ledger.config import Location
+from licite.ledger.errors import StoreUnavailable
+from licite.ledger.store import Row, Store, Transaction
+
+_names = itertools.count()
+
+
+def _pg(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
+class PostgresTransaction(Transaction):
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        cursor = self._connection.execute(_pg(sql), params)
+        return cursor.fetchall() if cursor.description else []
+
+    def where_in(self, select: str, column: str, values: Sequence[Any]) -> Iterator[Row]:
+        # One array parameter: a long IN list makes PostgreSQL's planner scan the table.
+        yield from self.execute(f"{select} WHERE {column} = ANY(?)", (list(values),))
+
+    def lookup(self, table: str, columns: Sequence[str], keys: Sequence[Row]) -> Iterator[Row]:
+        # One index probe per key, whatever the planner's statistics say (a table that is
+        # being filled has none, and a join of arrays would then scan it).
+        names = ", ".join(columns)
+        equal = " AND ".join(f"t.{c} = k.{c}" for c in columns)
+        arrays = [list(values) for values in zip(*keys, strict=True)]
+        typed = ", ".join(f"?::{'bigint' if isinstance(a[0], int) else 'text'}[]" for a in arrays)
+        yield from self.execute(
+            f"SELECT t.* FROM unnest({typed}) AS k({names})"
+            f" CROSS JOIN LATERAL (SELECT {names} FROM {table} t WHERE {equal}) t",
+            arrays,
+        )
+
+    def insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        with (
+            self._connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({','.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+
+    def insert_shaped(
+        self, table: str, columns: Sequence[str], shapes: Mapping[bytes, Sequence[Sequence[Any]]]
+    ) -> None:
+        for filled, rows in shapes.items():
+            self.insert(table, list(compress(columns, filled)), rows)
+
+
+class PostgresStore(Store):
+    dialect = "postgresql"
+
+    def __init__(self, location: Location) -> None:
+        self.location = location
+        try:
+            self._connection = psycopg.connect(location.path, autocommit=True)
+        except psycopg.Error as error:
+            raise StoreUnavailable(
+                Text(
+                    f"connexion à PostgreSQL impossible ({_first_line(error)})",
+                    f"cannot connect to PostgreSQL ({_first_line(error)})",
+                )
+            ) from None
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        try:
+            cursor = self._connection.execute(_pg(sql), params)
+            return cursor.fetchall() if cursor.description else []
+        except psycopg.Error as error:
+            raise self.problem(error) from None
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Row]:
+        try:
+            with self._transaction(), self._connection.cursor(name=f"scan{next(_names)}") as cur:
+                cur.itersize = 20_000
+                cur.execute(_pg(sql), params)
+                yield from cur
+        except psycopg.Error as error:
+            raise self.problem(error) from None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        if self._connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            yield
+            return
+        with self._connection.transaction():
+            yield
+
+    @contextmanager
+    def write(self) -> Iterator[Transaction]:
+        try:
+            with self._connection.transaction():
+                yield PostgresTransaction(self._connection)
+        except psycopg.Error as error:
+            raise self.problem(error) from None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        try:
+            with self._connection.transaction():
+                self._connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                yield
+        except psycopg.Error as error:
+            raise self.problem(error) from None
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def problem(self, error: Exception) -> StoreUnavailable:
+        return StoreUnavailable(
+            Text(f"PostgreSQL : {_first_line(error)}", f"PostgreSQL: {_first_line(error)}")
+        )
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -1,0 +1,199 @@
+"""The two stores behind one small interface: SQLite (embedded) and PostgreSQL.
+
+SQL is written once with `?` placeholders; the PostgreSQL store translates.
+Every sqlite3 error becomes a `StoreUnavailable` naming the database, so no
+driver traceback reaches a user.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import partial
+from itertools import compress
+from operator import is_not
+from typing import Any
+
+from licite.i18n import Text
+from licite.ledger.config import Location
+from licite.ledger.errors import StoreUnavailable
+
+Row = tuple[Any, ...]
+_is_value = partial(is_not, None)
+
+
+class Transaction(ABC):
+    """What a write may do while it holds the store's write lock."""
+
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    @abstractmethod
+    def insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None: ...
+
+    @abstractmethod
+    def insert_shaped(
+        self, table: str, columns: Sequence[str], shapes: Mapping[bytes, Sequence[Sequence[Any]]]
+    ) -> None:
+        """Append rows grouped by shape: `shapes[filled]` holds rows with only the values of
+        the columns `filled` marks (1 per column with a value, 0 for NULL)."""
+
+    def where_in(self, select: str, column: str, values: Sequence[Any]) -> Iterator[Row]:
+        """Rows of `select` whose `column` is one of `values` (a lookup by key, in chunks)."""
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            yield from self.execute(f"{select} WHERE {column} IN ({marks})", chunk)
+
+    def lookup(self, table: str, columns: Sequence[str], keys: Sequence[Row]) -> Iterator[Row]:
+        """Those of `keys` (values of `columns`, which lead an index) found in `table`."""
+        first, last = columns[0], columns[-1]
+        for start in range(0, len(keys), 300):
+            chunk = keys[start : start + 300]
+            # The first column seeks in the index, the last one filters its entries.
+            firsts = list({key[0] for key in chunk})
+            lasts = [key[-1] for key in chunk]
+            wanted = set(chunk)
+            rows = self.execute(
+                f"SELECT {', '.join(columns)} FROM {table}"
+                f" WHERE {first} IN ({','.join('?' * len(firsts))})"
+                f" AND {last} IN ({','.join('?' * len(lasts))})",
+                [*firsts, *lasts],
+            )
+            yield from (row for row in rows if tuple(row) in wanted)
+
+
+class Store(ABC):
+    dialect: str
+    location: Location
+
+    @abstractmethod
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    @abstractmethod
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Row]:
+        """Rows one by one, for scans too large to hold in memory."""
+
+    @abstractmethod
+    def write(self) -> Any:
+        """A context manager yielding a `Transaction` that holds the write lock."""
+
+    @abstractmethod
+    def snapshot(self) -> Any:
+        """A context manager under which reads see one consistent state."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def problem(self, error: Exception) -> StoreUnavailable:
+        where = self.location.url
+        return StoreUnavailable(
+            Text(
+                f"base {where} : {error}".strip(),
+                f"database {where}: {error}".strip(),
+            )
+        )
+
+
+class SqliteTransaction(Transaction):
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._connection.execute(sql, params).fetchall()
+
+    def insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        shapes: dict[bytes, list[list[Any]]] = {}
+        for row in rows:
+            filled = bytes(map(_is_value, row))
+            shapes.setdefault(filled, []).append(list(compress(row, filled)))
+        self.insert_shaped(table, columns, shapes)
+
+    def insert_shaped(
+        self, table: str, columns: Sequence[str], shapes: Mapping[bytes, Sequence[Sequence[Any]]]
+    ) -> None:
+        # The sqlite3 module binds a NULL through its adapter lookup, which costs more than
+        # the rest of a sparse row: each shape's statement carries its NULLs as literals
+        # (inserts of events ten times faster).
+        names = ",".join(columns)
+        for filled, rows in shapes.items():
+            marks = ",".join("?" if given else "NULL" for given in filled)
+            self._connection.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+
+class SqliteStore(Store):
+    dialect = "sqlite"
+
+    def __init__(self, location: Location) -> None:
+        self.location = location
+        try:
+            # Autocommit mode: transactions are opened explicitly, BEGIN IMMEDIATE for
+            # writes, so that two writers never both read the same chain head.
+            self._connection = sqlite3.connect(location.path, timeout=120, isolation_level=None)
+            if not location.in_memory:
+                self._connection.execute("PRAGMA journal_mode=WAL")
+            # FULL: a batch the importer acknowledged survives a crash, power cut included.
+            self._connection.execute("PRAGMA synchronous=FULL")
+            self._connection.execute("PRAGMA cache_size=-65536")
+            self._connection.execute("PRAGMA wal_autocheckpoint=8192")
+        except sqlite3.Error as error:
+            raise self.problem(error) from None
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        try:
+            return self._connection.execute(sql, params).fetchall()
+        except sqlite3.Error as error:
+            raise self.problem(error) from None
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Row]:
+        try:
+            cursor = self._connection.execute(sql, params)
+            cursor.arraysize = 10_000
+            while batch := cursor.fetchmany():
+                yield from batch
+        except sqlite3.Error as error:
+            raise self.problem(error) from None
+
+    @contextmanager
+    def write(self) -> Iterator[Transaction]:
+        connection = self._connection
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise self.problem(error) from None
+        try:
+            yield SqliteTransaction(connection)
+            connection.execute("COMMIT")
+        except sqlite3.Error as error:
+            connection.execute("ROLLBACK")
+            raise self.problem(error) from None
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        if self._connection.in_transaction:
+            yield
+            return
+        try:
+            self._connection.execute("BEGIN")
+        except sqlite3.Error as error:
+            raise self.problem(error) from None
+        try:
+            yield
+        finally:
+            self._connection.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def open_store(location: Location) -> Store:
+    if location.dialect == "postgresql":
+        from licite.ledger.postgres import PostgresStore  # psycopg only when asked for
+
+        return PostgresStore(location)
+    return SqliteStore(location)

@@ -1,0 +1,63 @@
+"""Moments and legal periods (SPEC §1, "Periods").
+
+Every moment licite handles is timezone-aware. A time written without an
+offset is Europe/Paris; a date alone is 00:00 Europe/Paris that day. Periods of
+N days, months or years are added to the local Paris date, keeping the local
+time of day and clamping the day to the month's end; the result is compared as
+an instant, so a period that crosses a daylight-saving change keeps its
+wall-clock time.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def parse_moment(value: object) -> datetime:
+    """A moment from an ISO 8601 string, a date or a datetime; raises ValueError."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=PARIS)
+    if isinstance(value, date):
+        return start_of_day(value)
+    if not isinstance(value, str):
+        raise ValueError(f"expected a date or date-time, got {type(value).__name__}")
+    text = value.strip()
+    if len(text) == 10:
+        return start_of_day(date.fromisoformat(text))
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=PARIS)
+
+
+def start_of_day(day: date) -> datetime:
+    """00:00 Europe/Paris on `day`."""
+    return datetime.combine(day, time(0, 0), PARIS)
+
+
+def paris_day(text: str) -> datetime:
+    """00:00 Europe/Paris on an ISO date given as text (for constants)."""
+    return start_of_day(date.fromisoformat(text))
+
+
+def add_period(moment: datetime, *, days: int = 0, months: int = 0, years: int = 0) -> datetime:
+    """`moment` plus a legal period, computed on the local Paris calendar."""
+    return _add_period(moment, days, months + 12 * years)
+
+
+@lru_cache(maxsize=1 << 16)  # a pure function of few distinct values: histories share dates
+def _add_period(moment: datetime, days: int, months: int) -> datetime:
+    local = moment.astimezone(PARIS)
+    month_index = local.month - 1 + months
+    year, month = local.year + month_index // 12, month_index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    shifted = date(year, month, day) + timedelta(days=days)
+    return datetime.combine(shifted, local.time(), PARIS)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 text of a moment, seconds precision unless finer is set."""
+    return None if moment is None else moment.isoformat()

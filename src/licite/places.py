@@ -1,0 +1,82 @@
+"""Where a consumer is, for the calling hours and public holidays of D. 223-9.
+
+The place comes from the postal code first (971 Guadeloupe, 972 Martinique,
+973 Guyane, 974 La Réunion, 976 Mayotte; 57, 67, 68 Alsace-Moselle), else from
+the phone number (+590, +596, +594, +262, and +262 269 / +262 639 for
+Mayotte); metropolitan France otherwise. Local time and public holidays follow
+the place; holidays come from the `holidays` package's French subdivisions
+(Alsace-Moselle adds Good Friday and 26 December; each overseas department adds
+the abolition of slavery and its own days).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+
+class Place(Enum):
+    """A French territory with its own calling time or holidays."""
+
+    METROPOLE = ("metropole", "Europe/Paris", None)
+    MOSELLE = ("moselle", "Europe/Paris", "57")
+    ALSACE = ("alsace", "Europe/Paris", "6AE")
+    GUADELOUPE = ("guadeloupe", "America/Guadeloupe", "971")
+    MARTINIQUE = ("martinique", "America/Martinique", "972")
+    GUYANE = ("guyane", "America/Cayenne", "973")
+    REUNION = ("reunion", "Indian/Reunion", "974")
+    MAYOTTE = ("mayotte", "Indian/Mayotte", "976")
+
+    def __init__(self, key: str, zone: str, subdivision: str | None) -> None:
+        self.key = key
+        self.zone = ZoneInfo(zone)
+        self.subdivision = subdivision
+
+    def is_public_holiday(self, day: date) -> bool:
+        return day in _holidays(self, day.year)
+
+
+POSTAL_PREFIXES: dict[str, Place] = {
+    "971": Place.GUADELOUPE,
+    "972": Place.MARTINIQUE,
+    "973": Place.GUYANE,
+    "974": Place.REUNION,
+    "976": Place.MAYOTTE,
+    "57": Place.MOSELLE,
+    "67": Place.ALSACE,
+    "68": Place.ALSACE,
+}
+
+PHONE_PREFIXES: tuple[tuple[str, Place], ...] = (
+    ("+262269", Place.MAYOTTE),
+    ("+262639", Place.MAYOTTE),
+    ("+262", Place.REUNION),
+    ("+590", Place.GUADELOUPE),
+    ("+596", Place.MARTINIQUE),
+    ("+594", Place.GUYANE),
+)
+
+PLACES_BY_KEY: dict[str, Place] = {place.key: place for place in Place}
+
+
+def place_of(postal_code: str | None, phone_e164: str | None) -> Place:
+    """The consumer's place: postal code first, then phone number, else metropolitan France."""
+    if postal_code:
+        for prefix in (postal_code[:3], postal_code[:2]):
+            if prefix in POSTAL_PREFIXES:
+                return POSTAL_PREFIXES[prefix]
+        return Place.METROPOLE
+    if phone_e164:
+        for prefix, place in PHONE_PREFIXES:
+            if phone_e164.startswith(prefix):
+                return place
+    return Place.METROPOLE
+
+
+@lru_cache(maxsize=512)
+def _holidays(place: Place, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("FR", subdiv=place.subdivision, years=year)

@@ -1,0 +1,178 @@
+"""Reading a campaign list (CSV or Parquet) into DuckDB, with every bad row kept aside.
+
+The header must name `id,kind,email,phone,postal_code` (other columns are
+carried through to the outputs); a list without them is refused before any
+work. Rows DuckDB cannot read (broken encoding, wrong number of columns) and
+rows whose values are wrong (an unknown kind, an address that is not one, a
+number that is not a phone number, a postal code that is not five digits, a
+duplicate) land in `rejected` with their line and reason; the others are
+scrubbed.
+
+Tables made: `contacts(row_id, line, <list columns>, email_norm, phone_e164,
+postal_norm, place)` and `rejected(line, problem, reason_fr, reason_en, raw)`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from licite.errors import InvalidInput
+from licite.i18n import Text
+from licite.scrub.normalize import settle_slow_phones
+from licite.vocabulary import PersonKind
+
+REQUIRED: tuple[str, ...] = ("id", "kind", "email", "phone", "postal_code")
+_KINDS = ", ".join(f"'{k.value}'" for k in PersonKind)
+
+# problem, SQL condition (on the normalized row), French reason, English reason
+_CHECKS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "kind",
+        f"kind IS NULL OR kind NOT IN ({_KINDS})",
+        "kind : valeur inconnue ",
+        "kind: unknown value ",
+    ),
+    (
+        "email",
+        "email_norm IS NOT NULL AND NOT regexp_full_match(email_norm, '[^@\\s]+@\\S+')",
+        "email : adresse invalide ",
+        "email: not an email address ",
+    ),
+    (
+        "phone",
+        "coalesce(trim(phone), '') <> '' AND phone_e164 IS NULL",
+        "phone : numéro illisible ",
+        "phone: not a phone number ",
+    ),
+    (
+        "postal_code",
+        "postal_norm IS NOT NULL AND NOT regexp_full_match(postal_norm, '[0-9]{5}')",
+        "postal_code : 5 chiffres attendus ",
+        "postal_code: expected 5 digits ",
+    ),
+)
+_SHOWN = {"kind": "kind", "email": "email", "phone": "phone", "postal_code": "postal_code"}
+
+
+def read_contacts(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """Load, normalize and check the list; returns the extra columns carried through."""
+    if not path.is_file():
+        raise InvalidInput(Text(f"{path} : fichier introuvable", f"{path}: no such file"))
+    parquet = path.suffix.lower() in (".parquet", ".pq")
+    try:
+        if parquet:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE raw_contacts AS SELECT * EXCLUDE (file_row_number),"
+                " file_row_number + 1 AS line"
+                " FROM read_parquet(?, file_row_number = true)",
+                [str(path)],
+            )
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE reject_lines (line BIGINT, problem VARCHAR,"
+                " message VARCHAR, raw VARCHAR)"
+            )
+        else:
+            _read_csv(con, path)
+    except duckdb.Error as error:
+        raise InvalidInput(
+            Text(f"{path} : illisible ({error})", f"{path}: unreadable ({error})")
+        ) from None
+    columns = [row[0] for row in con.execute("DESCRIBE raw_contacts").fetchall()]
+    missing = [name for name in REQUIRED if name not in columns]
+    if missing:
+        found = ", ".join(c for c in columns if c != "line")
+        raise InvalidInput(
+            Text(
+                f"{path} : colonnes manquantes {', '.join(missing)} ; en-tête attendu"
+                f" id,kind,email,phone,postal_code ; trouvé : {found}",
+                f"{path}: missing columns {', '.join(missing)}; expected header"
+                f" id,kind,email,phone,postal_code; found: {found}",
+            )
+        )
+    extras = [c for c in columns if c not in REQUIRED and c != "line"]
+    _normalize(con)
+    _reject(con)
+    return extras
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE csv_rows AS SELECT * FROM read_csv(?, header = true,"
+        " all_varchar = true, store_rejects = true, rejects_table = 'csv_rejects',"
+        " rejects_scan = 'csv_scans')",
+        [str(path)],
+    )
+    # Accepted rows keep file order; a rejected line shifts the rows after it by one.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE reject_lines AS
+        SELECT line::BIGINT AS line, 'unreadable' AS problem,
+               string_agg(DISTINCT error_type::VARCHAR || ': ' || error_message, '; ') AS message,
+               any_value(csv_line) AS raw
+        FROM csv_rejects GROUP BY line
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE raw_contacts AS
+        WITH bounds AS (
+          SELECT line - 2 - (row_number() OVER (ORDER BY line) - 1) AS accepted_before,
+                 row_number() OVER (ORDER BY line) AS shift
+          FROM reject_lines),
+        numbered AS (SELECT *, rowid AS k FROM csv_rows)
+        SELECT numbered.* EXCLUDE (k), numbered.k + 2 + coalesce(bounds.shift, 0) AS line
+        FROM numbered ASOF LEFT JOIN bounds ON numbered.k >= bounds.accepted_before
+    """)
+
+
+def _normalize(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE contacts AS
+        SELECT row_number() OVER (ORDER BY line) - 1 AS row_id, *,
+          nullif(lower(trim(email)), '') AS email_norm,
+          phone_fast(phone) AS phone_e164,
+          nullif(trim(postal_code), '') AS postal_norm,
+          trim(kind) AS kind_norm
+        FROM raw_contacts
+    """)
+    con.execute("UPDATE contacts SET kind = kind_norm")
+    con.execute("ALTER TABLE contacts DROP COLUMN kind_norm")
+    settle_slow_phones(con, "contacts", "phone", "phone_e164")
+
+
+def _reject(con: duckdb.DuckDBPyConnection) -> None:
+    reasons = []
+    for problem, condition, fr, en in _CHECKS:
+        shown = _SHOWN[problem]
+        reasons.append(
+            f"SELECT row_id, line, '{problem}' AS problem,"
+            f" '{fr}' || coalesce('«' || {shown} || '»', 'NULL') AS reason_fr,"
+            f" '{en}' || coalesce('«' || {shown} || '»', 'NULL') AS reason_en"
+            f" FROM contacts WHERE {condition}"
+        )
+    # A second row for the same person (same id, or same address and number without an id).
+    reasons.append("""
+        SELECT row_id, line, 'duplicate',
+          'doublon de la ligne ' || first_line, 'duplicate of line ' || first_line
+        FROM (SELECT row_id, line, first_value(line) OVER (PARTITION BY dkey ORDER BY line)
+                AS first_line
+              FROM (SELECT *, coalesce(nullif(trim(id), ''),
+                         CASE WHEN email_norm IS NOT NULL OR phone_e164 IS NOT NULL
+                              THEN concat('~', email_norm, '|', phone_e164)
+                         END) AS dkey FROM contacts)
+              WHERE dkey IS NOT NULL)
+        WHERE line <> first_line
+    """)
+    con.execute("CREATE OR REPLACE TEMP TABLE row_problems AS " + " UNION ALL ".join(reasons))
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE rejected AS
+        SELECT line, problem, 'ligne illisible : ' || message AS reason_fr,
+               'unreadable line: ' || message AS reason_en, raw FROM reject_lines
+        UNION ALL
+        SELECT p.line, string_agg(p.problem, ';'), string_agg(p.reason_fr, ' ; '),
+               string_agg(p.reason_en, '; '),
+               any_value(concat_ws(',', c.id, c.kind, c.email, c.phone, c.postal_code))
+        FROM row_problems p JOIN contacts c USING (row_id) GROUP BY p.line
+    """)
+    con.execute("DELETE FROM contacts WHERE row_id IN (SELECT row_id FROM row_problems)")
+    con.execute("ALTER TABLE contacts ADD COLUMN place VARCHAR")
+    con.execute("UPDATE contacts SET place = place_key(postal_norm, phone_e164)")

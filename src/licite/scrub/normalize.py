@@ -1,0 +1,92 @@
+"""Phone numbers, emails and places in bulk, as SQL generated from the Python tables.
+
+`phone_fast` is `licite.phones._fast_path` over a whole column; what it cannot
+settle goes, one distinct value at a time, to `licite.phones.normalize_phone`
+(phonenumbers costs about 25 µs a number: 10 million would take minutes).
+`place_key` is `licite.places.place_of`. Both are generated from the same
+tables the Python uses; tests hold the SQL and the Python to the same answers.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from licite.phones import OVERSEAS_NATIONAL_PREFIXES, SEPARATORS, normalize_phone
+from licite.places import PHONE_PREFIXES, POSTAL_PREFIXES, Place
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _char_class(chars: str) -> str:
+    escaped = "".join(
+        "\\t" if c == "\t" else f"\\x{{{ord(c):04x}}}" if ord(c) > 127 else "\\-" if c == "-" else c
+        for c in chars
+    )
+    return f"[{escaped}]"
+
+
+def phone_macros() -> tuple[str, ...]:
+    overseas = " ".join(
+        f"WHEN {_quote(prefix)} THEN {_quote(country)}"
+        for prefix, country in OVERSEAS_NATIONAL_PREFIXES.items()
+    )
+    return (
+        "CREATE OR REPLACE MACRO phone_strip(raw) AS"
+        f" regexp_replace(raw, '{_char_class(SEPARATORS)}', '', 'g')",
+        "CREATE OR REPLACE MACRO phone_plus(t) AS"
+        " CASE WHEN starts_with(t, '00') THEN '+' || t[3:] ELSE t END",
+        "CREATE OR REPLACE MACRO phone_rest33(t) AS"
+        " CASE WHEN starts_with(t[4:], '0') THEN t[5:] ELSE t[4:] END",
+        "CREATE OR REPLACE MACRO phone_fast_norm(t) AS CASE"
+        " WHEN starts_with(t, '+33') THEN CASE"
+        "   WHEN regexp_full_match(phone_rest33(t), '[1-9][0-9]{8}') THEN '+33' || phone_rest33(t)"
+        "   END"
+        " WHEN regexp_full_match(t, '0[1-9][0-9]{8}') THEN"
+        f"   coalesce(CASE t[1:4] {overseas} END, '+33') || t[2:]"
+        " WHEN regexp_full_match(t, '\\+(590|596|594|262)[0-9]*') THEN"
+        "   CASE WHEN length(t) = 13 THEN t END"
+        " END",
+        "CREATE OR REPLACE MACRO phone_fast(raw) AS phone_fast_norm(phone_plus(phone_strip(raw)))",
+    )
+
+
+def place_macro() -> str:
+    postal = " ".join(
+        f"WHEN left(pc, {len(prefix)}) = {_quote(prefix)} THEN {_quote(place.key)}"
+        for prefix, place in sorted(POSTAL_PREFIXES.items(), key=lambda kv: -len(kv[0]))
+    )
+    phone = " ".join(
+        f"WHEN starts_with(ph, {_quote(prefix)}) THEN {_quote(place.key)}"
+        for prefix, place in PHONE_PREFIXES
+    )
+    metro = _quote(Place.METROPOLE.key)
+    return (
+        "CREATE OR REPLACE MACRO place_key(pc, ph) AS CASE"
+        f" WHEN coalesce(pc, '') <> '' THEN CASE {postal} ELSE {metro} END"
+        f" WHEN ph IS NOT NULL THEN CASE {phone} ELSE {metro} END"
+        f" ELSE {metro} END"
+    )
+
+
+def install(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in (*phone_macros(), place_macro()):
+        con.execute(statement)
+
+
+def settle_slow_phones(con: duckdb.DuckDBPyConnection, table: str, raw: str, out: str) -> int:
+    """Fill `out` where the fast path left it empty, with phonenumbers, once per distinct value."""
+    pending = con.execute(
+        f"SELECT DISTINCT {raw} FROM {table} WHERE {out} IS NULL AND coalesce({raw}, '') <> ''"
+    ).fetchall()
+    if not pending:
+        return 0
+    settled = [(value, normalize_phone(value)) for (value,) in pending]
+    con.execute("CREATE OR REPLACE TEMP TABLE phone_slow (raw VARCHAR, e164 VARCHAR)")
+    con.executemany("INSERT INTO phone_slow VALUES (?, ?)", settled)
+    con.execute(
+        f"UPDATE {table} SET {out} = phone_slow.e164 FROM phone_slow"
+        f" WHERE {table}.{raw} = phone_slow.raw AND {table}.{out} IS NULL"
+    )
+    return len(settled)

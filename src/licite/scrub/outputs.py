@@ -1,0 +1,164 @@
+"""Writing a scrub's results: allowed.csv, blocked.csv, rejected.csv, summary.json.
+
+Everything is written into a fresh directory beside the target and renamed
+into place at the end, so an interrupted run never leaves outputs that look
+complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from licite.catalogue import rule
+from licite.decision import cite
+from licite.i18n import Lang
+from licite.scrub.decisions import Situation
+from licite.scrub.plan import Plan
+
+ISO_PARIS = (
+    "CREATE OR REPLACE MACRO iso_paris(us) AS CASE WHEN us IS NULL THEN NULL ELSE"
+    " strftime(paris_local(us), '%Y-%m-%dT%H:%M:%S') ||"
+    " CASE WHEN epoch_us(paris_local(us)) >= us THEN '+' ELSE '-' END ||"
+    " lpad((abs(epoch_us(paris_local(us)) - us) // 3600000000)::VARCHAR, 2, '0') || ':' ||"
+    " lpad((abs(epoch_us(paris_local(us)) - us) % 3600000000 // 60000000)::VARCHAR, 2, '0')"
+    " END"
+)
+
+
+@contextmanager
+def staged(target: Path) -> Iterator[Path]:
+    """A temporary directory renamed to `target` only when the block completes."""
+    target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = target.parent / f".{target.name}.partial-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    try:
+        yield work
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    old = target.parent / f".{target.name}.old-{os.getpid()}"
+    if target.exists():
+        target.rename(old)
+    work.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def store_texts(
+    con: duckdb.DuckDBPyConnection, plan: Plan, situations: list[Situation], lang: Lang
+) -> None:
+    """Per situation: its codes and citations as text, for the CSV files."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE verdict_texts (skey VARCHAR, codes VARCHAR,"
+        " citations VARCHAR, obligations_text VARCHAR)"
+    )
+    rows = []
+    for situation in situations:
+        verdict = situation.verdict
+        cited = [cite(code, plan.at) for code in verdict.reasons]
+        rows.append(
+            (
+                situation.key,
+                ";".join(verdict.reasons),
+                " | ".join(f"{c.code}: {c.citation}" for c in cited),
+                ";".join(verdict.obligations),
+            )
+        )
+    con.executemany("INSERT INTO verdict_texts VALUES (?, ?, ?, ?)", rows)
+    del lang
+
+
+def write_csvs(
+    con: duckdb.DuckDBPyConnection, directory: Path, extras: list[str], lang: Lang
+) -> None:
+    con.execute(ISO_PARIS)
+    listed = ", ".join(
+        f'c."{name}"' for name in ("id", "kind", "email", "phone", "postal_code", *extras)
+    )
+    base = "FROM scrub_results r JOIN contacts c USING (row_id) JOIN verdict_texts t USING (skey)"
+    _copy(
+        con,
+        f"SELECT {listed}, r.basis, iso_paris(r.expires_at_us) AS expires_at,"
+        f" t.obligations_text AS obligations {base} WHERE r.allowed ORDER BY c.line",
+        directory / "allowed.csv",
+    )
+    _copy(
+        con,
+        f"SELECT {listed}, t.codes AS reasons, t.citations {base}"
+        " WHERE NOT r.allowed ORDER BY c.line",
+        directory / "blocked.csv",
+    )
+    reason = "reason_fr" if lang == "fr" else "reason_en"
+    _copy(
+        con,
+        f"SELECT line, problem, {reason} AS reason, raw FROM rejected ORDER BY line",
+        directory / "rejected.csv",
+    )
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
+    con.execute(
+        f"COPY ({query}) TO '{str(path).replace(chr(39), chr(39) * 2)}' (HEADER, DELIMITER ',')"
+    )
+
+
+def summarize(
+    con: duckdb.DuckDBPyConnection,
+    plan: Plan,
+    situations: list[Situation],
+    problems: list[Any],
+    lang: Lang,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    rows = sum(s.count for s in situations)
+    allowed = sum(s.count for s in situations if s.verdict.allowed)
+    by_basis: dict[str, int] = {}
+    by_reason: dict[str, int] = {}
+    for situation in situations:
+        verdict = situation.verdict
+        if verdict.basis:
+            by_basis[verdict.basis] = by_basis.get(verdict.basis, 0) + situation.count
+        for code in verdict.reasons:
+            by_reason[code] = by_reason.get(code, 0) + situation.count
+    rejected = con.execute("SELECT count(*) FROM rejected").fetchone()
+    campaign = plan.campaign
+    return {
+        "campaign": campaign.id,
+        "at": plan.at.isoformat(),
+        "sender": plan.sender.id,
+        "request": campaign.request.model_dump(mode="json", exclude_none=True),
+        "counts": {
+            "rows": rows + (rejected[0] if rejected else 0),
+            "scrubbed": rows,
+            "allowed": allowed,
+            "blocked": rows - allowed,
+            "rejected": rejected[0] if rejected else 0,
+        },
+        "by_basis": dict(sorted(by_basis.items(), key=lambda kv: -kv[1])),
+        "by_reason": {
+            code: {
+                "count": count,
+                "citation": cite(code, plan.at).citation,
+                "message": rule(code).text(lang),
+            }
+            for code, count in sorted(by_reason.items(), key=lambda kv: -kv[1])
+        },
+        "campaign_checks": [p.to_dict(lang) for p in problems],
+        "situations": len(situations),
+        **extra,
+    }
+
+
+def write_summary(directory: Path, summary: dict[str, Any]) -> None:
+    (directory / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
+    )

@@ -1,0 +1,151 @@
+"""`licite scrub CONTACTS --campaign CAMPAIGN --out DIR`: a whole list, one law.
+
+Steps: the campaign is read and checked on its own (problems reported once);
+the list is read, normalized and its bad rows set aside; each row is matched
+to the ledger and given its history; facts are read in DuckDB; the rules
+decide once per distinct situation; the outputs are written into a staging
+directory renamed into place at the end.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from licite.case import load_campaign
+from licite.documents import read_document
+from licite.errors import LiciteError
+from licite.i18n import Lang, Text
+from licite.ledger import Ledger
+from licite.scrub.checks import campaign_problems
+from licite.scrub.contacts import read_contacts
+from licite.scrub.decisions import decide_rows
+from licite.scrub.duck import BatchError, attach_ledger, connect, define_hmac
+from licite.scrub.normalize import install
+from licite.scrub.outputs import staged, store_texts, summarize, write_csvs, write_summary
+from licite.scrub.plan import Plan, micros
+from licite.scrub.report import write_report
+from licite.scrub.sources import gather_events, match_people
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Scrubbed:
+    out: Path
+    summary: dict[str, Any]
+
+
+def quiet(_: str) -> None:
+    """No progress shown (output piped, or a library call)."""
+
+
+def terminal_progress(lang: Lang) -> Progress:
+    """Steps on stderr when it is a terminal; nothing when piped."""
+    if not sys.stderr.isatty():
+        return quiet
+    started = time.monotonic()
+
+    def show(step: str) -> None:
+        sys.stderr.write(f"\r\033[K[{time.monotonic() - started:6.1f} s] {step}")
+        sys.stderr.flush()
+        if step.endswith("."):
+            sys.stderr.write("\n")
+
+    del lang
+    return show
+
+
+def scrub(
+    contacts: Path,
+    campaign_file: Path,
+    out: Path,
+    *,
+    database_url: str | None = None,
+    at: datetime | None = None,
+    lang: Lang = "fr",
+    progress: Progress = quiet,
+    threads: int | None = None,
+) -> Scrubbed:
+    started = time.monotonic()
+    campaign = load_campaign(read_document(campaign_file), name=str(campaign_file))
+    with Ledger.open(database_url) as ledger:
+        location, hmac_key = ledger.location, ledger.keys.hmac
+    con = connect(threads=threads)
+    try:
+        install(con)
+        define_hmac(con, hmac_key)
+        if location.in_memory:
+            raise BatchError(
+                Text(
+                    "le scrub lit une base sur disque, pas :memory:",
+                    "the scrub reads a store on disk, not :memory:",
+                )
+            )
+        attach_ledger(con, location.url)
+        plan = Plan.of(campaign, at=at)
+        plan = Plan.of(campaign, at=plan.at, sender=_effective_sender(con, plan))
+        problems = campaign_problems(plan)
+        progress(Text("lecture de la liste", "reading the list")(lang))
+        extras = read_contacts(con, contacts)
+        progress(Text("rapprochement avec le registre", "matching the ledger")(lang))
+        match_people(con, micros(plan.at))
+        gather_events(con, micros(plan.at))
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE scrub_rows AS"
+            " SELECT row_id, kind AS person_kind, place FROM contacts"
+        )
+        progress(Text("décisions", "deciding")(lang))
+        situations = decide_rows(con, plan)
+        progress(Text("écriture des résultats", "writing the results")(lang))
+        matched = con.execute("SELECT count(person_id) FROM matched").fetchone()
+        with staged(out) as work:
+            store_texts(con, plan, situations, lang)
+            write_csvs(con, work, extras, lang)
+            summary = summarize(
+                con,
+                plan,
+                situations,
+                problems,
+                lang,
+                {
+                    "matched_in_ledger": matched[0] if matched else 0,
+                    "contacts_file": str(contacts),
+                    "seconds": round(time.monotonic() - started, 3),
+                },
+            )
+            write_summary(work, summary)
+            write_report(work / "report.html", plan, summary, con, lang)
+        progress(Text(f"terminé : {out}.", f"done: {out}.")(lang))
+        return Scrubbed(out, summary)
+    except duckdb.Error as error:
+        raise BatchError(
+            Text(f"échec du traitement par lots : {error}", f"batch processing failed: {error}")
+        ) from None
+    except LiciteError:
+        raise
+    finally:
+        con.close()
+
+
+def _effective_sender(con: duckdb.DuckDBPyConnection, plan: Plan) -> Any:
+    """The ledger's latest opposition-list import stands for the list cleaning (R. 223-6)."""
+    from licite.ledger.history import moment_of_micros
+
+    if plan.sender.bloctel_checked_at is not None:
+        return plan.sender
+    row = con.execute(
+        "SELECT max(imported_at_us) FROM ledger.suppression_imports"
+        " WHERE list = 'bloctel' AND imported_at_us <= ?",
+        [micros(plan.at)],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return plan.sender
+    return plan.sender.model_copy(update={"bloctel_checked_at": moment_of_micros(row[0])})

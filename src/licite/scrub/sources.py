@@ -1,0 +1,136 @@
+"""Each contact's history, from the ledger, as `licite.ledger.history.history_as_of` reads it.
+
+For every contact row: the events of the ledger person it matches (by id,
+else by the keyed hash of its address, else of its number), cut at the
+campaign's moment; the opposition list (`bloctel` at the latest import at or
+before the moment when the number is on it; `bloctel_removed` then when it was
+on an earlier list only); and the hashes an erasure left behind (an objection,
+all channels and senders, at the erasure). Synthetic events come after
+recorded ones at the same moment.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from licite.ledger.rows import BOOLEAN_COLUMNS, FIELD_COLUMNS
+
+_SYNTHETIC_SEQ = 1 << 62
+EVENT_COLUMNS: tuple[str, ...] = ("row_id", "seq", "at_us", "type", *FIELD_COLUMNS)
+
+
+def _typed(column: str, source: str = "e") -> str:
+    if column in BOOLEAN_COLUMNS:
+        return f"{source}.{column}::BOOLEAN AS {column}"
+    if column in ("informed_at_us",):
+        return f"{source}.{column}::BIGINT AS {column}"
+    return f"{source}.{column}::VARCHAR AS {column}"
+
+
+def _null_row(row_id: str, seq: str, at_us: str, kind: str, **values: str) -> str:
+    cells = [f"{row_id} AS row_id", f"{seq} AS seq", f"{at_us} AS at_us", f"'{kind}' AS type"]
+    for column in FIELD_COLUMNS:
+        if column in values:
+            cells.append(f"{values[column]} AS {column}")
+        elif column in BOOLEAN_COLUMNS:
+            cells.append(f"NULL::BOOLEAN AS {column}")
+        elif column == "informed_at_us":
+            cells.append(f"NULL::BIGINT AS {column}")
+        else:
+            cells.append(f"NULL::VARCHAR AS {column}")
+    return ", ".join(cells)
+
+
+def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
+    """`matched(row_id, person_id, email_hash, phone_hash)`: the ledger person of each row.
+
+    A row whose id is in the ledger is that person, with the hashes the ledger
+    holds (as `decide --person` reads them); only the other rows are hashed —
+    HMAC costs microseconds a value, which on ten million rows is most of a
+    scrub — and looked up by address, then by number.
+    """
+    del at_us
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE people AS
+        SELECT id, seq, email_hash, phone_hash FROM ledger.persons
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE by_id AS
+        SELECT c.row_id, p.id AS person_id,
+               coalesce(p.email_hash, hmac_hex(c.email_norm)) AS email_hash,
+               coalesce(p.phone_hash, hmac_hex(c.phone_e164)) AS phone_hash
+        FROM contacts c JOIN people p ON p.id = nullif(trim(c.id), '')
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE matched AS
+        WITH hashed AS (
+          SELECT row_id, hmac_hex(email_norm) AS email_hash, hmac_hex(phone_e164) AS phone_hash
+          FROM contacts WHERE row_id NOT IN (SELECT row_id FROM by_id)),
+        by_email AS (SELECT email_hash, arg_min(id, seq) AS pid FROM people
+                     WHERE email_hash IS NOT NULL GROUP BY email_hash),
+        by_phone AS (SELECT phone_hash, arg_min(id, seq) AS pid FROM people
+                     WHERE phone_hash IS NOT NULL GROUP BY phone_hash)
+        SELECT * FROM by_id
+        UNION ALL
+        SELECT h.row_id, coalesce(e.pid, f.pid) AS person_id,
+               coalesce(h.email_hash, p.email_hash), coalesce(h.phone_hash, p.phone_hash)
+        FROM hashed h
+        LEFT JOIN by_email e ON e.email_hash = h.email_hash
+        LEFT JOIN by_phone f ON f.phone_hash = h.phone_hash
+        LEFT JOIN people p ON p.id = coalesce(e.pid, f.pid)
+    """)
+
+
+def gather_events(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
+    """`scrub_events`: recorded and synthetic events of every matched row, up to `at_us`."""
+    recorded = ", ".join(
+        [
+            "m.row_id AS row_id",
+            "e.seq::BIGINT AS seq",
+            "e.at_us::BIGINT AS at_us",
+            "e.type::VARCHAR AS type",
+            *(_typed(c) for c in FIELD_COLUMNS),
+        ]
+    )
+    bloctel = _null_row("o.row_id", str(_SYNTHETIC_SEQ), "o.at_us", "bloctel")
+    removed = _null_row("o.row_id", str(_SYNTHETIC_SEQ), "o.at_us", "bloctel_removed")
+    erased = _null_row(
+        "x.row_id",
+        str(_SYNTHETIC_SEQ + 1),
+        "x.at_us",
+        "objection",
+        channel="'all'",
+        sender="'all'",
+        via="'form'",
+    )
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE opposition AS
+        WITH latest AS (
+          SELECT id, imported_at_us AS at_us FROM ledger.suppression_imports
+          WHERE list = 'bloctel' AND imported_at_us <= {at_us}
+          ORDER BY imported_at_us DESC, id DESC LIMIT 1),
+        earlier AS (
+          SELECT DISTINCT s.phone_hash FROM ledger.suppression_entries s
+          JOIN ledger.suppression_imports i ON i.id = s.import_id
+          WHERE i.list = 'bloctel' AND i.imported_at_us <= {at_us})
+        SELECT m.row_id, latest.at_us,
+               EXISTS (SELECT 1 FROM ledger.suppression_entries s
+                       WHERE s.import_id = latest.id AND s.phone_hash = m.phone_hash) AS listed
+        FROM matched m, latest
+        WHERE latest.id IS NOT NULL AND m.phone_hash IN (SELECT phone_hash FROM earlier)
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE scrub_events AS
+        SELECT {recorded} FROM matched m JOIN ledger.events e ON e.person_id = m.person_id
+        WHERE e.at_us <= {at_us}
+        UNION ALL SELECT {bloctel} FROM opposition o WHERE o.listed
+        UNION ALL SELECT {removed} FROM opposition o WHERE NOT o.listed
+        UNION ALL SELECT {erased} FROM (
+          SELECT m.row_id, min(s.at_us) AS at_us FROM matched m JOIN ledger.suppressions s
+            ON s.hash IN (m.email_hash, m.phone_hash)
+           AND s.person_id IS DISTINCT FROM m.person_id AND s.at_us <= {at_us}
+          GROUP BY m.row_id) x
+    """)
+
+
+__all__ = ["EVENT_COLUMNS", "gather_events", "match_people"]

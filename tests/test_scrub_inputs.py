@@ -1,0 +1,184 @@
+"""Bad lists: a clear error before any work, or the bad rows set aside with line and reason."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from licite.errors import InvalidInput
+from licite.scrub import run as scrub_run
+from licite.scrub.run import scrub
+
+LICITE = Path(sys.executable).with_name("licite")
+CAMPAIGN = {
+    "id": "spring",
+    "at": "2026-03-10T11:00:00+01:00",
+    "sender": {"id": "shop"},
+    "request": {"action": "contact", "channel": "email", "purpose": "commercial", "offer": "shoes"},
+}
+HEADER = b"id,kind,email,phone,postal_code,segment\n"
+
+
+@pytest.fixture
+def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    monkeypatch.setenv("LICITE_KEY_DIR", str(tmp_path / "keys"))
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    monkeypatch.setenv("LICITE_DATABASE_URL", url)
+    campaign = tmp_path / "campaign.json"
+    campaign.write_text(json.dumps(CAMPAIGN), encoding="utf-8")
+    yield {"tmp": tmp_path, "campaign": campaign, "url": url}
+
+
+def run(setup: dict[str, Any], content: bytes, name: str = "contacts.csv") -> Path:
+    contacts = setup["tmp"] / name
+    contacts.write_bytes(content)
+    out = setup["tmp"] / "out"
+    scrub(contacts, setup["campaign"], out, database_url=setup["url"])
+    return out
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize(
+    ("header", "missing"),
+    [
+        (b"id,kind,email,postal_code\n", "phone"),
+        (b"id,kind,e-mail,phone,postal_code\n", "email"),
+        (b"identifier,type,email,phone,postal_code\n", "id, kind"),
+    ],
+)
+def test_missing_or_misnamed_columns_stop_before_any_work(
+    setup: dict[str, Any], header: bytes, missing: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        run(setup, header + b"1,consumer,a@example.fr,0612345678,75011\n")
+    assert f"missing columns {missing}" in caught.value.text.en
+    assert "colonnes manquantes" in caught.value.text.fr
+    assert not (setup["tmp"] / "out").exists()
+
+
+def test_bad_rows_are_set_aside_with_their_line_and_the_rest_is_scrubbed(
+    setup: dict[str, Any],
+) -> None:
+    content = HEADER + b"".join(
+        [
+            b"1,consumer,a@example.fr,0612345678,75011,x\n",  # line 2: fine
+            b'2,consumer,"caf\xe9@example.fr",0612345679,75011,x\n',  # line 3: not UTF-8
+            b"3,consumer,c@example.fr,06123,75011,x\n",  # line 4: bad number
+            b"4,alien,d@example.fr,0612345670,75011,x\n",  # line 5: bad kind
+            b"5,consumer,not-an-address,,75011,x\n",  # line 6: bad address
+            b"6,consumer,f@example.fr,,7501,x\n",  # line 7: bad postal code
+            b"7,consumer,g@example.fr,,,x,extra\n",  # line 8: too many columns
+            b"1,consumer,a@example.fr,0612345678,75011,again\n",  # line 9: duplicate of 2
+            b"9,professional,i@example.fr,+33 7 11 22 33 44,67000,y\n",  # line 10: fine
+        ]
+    )
+    out = run(setup, content)
+    rejected = {int(r["line"]): r for r in rows(out / "rejected.csv")}
+    assert sorted(rejected) == [3, 4, 5, 6, 7, 8, 9]
+    assert rejected[4]["problem"] == "phone" and "06123" in rejected[4]["reason"]
+    assert rejected[5]["problem"] == "kind" and "alien" in rejected[5]["reason"]
+    assert rejected[6]["problem"] == "email" and "not-an-address" in rejected[6]["reason"]
+    assert rejected[7]["problem"] == "postal_code"
+    assert rejected[9]["problem"] == "duplicate" and "2" in rejected[9]["reason"]
+    assert "unreadable" in rejected[3]["problem"]
+    scrubbed = rows(out / "blocked.csv") + rows(out / "allowed.csv")
+    assert sorted(r["id"] for r in scrubbed) == ["1", "9"]
+    assert {r["segment"] for r in scrubbed} == {"x", "y"}  # extra columns carried through
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["counts"] == {
+        "rows": 9,
+        "scrubbed": 2,
+        "allowed": 0,
+        "blocked": 2,
+        "rejected": 7,
+    }
+
+
+def test_unknown_people_are_refused_for_lack_of_consent(setup: dict[str, Any]) -> None:
+    out = run(setup, HEADER + b",consumer,a@example.fr,,,x\n")
+    blocked = rows(out / "blocked.csv")
+    assert [r["reasons"] for r in blocked] == ["PROSPECT-NO-CONSENT"]
+    assert "CPCE art. L34-5 al. 1" in blocked[0]["citations"]
+
+
+def test_parquet_lists(setup: dict[str, Any]) -> None:
+    import duckdb
+
+    csv_path = setup["tmp"] / "list.csv"
+    csv_path.write_bytes(HEADER + b"1,consumer,a@example.fr,,,x\n2,robot,b@example.fr,,,y\n")
+    parquet = setup["tmp"] / "list.parquet"
+    duckdb.execute(
+        f"COPY (SELECT * FROM read_csv('{csv_path}', all_varchar = true))"
+        f" TO '{parquet}' (FORMAT parquet)"
+    )
+    out = setup["tmp"] / "out"
+    scrub(parquet, setup["campaign"], out, database_url=setup["url"])
+    assert [r["line"] for r in rows(out / "rejected.csv")] == ["2"]
+    assert len(rows(out / "blocked.csv")) == 1
+
+
+def test_an_interrupted_run_leaves_no_outputs_that_look_complete(
+    setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = run(setup, HEADER + b"1,consumer,a@example.fr,,,x\n")
+    before = {p.name: p.read_bytes() for p in first.iterdir()}
+
+    def crash(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scrub_run, "write_report", crash)
+    with pytest.raises(KeyboardInterrupt):
+        run(setup, HEADER + b"2,consumer,b@example.fr,,,y\n")
+    assert {p.name: p.read_bytes() for p in first.iterdir()} == before
+    leftovers = [p.name for p in setup["tmp"].iterdir() if p.name.startswith(".out")]
+    assert leftovers == []
+
+
+def test_cli_scrub(setup: dict[str, Any]) -> None:
+    contacts = setup["tmp"] / "contacts.csv"
+    contacts.write_bytes(HEADER + b"1,consumer,a@example.fr,,,x\n")
+    done = subprocess.run(
+        [
+            str(LICITE),
+            "--lang",
+            "en",
+            "scrub",
+            str(contacts),
+            "--campaign",
+            str(setup["campaign"]),
+            "--out",
+            str(setup["tmp"] / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "0 allowed, 1 blocked, 0 rejected" in done.stdout
+    assert done.stderr == ""  # no progress when not on a terminal
+    missing = subprocess.run(
+        [
+            str(LICITE),
+            "scrub",
+            str(setup["tmp"] / "nope.csv"),
+            "--campaign",
+            str(setup["campaign"]),
+            "--out",
+            str(setup["tmp"] / "out2"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr

@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -35,8 +34,12 @@ CAMPAIGN = {
     "id": "bench-call",
     "at": "2025-03-12T11:00:00+01:00",
     "sender": {"id": "shop", "bloctel_checked_at": "2025-03-01"},
-    "request": {"action": "contact", "channel": "phone_call", "purpose": "commercial",
-                "offer": "shoes"},
+    "request": {
+        "action": "contact",
+        "channel": "phone_call",
+        "purpose": "commercial",
+        "offer": "shoes",
+    },
 }
 EPOCH_2020 = 1_577_836_800_000_000
 SPAN_US = 5 * 365 * 86_400 * 1_000_000  # 2020 → 2025
@@ -108,8 +111,9 @@ def build(work: Path, contacts: int, events: int, bloctel: int) -> Path:
         FROM range({events}) t(i)
     """)
     print(f"  events: {time.monotonic() - started:.0f} s", file=sys.stderr)
-    con.execute("INSERT INTO l.suppression_imports VALUES (1, 'bloctel', 1740783600000000, ?, 0)",
-                [bloctel])
+    con.execute(
+        "INSERT INTO l.suppression_imports VALUES (1, 'bloctel', 1740783600000000, ?, 0)", [bloctel]
+    )
     con.execute(f"""
         INSERT INTO l.suppression_entries
         SELECT DISTINCT 1, h FROM (
@@ -130,7 +134,7 @@ def build(work: Path, contacts: int, events: int, bloctel: int) -> Path:
                      ELSE phone END AS phone,
                 postal_code, 'segment-' || (i % 12) AS segment
               FROM p ORDER BY i)
-        TO '{folder / 'contacts.csv'}' (HEADER)
+        TO '{folder / "contacts.csv"}' (HEADER)
     """)
     con.close()
     (folder / "campaign.json").write_text(json.dumps(CAMPAIGN), encoding="utf-8")
@@ -219,26 +223,39 @@ def main() -> None:
     for contacts in args.contacts:
         events = int(contacts * args.events_per_contact)
         bloctel = int(contacts * args.bloctel_per_contact)
-        print(f"{contacts:,} contacts, {events:,} events, {bloctel:,} listed numbers",
-              file=sys.stderr)
+        print(
+            f"{contacts:,} contacts, {events:,} events, {bloctel:,} listed numbers", file=sys.stderr
+        )
         folder = build(args.work, contacts, events, bloctel)
         baseline, baseline_mem = measure(BASELINE, folder)
         scrubbed, scrub_mem = measure(SCRUB, folder)
         loop = engine_loop(folder, contacts, min(args.sample, contacts))
-        results.append({"contacts": contacts, "events": events, "bloctel": bloctel,
-                        "baseline_s": baseline, "scrub_s": scrubbed,
-                        "ratio_vs_baseline": scrubbed / baseline,
-                        "engine_loop_s_extrapolated": loop, "speedup_vs_loop": loop / scrubbed,
-                        "scrub_peak_gib": scrub_mem, "baseline_peak_gib": baseline_mem})
+        results.append(
+            {
+                "contacts": contacts,
+                "events": events,
+                "bloctel": bloctel,
+                "baseline_s": baseline,
+                "scrub_s": scrubbed,
+                "ratio_vs_baseline": scrubbed / baseline,
+                "engine_loop_s_extrapolated": loop,
+                "speedup_vs_loop": loop / scrubbed,
+                "scrub_peak_gib": scrub_mem,
+                "baseline_peak_gib": baseline_mem,
+            }
+        )
         print(json.dumps(results[-1]), file=sys.stderr)
-    print(f"{'contacts':>12}{'events':>12}{'bare DuckDB':>13}{'scrub':>9}{'ratio':>7}"
-          f"{'loop (extrap.)':>16}{'speedup':>9}{'peak GiB':>10}")
+    print(
+        f"{'contacts':>12}{'events':>12}{'bare DuckDB':>13}{'scrub':>9}{'ratio':>7}"
+        f"{'loop (extrap.)':>16}{'speedup':>9}{'peak GiB':>10}"
+    )
     for r in results:
-        print(f"{r['contacts']:>12,}{r['events']:>12,}{r['baseline_s']:>12.1f}s"
-              f"{r['scrub_s']:>8.1f}s{r['ratio_vs_baseline']:>7.2f}"
-              f"{r['engine_loop_s_extrapolated']:>15.0f}s{r['speedup_vs_loop']:>8.0f}x"
-              f"{r['scrub_peak_gib']:>10.2f}")
-    del resource
+        print(
+            f"{r['contacts']:>12,}{r['events']:>12,}{r['baseline_s']:>12.1f}s"
+            f"{r['scrub_s']:>8.1f}s{r['ratio_vs_baseline']:>7.2f}"
+            f"{r['engine_loop_s_extrapolated']:>15.0f}s{r['speedup_vs_loop']:>8.0f}x"
+            f"{r['scrub_peak_gib']:>10.2f}"
+        )
 
 
 if __name__ == "__main__":

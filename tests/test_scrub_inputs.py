@@ -39,7 +39,7 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
 def run(setup: dict[str, Any], content: bytes, name: str = "contacts.csv") -> Path:
     contacts = setup["tmp"] / name
     contacts.write_bytes(content)
-    out = setup["tmp"] / "out"
+    out: Path = setup["tmp"] / "out"
     scrub(contacts, setup["campaign"], out, database_url=setup["url"])
     return out
 
@@ -122,7 +122,7 @@ def test_parquet_lists(setup: dict[str, Any]) -> None:
         f"COPY (SELECT * FROM read_csv('{csv_path}', all_varchar = true))"
         f" TO '{parquet}' (FORMAT parquet)"
     )
-    out = setup["tmp"] / "out"
+    out: Path = setup["tmp"] / "out"
     scrub(parquet, setup["campaign"], out, database_url=setup["url"])
     assert [r["line"] for r in rows(out / "rejected.csv")] == ["2"]
     assert len(rows(out / "blocked.csv")) == 1

@@ -161,12 +161,15 @@ con.execute(f"CREATE TEMP TABLE c AS SELECT *, nullif(lower(trim(email)), '') AS
 settle_slow_phones(con, "c", "phone", "phone_e164")
 con.execute(f'''COPY (
   WITH people AS (SELECT id, email_hash, phone_hash FROM l.persons),
-  m AS (SELECT c.*, coalesce(p.id, q.id) AS person_id,
-               coalesce(p.phone_hash, hmac_hex(c.phone_e164)) AS ph
-        FROM c LEFT JOIN people p ON p.id = nullif(c.id, '')
-        LEFT JOIN people q ON c.id = '' AND q.email_hash = hmac_hex(c.email_norm)),
+  h AS (SELECT *, nullif(trim(id), '') AS pid,
+               CASE WHEN nullif(trim(id), '') IS NULL THEN hmac_hex(email_norm) END AS eh
+        FROM c),
+  m AS (SELECT h.*, coalesce(p.id, q.id) AS person_id,
+               coalesce(p.phone_hash, hmac_hex(h.phone_e164)) AS ph
+        FROM h LEFT JOIN people p ON p.id = h.pid
+        LEFT JOIN people q ON q.email_hash = h.eh),
   e AS (SELECT person_id, count(*) AS n, max(at_us) AS last FROM l.events GROUP BY ALL),
-  b AS (SELECT phone_hash FROM l.suppression_entries)
+  b AS (SELECT DISTINCT phone_hash FROM l.suppression_entries)
   SELECT m.*, e.n, e.last, b.phone_hash IS NOT NULL AS listed
   FROM m LEFT JOIN e USING (person_id) LEFT JOIN b ON b.phone_hash = m.ph)
   TO '{folder}/baseline.csv' (HEADER)''')

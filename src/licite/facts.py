@@ -227,7 +227,9 @@ def read_facts(
             expired = True  # D. 98-5 I: renewed every year
             continue
         valid.append(c)
-    flaws = {c.event.mechanism for c in specific}
+    # A flawed consent explains a refusal whether or not it covered this request: a
+    # pre-ticked box for SMS is both the wrong channel and no consent (RGPD art. 4(11)).
+    flaws = {c.event.mechanism for c in consents if c.relevant}
     latest_valid = max((c.event.at for c in valid), default=None)
 
     first_at = history[0].at

@@ -142,10 +142,10 @@ STEPS: tuple[str, ...] = (
       max(at_us) FILTER (valid) AS latest_valid,
       bool_or(specific AND withdrawn) AS consent_withdrawn,
       bool_or(expired) AS consent_expired,
-      bool_or(specific AND mechanism = 'terms_acceptance') AS consent_via_terms,
-      bool_or(specific AND mechanism = 'preticked') AS consent_preticked,
-      bool_or(specific AND mechanism = 'misleading_design') AS consent_misleading,
-      bool_or(specific AND mechanism = 'implicit') AS consent_implicit,
+      bool_or(relevant AND mechanism = 'terms_acceptance') AS consent_via_terms,
+      bool_or(relevant AND mechanism = 'preticked') AS consent_preticked,
+      bool_or(relevant AND mechanism = 'misleading_design') AS consent_misleading,
+      bool_or(relevant AND mechanism = 'implicit') AS consent_implicit,
       bool_or(relevant AND NOT covers) AS consent_elsewhere,
       bool_or(valid AND coalesce(outside_hours, false)) AS consent_outside_hours
     FROM cons GROUP BY row_id

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from functools import partial
-from itertools import compress
-from operator import is_not
-
 from licite.case import Event
 from licite.ledger.config import Keys
 from licite.ledger.crypto import KeyedHasher, seal
 from licite.ledger.journal import NewEvent
 from licite.ledger.proof import Proof
-from licite.ledger.rows import ENCODE, event_facts
+from licite.ledger.rows import ENCODE, fact_row
 
 _NO_PROOF: tuple[None, None, None] = (None, None, None)
-_is_value = partial(is_not, None)
 Evidence = dict[str, str]
 
 
@@ -47,13 +42,10 @@ def unsealed_event(
     Needs no database: an import prepares records in a process of its own, and
     the person's key is fetched where the batch is committed."""
     parts = (proof.form, proof.wording_sha256, proof.recorded_by) if proof else _NO_PROOF
-    facts = event_facts(person_id, event, parts, at_text)
-    encoded = ENCODE(facts)
+    values, filled, encoded = fact_row(person_id, event, parts, at_text)
     evidence = proof.evidence() if proof else None
     said = encoded if evidence is None else encoded + ENCODE(evidence)
     # Keyed: the content hash covers evidence (IP, user agent) that must not be guessable.
-    filled = bytes(map(_is_value, facts))
-    values = list(compress(facts, filled))
     return NewEvent(values, filled, None, content_hash(said.encode()), encoded), evidence
 
 

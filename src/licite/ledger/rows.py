@@ -156,6 +156,93 @@ def event_facts(
     return [person_id, micros(at), text, event.type, *fields_of(event), *proof]
 
 
+FactRow = tuple[list[Any], bytes, str]
+"""An event's facts that are not None (FACT_COLUMNS order), which columns those are (1 for
+each column with a value, else 0), and the canonical encoding of all its facts."""
+
+_FIRST = 4
+"""person_id, at_us, at_text and type: always there, ahead of the fields."""
+_PROOF_AT = _FIRST + len(FIELD_COLUMNS)
+_STEPS: dict[type, tuple[tuple[str, int], ...]] = {}
+_SHAPES: dict[int, tuple[bytes, str]] = {}
+
+
+def fact_row(
+    person_id: str, event: Event, proof: Sequence[str | None], at_text: str | None = None
+) -> FactRow:
+    """`event_facts` as the journal stores and chains it, in one pass.
+
+    The same as `[f for f in facts if f is not None]`, `bytes(f is not None for f in facts)`
+    and `ENCODE(facts)` for `facts = event_facts(...)` (a test holds them equal), at a
+    third of the cost: an import makes one for every event, and most facts are None."""
+    at = event.at
+    text = at.isoformat() if at_text is None else at_text
+    at_us = micros(at)
+    event_type = event.type
+    values: list[Any] = [person_id, at_us, text, event_type]
+    parts = [_part(person_id), str(at_us), _part(text), _part(event_type)]
+    mask = (1 << _FIRST) - 1
+    given = event.__dict__
+    steps = _STEPS.get(event.__class__)
+    if steps is None:
+        steps = _steps(event.__class__)
+    for name, position in steps:
+        value = given[name]
+        if value is None:
+            continue
+        kind = value.__class__
+        if kind is str:
+            part = encode_basestring(value)
+        elif kind is bool:
+            value = int(value)
+            part = "1" if value else "0"
+        elif isinstance(value, Enum):
+            value = value._value_
+            part = _part(value)
+        elif kind is tuple:
+            value = ENCODE(list(value))
+            part = encode_basestring(value)
+        elif position == _FIRST + _INFORMED_AT_US:  # informed_at_text is the next column
+            us, iso = micros(value), value.isoformat()
+            values += (us, iso)
+            parts += (str(us), _part(iso))
+            mask |= 3 << position
+            continue
+        else:
+            part = ENCODE(value)
+        values.append(value)
+        parts.append(part)
+        mask |= 1 << position
+    for offset, value in enumerate(proof):
+        if value is not None:
+            values.append(value)
+            parts.append(_part(value))
+            mask |= 1 << (_PROOF_AT + offset)
+    filled, template = _SHAPES.get(mask) or _shape(mask)
+    return values, filled, template % tuple(parts)
+
+
+def _part(value: Any) -> str:
+    """One value's canonical encoding, as ENCODE writes it inside an array."""
+    return encode_basestring(value) if value.__class__ is str else ENCODE(value)
+
+
+def _steps(kind: type[BaseModel]) -> tuple[tuple[str, int], ...]:
+    """`_plan` in column order, positions counted in FACT_COLUMNS."""
+    ordered = sorted(_plan(kind), key=lambda step: step[1])
+    steps = _STEPS[kind] = tuple((name, _FIRST + index) for name, index in ordered)
+    return steps
+
+
+def _shape(mask: int) -> tuple[bytes, str]:
+    """The mask as `filled` bytes (one object per shape: it crosses a pipe, memoized), and
+    the encoding's template, `null` where a fact is None."""
+    given = [mask >> position & 1 for position in range(len(FACT_COLUMNS))]
+    template = "[" + ",".join("%s" if bit else "null" for bit in given) + "]"
+    shape = _SHAPES[mask] = (bytes(given), template)
+    return shape
+
+
 _READ_COLUMNS = ("at_text", "type", *FIELD_COLUMNS)
 READ_SELECT = ", ".join(_READ_COLUMNS)
 """The columns `event_dict` reads, in its order."""

@@ -21,6 +21,10 @@ from licite.ledger.config import Location
 from licite.ledger.errors import StoreUnavailable
 
 Row = tuple[Any, ...]
+PAGE_SIZE = 16384
+"""Bytes per page of a new SQLite ledger (SQLite's default is 4096)."""
+WAL_BYTES = 32 << 20
+"""The write-ahead log is checkpointed into the database when it reaches this size."""
 _is_value = partial(is_not, None)
 
 
@@ -132,12 +136,16 @@ class SqliteStore(Store):
             # Autocommit mode: transactions are opened explicitly, BEGIN IMMEDIATE for
             # writes, so that two writers never both read the same chain head.
             self._connection = sqlite3.connect(location.path, timeout=120, isolation_level=None)
+            # Only a database not yet written takes it (an older ledger keeps its pages):
+            # an import's commit writes a quarter fewer bytes, verify reads fewer pages.
+            self._connection.execute(f"PRAGMA page_size={PAGE_SIZE}")
             if not location.in_memory:
                 self._connection.execute("PRAGMA journal_mode=WAL")
             # FULL: a batch the importer acknowledged survives a crash, power cut included.
             self._connection.execute("PRAGMA synchronous=FULL")
             self._connection.execute("PRAGMA cache_size=-65536")
-            self._connection.execute("PRAGMA wal_autocheckpoint=8192")
+            page_size = self._connection.execute("PRAGMA page_size").fetchone()[0]
+            self._connection.execute(f"PRAGMA wal_autocheckpoint={WAL_BYTES // page_size}")
         except sqlite3.Error as error:
             raise self.problem(error) from None
 

@@ -85,30 +85,41 @@ def build(work: Path, contacts: int, events: int, bloctel: int) -> Path:
         SELECT id, i + 1, kind, email_hash, phone_hash, 0, 'bench', 'bench' FROM p
     """)
     print(f"  people: {time.monotonic() - started:.0f} s", file=sys.stderr)
+    # Each event carries only its type's fields (SPEC §2), as the importer would store
+    # them, so that `decide --person` reads back valid histories.
     con.execute(f"""
         INSERT INTO l.events (seq, person_id, at_us, at_text, type, sender, channel, purpose,
           method, mechanism, kind, outcome, products, informed, opt_out_offered,
           partner_consent, partners_named, consent_proof, terms_forbid_reuse,
           content_hash, recorded_at_us, prev_hash, hash)
-        SELECT i + 1, 'p' || lpad((i % {contacts})::VARCHAR, 9, '0'),
-          {EPOCH_2020} + (hash(i) % {SPAN_US})::BIGINT AS at_us, '-',
-          CASE WHEN i < {contacts} THEN 'collected'
-               ELSE ['consent', 'consent', 'interaction', 'customer', 'objection', 'call',
-                     'interaction', 'consent'][(1 + hash(i * 3) % 8)::BIGINT] END,
-          'shop',
-          CASE WHEN i >= {contacts} THEN ['phone_call', 'email', 'all', 'sms'][1 + i % 4] END,
-          CASE WHEN i < {contacts} THEN 'commercial'
-               WHEN i % 3 = 0 THEN 'commercial' END,
-          CASE WHEN i < {contacts} THEN ['form', 'sale', 'list_purchase', 'scraping', 'event',
-                                         'form'][1 + i % 6] END,
-          CASE WHEN i >= {contacts} THEN ['checkbox', 'double_opt_in', 'preticked',
-                                          'checkbox'][1 + i % 4] END,
-          CASE WHEN i >= {contacts} THEN ['open', 'click', 'reply'][1 + i % 3] END,
-          CASE WHEN i >= {contacts} THEN ['no_answer', 'refused', 'accepted'][1 + i % 3] END,
-          CASE WHEN i >= {contacts} THEN '["shoes"]' END,
-          i % 7 <> 0, i % 4 <> 0, i % 5 <> 0, i % 3 <> 0, i % 6 <> 0, i % 9 = 0,
+        WITH t AS (
+          SELECT i, {EPOCH_2020} + (hash(i) % {SPAN_US})::BIGINT AS at_us,
+            CASE WHEN i < {contacts} THEN 'collected'
+                 ELSE ['consent', 'consent', 'interaction', 'customer', 'objection', 'call',
+                       'interaction', 'consent'][(1 + hash(i * 3) % 8)::BIGINT] END AS type
+          FROM range({events}) r(i))
+        SELECT i + 1, 'p' || lpad((i % {contacts})::VARCHAR, 9, '0'), at_us,
+          strftime(make_timestamp(at_us), '%Y-%m-%dT%H:%M:%S.%f') || '+00:00', type,
+          CASE WHEN type <> 'collected' THEN 'shop' END,
+          CASE WHEN type IN ('consent', 'objection')
+               THEN ['phone_call', 'email', 'all', 'sms'][1 + i % 4] END,
+          CASE WHEN type = 'collected' OR (type = 'consent' AND i % 3 = 0)
+               THEN 'commercial' END,
+          CASE WHEN type = 'collected' THEN ['form', 'sale', 'list_purchase', 'scraping',
+                                             'event', 'form'][1 + i % 6] END,
+          CASE WHEN type = 'consent' THEN ['checkbox', 'double_opt_in', 'preticked',
+                                           'checkbox'][1 + i % 4] END,
+          CASE WHEN type = 'interaction' THEN ['open', 'click', 'reply'][1 + i % 3] END,
+          CASE WHEN type = 'call' THEN ['no_answer', 'refused', 'accepted'][1 + i % 3] END,
+          CASE WHEN type = 'customer' THEN '["shoes"]' END,
+          CASE WHEN type = 'collected' THEN (i % 7 <> 0)::INT END,
+          CASE WHEN type = 'collected' THEN (i % 4 <> 0)::INT END,
+          CASE WHEN type = 'collected' THEN (i % 5 <> 0)::INT END,
+          CASE WHEN type = 'collected' THEN (i % 3 <> 0)::INT END,
+          CASE WHEN type = 'collected' THEN (i % 6 <> 0)::INT END,
+          CASE WHEN type = 'collected' THEN (i % 9 = 0)::INT END,
           'bench-' || i, 0, 'bench', 'bench'
-        FROM range({events}) t(i)
+        FROM t
     """)
     print(f"  events: {time.monotonic() - started:.0f} s", file=sys.stderr)
     con.execute(

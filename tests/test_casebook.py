@@ -12,6 +12,7 @@ from licite.casebook import case_files, run_case
 from tests.builders import EXAMPLES, SHARED_CASEBOOK
 
 LICITE = Path(sys.executable).with_name("licite")
+SPEC_CASES = Path(__file__).with_name("cases")
 
 
 @pytest.mark.skipif(not SHARED_CASEBOOK.is_dir(), reason="../shared/casebook is not here")
@@ -28,6 +29,14 @@ def test_public_casebook_passes_through_the_command() -> None:
 def test_shipped_examples_pass() -> None:
     outcomes = [run_case(path) for path in case_files(EXAMPLES)]
     assert outcomes, "the package ships example cases"
+    failures = [f"{o.path.name}: {o.detail}" for o in outcomes if not o.passed]
+    assert not failures
+
+
+def test_spec_cases_pass() -> None:
+    """tests/cases: one case per rule boundary of SPEC §1, written from the spec alone."""
+    outcomes = [run_case(path) for path in case_files(SPEC_CASES)]
+    assert len(outcomes) >= 30
     failures = [f"{o.path.name}: {o.detail}" for o in outcomes if not o.passed]
     assert not failures
 

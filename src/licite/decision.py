@@ -80,14 +80,15 @@ def build_decision(
     moments: Mapping[str, datetime | None],
 ) -> Decision:
     lapses = [m for name in verdict.expires if (m := moments.get(name)) is not None]
+    day = at.astimezone(PARIS).date()  # every code is cited as it stood that day
     return Decision(
         case=case,
         at=at,
         allowed=verdict.allowed,
         basis=verdict.basis,
-        reasons=tuple(cite(c, at) for c in verdict.reasons),
-        obligations=tuple(cite(c, at) for c in verdict.obligations),
-        warnings=tuple(cite(c, at) for c in verdict.warnings),
+        reasons=tuple(_cite_on(c, day) for c in verdict.reasons),
+        obligations=tuple(_cite_on(c, day) for c in verdict.obligations),
+        warnings=tuple(_cite_on(c, day) for c in verdict.warnings),
         expires_at=min(lapses) if lapses else None,
-        basis_citation=cite(verdict.basis, at) if verdict.basis else None,
+        basis_citation=_cite_on(verdict.basis, day) if verdict.basis else None,
     )

@@ -21,6 +21,7 @@ import duckdb
 from licite.engine import moment_of
 from licite.places import PLACES_BY_KEY
 from licite.rules import Verdict, evaluate
+from licite.scrub.duck import insert_rows
 from licite.scrub.facts_sql import STEPS, bind
 from licite.scrub.plan import Plan, micros
 from licite.situation import MOMENT_FIELDS, SITUATION_FIELDS, Facts
@@ -97,16 +98,26 @@ def _evaluate(plan: Plan, values: tuple[object, ...]) -> Verdict:
     return evaluate(ask, situation)
 
 
+_VERDICT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("skey", "VARCHAR"),
+    ("allowed", "BOOLEAN"),
+    ("basis", "VARCHAR"),
+    ("reasons", "VARCHAR[]"),
+    ("obligations", "VARCHAR[]"),
+    ("warnings", "VARCHAR[]"),
+    ("constant_us", "BIGINT"),
+    *((f"use_{m}", "BOOLEAN") for m in MOMENT_FIELDS),
+)
+
+
 def _store_verdicts(
     con: duckdb.DuckDBPyConnection, plan: Plan, situations: list[Situation]
 ) -> None:
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE verdicts (
-          skey VARCHAR, allowed BOOLEAN, basis VARCHAR, reasons VARCHAR[], obligations VARCHAR[],
-          warnings VARCHAR[], constant_us BIGINT,
-          use_consent_expires BOOLEAN, use_retention_ends BOOLEAN,
-          use_suppression_ends BOOLEAN, use_inform_deadline BOOLEAN)
-    """)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE verdicts ("
+        + ", ".join(f"{name} {kind}" for name, kind in _VERDICT_COLUMNS)
+        + ")"
+    )
     rows = []
     campaign_ask = plan.ask(PersonKind.CONSUMER, PLACES_BY_KEY["metropole"])
     for situation in situations:
@@ -130,4 +141,4 @@ def _store_verdicts(
                 *(m in verdict.expires for m in MOMENT_FIELDS),
             )
         )
-    con.executemany("INSERT INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    insert_rows(con, "verdicts", _VERDICT_COLUMNS, rows)

@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -22,6 +26,7 @@ import duckdb
 
 from licite.errors import LiciteError
 from licite.i18n import Text
+from licite.moments import PARIS
 
 _BLOCK = 64  # SHA-256 block size, for HMAC's inner and outer pads
 
@@ -55,7 +60,85 @@ def connect(
         con.execute("SET memory_limit = ?", [memory_limit])
     for statement in MACROS:
         con.execute(statement)
+    con.execute(
+        "CREATE TEMP TABLE paris_summer ("
+        + ", ".join(f"{name} {kind}" for name, kind in _SUMMER_COLUMNS)
+        + ")"
+    )
+    insert_rows(con, "paris_summer", _SUMMER_COLUMNS, summer_time())
     return con
+
+
+_HOUR_US = 3_600_000_000
+_FIRST_YEAR, _LAST_YEAR = 1946, 2500
+"""Years over which Paris is UTC+1 with, some years, an hour of summer time."""
+
+
+@cache
+def summer_time() -> tuple[tuple[int, int, int], ...]:
+    """(year, start, end) of Paris summer time, epoch µs, (y, 0, 0) in a year without one.
+
+    Read from zoneinfo — the data `licite.moments` computes with — so that the batch and
+    the engine agree by construction."""
+    years = []
+    for year in range(_FIRST_YEAR, _LAST_YEAR + 1):
+        january, july = datetime(year, 1, 1, tzinfo=UTC), datetime(year, 7, 1, tzinfo=UTC)
+        if _offset(january) == _offset(july):
+            years.append((year, 0, 0))
+            continue
+        begins = _change_after(january, july)
+        ends = _change_after(july, datetime(year + 1, 1, 1, tzinfo=UTC))
+        years.append((year, _micros(begins), _micros(ends)))
+    return tuple(years)
+
+
+def _offset(moment: datetime) -> timedelta | None:
+    return moment.astimezone(PARIS).utcoffset()
+
+
+def _change_after(start: datetime, end: datetime) -> datetime:
+    """The instant in (start, end] at which the offset changes (bisection to the second)."""
+    before = _offset(start)
+    while end - start > timedelta(seconds=1):
+        middle = start + (end - start) / 2
+        if _offset(middle) == before:
+            start = middle
+        else:
+            end = middle
+    return end.replace(microsecond=0)
+
+
+def _micros(moment: datetime) -> int:
+    return int((moment - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * 1_000_000
+
+
+def period_end(source: str, start: str, *, days: int = 0, months: int = 0, out: str) -> str:
+    """`source` (a query) with a column `out`: `start` plus a legal period, exactly as
+    `licite.moments.add_period` computes it.
+
+    Two joins with the small table of summer times: one reads the start on the Paris
+    calendar, one turns the shifted reading back into an instant as zoneinfo does with
+    fold=0 (a time met twice in autumn is the first; a time skipped in spring takes the
+    offset before the change: both are "summer time from start + 2 h to end + 2 h" on
+    the local clock). ICU's time zone functions would cost about two microseconds a
+    value on every row; they remain only for moments outside the table's years."""
+    hour, summer = _HOUR_US, 2 * _HOUR_US
+    return f"""
+      SELECT * EXCLUDE (_shifted, _read, summer_year, summer_from, summer_to),
+        CASE WHEN {start} IS NULL THEN NULL
+             WHEN _read AND summer_year IS NOT NULL THEN _shifted - CASE
+               WHEN _shifted >= summer_from + {summer} AND _shifted < summer_to + {summer}
+               THEN {summer} ELSE {hour} END
+             ELSE paris_add({start}, {days}, {months}) END AS {out}
+      FROM (
+        SELECT src.*, a.summer_year IS NOT NULL AS _read,
+          epoch_us(make_timestamp(src.{start} + CASE
+            WHEN src.{start} >= a.summer_from AND src.{start} < a.summer_to THEN {summer}
+            ELSE {hour} END) + to_months({months}) + to_days({days})) AS _shifted
+        FROM ({source}) src
+        LEFT JOIN paris_summer a ON a.summer_year = year(make_timestamp(src.{start}))
+      ) src LEFT JOIN paris_summer b ON b.summer_year = year(make_timestamp(_shifted))
+    """
 
 
 def define_hmac(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
@@ -69,6 +152,38 @@ def define_hmac(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
         "CREATE OR REPLACE MACRO hmac_hex(v) AS CASE WHEN v IS NULL THEN NULL ELSE"
         f" sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(v)))) END"
     )
+
+
+_SUMMER_COLUMNS = (("summer_year", "INTEGER"), ("summer_from", "BIGINT"), ("summer_to", "BIGINT"))
+
+
+def insert_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[object]],
+) -> None:
+    """Insert Python rows into `table`, whose `columns` are (name, DuckDB type).
+
+    The rows travel as one JSON document: DuckDB's `executemany` converts each value
+    through a Python type probe that costs about a millisecond a row here (5 000 rows
+    took seconds), while one JSON parameter costs microseconds a row."""
+    if not rows:
+        return
+    names = [name for name, _ in columns]
+    payload = json.dumps([dict(zip(names, row, strict=True)) for row in rows])
+    shape = json.dumps({name: _json_type(kind) for name, kind in columns})
+    con.execute(
+        f"INSERT INTO {table} ({', '.join(names)})"
+        f" SELECT {', '.join(f'r.{n}' for n in names)}"
+        " FROM (SELECT unnest(from_json(?, ?)) AS r)",
+        [payload, f"[{shape}]"],
+    )
+
+
+def _json_type(kind: str) -> object:
+    """A DuckDB column type in `from_json`'s structure notation (`VARCHAR[]` → ["VARCHAR"])."""
+    return [_json_type(kind[:-2])] if kind.endswith("[]") else kind
 
 
 def load_scanner(con: duckdb.DuckDBPyConnection, name: str) -> None:

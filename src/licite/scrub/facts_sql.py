@@ -5,16 +5,19 @@ differential test (tests/test_scrub_differential.py) holds them to the same
 answers on random histories. Input: table `scrub_events` — the history of each
 contact row (`row_id`), ledger columns, already cut at the moment (`at_us <=
 $at`). Output: table `scrub_facts`, one row per contact row with a history,
-holding every field of `licite.situation.Facts` (moments in epoch µs).
+holding every field of `licite.situation.Facts` (moments in epoch µs, each computed
+once, by `duck.period_end`, and compared with `$at`).
 
 Parameters: $s sender id, $ch request channel, $pu the scope's purpose (see
-`facts._Scope`), $proc processing, $analysis, $at, $offer, $gdpr, $calls_from.
+`facts._Scope`), $proc processing, $analysis, $at, $offer, $gdpr, $calls_from,
+and nothing else.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from licite.scrub.duck import period_end
 from licite.vocabulary import CONSENT_ANALYSIS, POSITIVE_INTERACTIONS, VALID_MECHANISMS
 
 
@@ -26,6 +29,42 @@ SOUND = f"(mechanism IS NULL OR mechanism IN {_values(VALID_MECHANISMS)})"
 ANY_CHANNEL = "(channel IS NULL OR channel = 'all')"
 ANALYSIS_PURPOSES = _values(CONSENT_ANALYSIS)
 POSITIVE = _values(POSITIVE_INTERACTIONS)
+
+_REFUSALS = "SELECT row_id, at_us FROM e WHERE type = 'call' AND who = $s AND outcome = 'refused'"
+
+
+_CONSENTS = f"""
+      SELECT e.row_id, e.pos, e.at_us, e.channel, e.purpose, e.mechanism, e.outside_hours,
+        e.who,
+        ((e.processing IS NOT NULL OR e.purpose IN {ANALYSIS_PURPOSES}) = $analysis) AS relevant,
+        e.who = $s AND CASE WHEN $analysis
+          THEN e.processing IS NOT DISTINCT FROM $proc AND e.purpose IS NOT DISTINCT FROM $pu
+          ELSE (e.channel IS NULL OR e.channel = 'all' OR e.channel = $ch)
+               AND (e.purpose IS NULL OR e.purpose = $pu) END AS covers,
+        e.pos < coalesce(agg.withdrawn_before, 0) AS withdrawn,
+        {SOUND.replace("mechanism", "e.mechanism")} AS sound,
+        coalesce((col.c).method IN ('list_purchase', 'list_rental')
+          AND (NOT (coalesce((col.c).partner_consent, false)
+                    AND coalesce((col.c).partners_named, false))
+               OR ($at >= $gdpr AND NOT coalesce((col.c).consent_proof, false)))
+          AND e.pos <= (col.c).pos, false) AS bought_for_buyer
+      FROM e JOIN agg USING (row_id) LEFT JOIN col USING (row_id)
+      WHERE e.type = 'consent'
+"""
+"""Consent events with what judging them needs (the period is an analysis consent's year)."""
+
+
+def _ends(source: str) -> str:
+    """The moments of `Facts`, each its start plus its period (see `duck.period_end`)."""
+    for start, days, months, out in (
+        ("retention_from", 0, 36, "retention_ends"),  # CNIL référentiel: three years
+        ("suppression_from", 0, 36, "suppression_ends"),  # an objection is kept three years
+        ("collected_at", 0, 1, "inform_deadline"),  # RGPD art. 14(3)(a): a month
+        ("analysis_consent_at", 0, 12, "consent_expires"),  # D. 98-5 I: a year
+    ):
+        source = period_end(source, start, days=days, months=months, out=out)
+    return source
+
 
 STEPS: tuple[str, ...] = (
     # Events in `at` order, file order for ties; a missing sender is the case's.
@@ -64,8 +103,6 @@ STEPS: tuple[str, ...] = (
       arg_max(type, pos) FILTER (type IN ('bloctel', 'bloctel_removed')) AS bloctel_state,
       count(*) FILTER (type = 'call' AND who = $s AND at_us >= $calls_from AND at_us < $at)
         AS recent_calls,
-      bool_or(type = 'call' AND who = $s AND outcome = 'refused'
-              AND $at < paris_add(at_us, 60, 0)) AS refused_recently,
       bool_or(type = 'opinion_inferred') AS opinion_inferred,
       max(at_us) FILTER ((type = 'consent' AND who = $s AND {SOUND})
           OR (type = 'interaction' AND who = $s
@@ -97,31 +134,22 @@ STEPS: tuple[str, ...] = (
       bool_or(opened_last > coalesce(ended_last, 0) AND object = $offer) AS contract_related
     FROM opened LEFT JOIN ended USING (row_id, object) GROUP BY row_id
     """,
+    # D. 223-9: no call while `at` < a refusal + 60 days (read_facts: Call).
+    f"""
+    CREATE OR REPLACE TEMP TABLE refusals AS
+    SELECT row_id, bool_or($at < cooldown_ends) AS refused_recently
+    FROM ({period_end(_REFUSALS, "at_us", days=60, out="cooldown_ends")})
+    GROUP BY row_id
+    """,
     # Consents, judged one by one (read_facts: `specific`, `valid`, flaws, `elsewhere`).
     f"""
     CREATE OR REPLACE TEMP TABLE cons AS
-    WITH c AS (
-      SELECT e.row_id, e.pos, e.at_us, e.channel, e.purpose, e.mechanism, e.outside_hours,
-        e.who,
-        ((e.processing IS NOT NULL OR e.purpose IN {ANALYSIS_PURPOSES}) = $analysis) AS relevant,
-        e.who = $s AND CASE WHEN $analysis
-          THEN e.processing IS NOT DISTINCT FROM $proc AND e.purpose IS NOT DISTINCT FROM $pu
-          ELSE (e.channel IS NULL OR e.channel = 'all' OR e.channel = $ch)
-               AND (e.purpose IS NULL OR e.purpose = $pu) END AS covers,
-        e.pos < coalesce(agg.withdrawn_before, 0) AS withdrawn,
-        {SOUND.replace("mechanism", "e.mechanism")} AS sound,
-        coalesce((col.c).method IN ('list_purchase', 'list_rental')
-          AND (NOT (coalesce((col.c).partner_consent, false)
-                    AND coalesce((col.c).partners_named, false))
-               OR ($at >= $gdpr AND NOT coalesce((col.c).consent_proof, false)))
-          AND e.pos <= (col.c).pos, false) AS bought_for_buyer
-      FROM e JOIN agg USING (row_id) LEFT JOIN col USING (row_id)
-      WHERE e.type = 'consent')
+    WITH c AS ({period_end(_CONSENTS, "at_us", months=12, out="analysis_lapses")})
     SELECT *, relevant AND covers AS specific,
       relevant AND covers AND NOT withdrawn AND sound AND NOT (NOT $analysis AND bought_for_buyer)
-        AND NOT ($analysis AND $at >= paris_add(at_us, 0, 12)) AS valid,
+        AND NOT ($analysis AND $at >= analysis_lapses) AS valid,
       relevant AND covers AND NOT withdrawn AND sound AND $analysis
-        AND $at >= paris_add(at_us, 0, 12) AS expired
+        AND $at >= analysis_lapses AS expired
     FROM c
     """,
     # A political consent stands unless a later withdrawal names its channel or all (the
@@ -151,24 +179,27 @@ STEPS: tuple[str, ...] = (
     FROM cons GROUP BY row_id
     """,
     # Retention and the final table (read_facts: the return statement).
-    """
+    f"""
     CREATE OR REPLACE TEMP TABLE scrub_facts AS
     WITH r AS (
       SELECT agg.*, col.c, cagg.* EXCLUDE (row_id), contracts.* EXCLUDE (row_id),
         ends.end_last, ends.end_at, political.consented AS political_consented,
+        refusals.refused_recently,
         agg.customer_last IS NOT NULL AS customer,
         agg.customer_last IS NOT NULL AND agg.customer_last > coalesce(ends.end_last, 0)
           AS current_customer,
         coalesce((col.c).at_us, agg.first_at) AS collection_at
       FROM agg LEFT JOIN col USING (row_id) LEFT JOIN cagg USING (row_id)
         LEFT JOIN contracts USING (row_id) LEFT JOIN ends USING (row_id)
-        LEFT JOIN political USING (row_id)),
-    t AS (
+        LEFT JOIN political USING (row_id) LEFT JOIN refusals USING (row_id)),
+    anchored AS (
       SELECT *, CASE WHEN current_customer THEN NULL
-        WHEN customer
-          THEN paris_add(coalesce(greatest(end_at, last_positive), collection_at), 0, 36)
-        ELSE paris_add(greatest(collection_at, last_positive), 0, 36) END AS retention_ends
-      FROM r)
+        WHEN customer THEN coalesce(greatest(end_at, last_positive), collection_at)
+        ELSE greatest(collection_at, last_positive) END AS retention_from,
+        (c).at_us AS collected_at,
+        CASE WHEN $analysis THEN latest_valid END AS analysis_consent_at
+      FROM r),
+    t AS ({_ends("SELECT * FROM anchored")})
     SELECT row_id,
       true AS known,
       c IS NOT NULL AS collected,
@@ -176,7 +207,7 @@ STEPS: tuple[str, ...] = (
       (c).purpose AS collected_purpose,
       coalesce((c).terms_forbid_reuse, false) AS terms_forbid_reuse,
       coalesce((c).informed, false) OR coalesce((c).informed_at_us <= $at, false) AS informed,
-      coalesce($at < paris_add((c).at_us, 0, 1), false) AS inform_window_open,
+      coalesce($at < inform_deadline, false) AS inform_window_open,
       coalesce((c).opt_out_offered, false) AS opt_out_offered,
       coalesce((c).partner_consent AND (c).partners_named, false) AS partner_consent,
       coalesce((c).consent_proof, false) AS consent_proof,
@@ -202,11 +233,11 @@ STEPS: tuple[str, ...] = (
       coalesce((c).method = 'regular_contact', false) AS regular_contact,
       coalesce(political_consented, false) AS political_consent,
       retention_ends IS NULL OR $at < retention_ends AS within_retention,
-      coalesce($at < paris_add(suppression_from, 0, 36), false) AS suppression,
-      CASE WHEN $analysis THEN paris_add(latest_valid, 0, 12) END AS consent_expires,
+      coalesce($at < suppression_ends, false) AS suppression,
+      consent_expires,
       retention_ends,
-      paris_add(suppression_from, 0, 36) AS suppression_ends,
-      paris_add((c).at_us, 0, 1) AS inform_deadline
+      suppression_ends,
+      inform_deadline
     FROM t
     """,
 )

@@ -13,6 +13,7 @@ import duckdb
 
 from licite.phones import OVERSEAS_NATIONAL_PREFIXES, SEPARATORS, normalize_phone
 from licite.places import PHONE_PREFIXES, POSTAL_PREFIXES, Place
+from licite.scrub.duck import insert_rows
 
 
 def _quote(text: str) -> str:
@@ -84,7 +85,7 @@ def settle_slow_phones(con: duckdb.DuckDBPyConnection, table: str, raw: str, out
         return 0
     settled = [(value, normalize_phone(value)) for (value,) in pending]
     con.execute("CREATE OR REPLACE TEMP TABLE phone_slow (raw VARCHAR, e164 VARCHAR)")
-    con.executemany("INSERT INTO phone_slow VALUES (?, ?)", settled)
+    insert_rows(con, "phone_slow", (("raw", "VARCHAR"), ("e164", "VARCHAR")), settled)
     con.execute(
         f"UPDATE {table} SET {out} = phone_slow.e164 FROM phone_slow"
         f" WHERE {table}.{raw} = phone_slow.raw AND {table}.{out} IS NULL"

@@ -21,6 +21,7 @@ from licite.catalogue import rule
 from licite.decision import cite
 from licite.i18n import Lang
 from licite.scrub.decisions import Situation
+from licite.scrub.duck import insert_rows
 from licite.scrub.plan import Plan
 
 ISO_PARIS = (
@@ -53,6 +54,14 @@ def staged(target: Path) -> Iterator[Path]:
     shutil.rmtree(old, ignore_errors=True)
 
 
+_TEXT_COLUMNS = (
+    ("skey", "VARCHAR"),
+    ("codes", "VARCHAR"),
+    ("citations", "VARCHAR"),
+    ("obligations_text", "VARCHAR"),
+)
+
+
 def store_texts(
     con: duckdb.DuckDBPyConnection, plan: Plan, situations: list[Situation], lang: Lang
 ) -> None:
@@ -73,7 +82,7 @@ def store_texts(
                 ";".join(verdict.obligations),
             )
         )
-    con.executemany("INSERT INTO verdict_texts VALUES (?, ?, ?, ?)", rows)
+    insert_rows(con, "verdict_texts", _TEXT_COLUMNS, rows)
     del lang
 
 

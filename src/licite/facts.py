@@ -167,6 +167,9 @@ def read_facts(
             consents.append(consent)
             if (event.sender or sender) == sender and _sound(event.mechanism):
                 last_positive = event.at  # a valid consent is a positive act (CNIL référentiel)
+        elif isinstance(event, Interaction):  # the most frequent event: tested early
+            if (event.sender or sender) == sender and event.kind in POSITIVE_INTERACTIONS:
+                last_positive = event.at
         elif isinstance(event, Withdrawal):
             _withdraw(consents, event, scope, sender)
         elif isinstance(event, Objection):
@@ -191,9 +194,6 @@ def read_facts(
                     contracts = dict.fromkeys(contracts, False)
                 else:
                     contracts[event.object] = False
-        elif isinstance(event, Interaction):
-            if (event.sender or sender) == sender and event.kind in POSITIVE_INTERACTIONS:
-                last_positive = event.at
         elif isinstance(event, Call):
             if (event.sender or sender) == sender:
                 # D. 223-9: "in the 30 days before" is the window [at − 30 days, at);

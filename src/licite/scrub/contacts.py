@@ -53,6 +53,9 @@ _CHECKS: tuple[tuple[str, str, str, str], ...] = (
         "postal_code: expected 5 digits ",
     ),
 )
+_PERSON_KEY = """coalesce(nullif(trim(id), ''), CASE WHEN email_norm IS NOT NULL
+    OR phone_e164 IS NOT NULL THEN concat('~', email_norm, '|', phone_e164) END)"""
+"""Who a row is: its id, else its address and number (for duplicates)."""
 _SHOWN = {"kind": "kind", "email": "email", "phone": "phone", "postal_code": "postal_code"}
 
 
@@ -125,17 +128,18 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def _normalize(con: duckdb.DuckDBPyConnection) -> None:
+    # The line number is unique among the rows read: it is the row's id too (numbering
+    # the rows afresh would sort the whole list).
     con.execute("""
         CREATE OR REPLACE TEMP TABLE contacts AS
-        SELECT row_number() OVER (ORDER BY line) - 1 AS row_id, *,
+        SELECT line AS row_id, * REPLACE (trim(kind) AS kind),
           nullif(lower(trim(email)), '') AS email_norm,
           phone_fast(phone) AS phone_e164,
-          nullif(trim(postal_code), '') AS postal_norm,
-          trim(kind) AS kind_norm
+          nullif(trim(postal_code), '') AS postal_norm
         FROM raw_contacts
     """)
-    con.execute("UPDATE contacts SET kind = kind_norm")
-    con.execute("ALTER TABLE contacts DROP COLUMN kind_norm")
+    con.execute("DROP TABLE IF EXISTS csv_rows")
+    con.execute("DROP TABLE raw_contacts")
     settle_slow_phones(con, "contacts", "phone", "phone_e164")
 
 
@@ -150,17 +154,14 @@ def _reject(con: duckdb.DuckDBPyConnection) -> None:
             f" FROM contacts WHERE {condition}"
         )
     # A second row for the same person (same id, or same address and number without an id).
-    reasons.append("""
-        SELECT row_id, line, 'duplicate',
+    keyed = f"SELECT row_id, line, {_PERSON_KEY} AS dkey FROM contacts"
+    reasons.append(f"""
+        SELECT k.row_id, k.line, 'duplicate',
           'doublon de la ligne ' || first_line, 'duplicate of line ' || first_line
-        FROM (SELECT row_id, line, first_value(line) OVER (PARTITION BY dkey ORDER BY line)
-                AS first_line
-              FROM (SELECT *, coalesce(nullif(trim(id), ''),
-                         CASE WHEN email_norm IS NOT NULL OR phone_e164 IS NOT NULL
-                              THEN concat('~', email_norm, '|', phone_e164)
-                         END) AS dkey FROM contacts)
-              WHERE dkey IS NOT NULL)
-        WHERE line <> first_line
+        FROM ({keyed}) k
+        JOIN (SELECT dkey, min(line) AS first_line FROM ({keyed})
+              WHERE dkey IS NOT NULL GROUP BY dkey HAVING count(*) > 1) f USING (dkey)
+        WHERE k.line <> f.first_line
     """)
     con.execute("CREATE OR REPLACE TEMP TABLE row_problems AS " + " UNION ALL ".join(reasons))
     con.execute("""
@@ -173,6 +174,8 @@ def _reject(con: duckdb.DuckDBPyConnection) -> None:
                any_value(concat_ws(',', c.id, c.kind, c.email, c.phone, c.postal_code))
         FROM row_problems p JOIN contacts c USING (row_id) GROUP BY p.line
     """)
-    con.execute("DELETE FROM contacts WHERE row_id IN (SELECT row_id FROM row_problems)")
-    con.execute("ALTER TABLE contacts ADD COLUMN place VARCHAR")
-    con.execute("UPDATE contacts SET place = place_key(postal_norm, phone_e164)")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE contacts AS
+        SELECT *, place_key(postal_norm, phone_e164) AS place
+        FROM contacts ANTI JOIN row_problems USING (row_id)
+    """)

@@ -15,6 +15,7 @@ obligations, warnings, expires_at_us)`.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 import duckdb
 
@@ -54,17 +55,12 @@ def decide_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> list[Situation]:
     situation_columns = ", ".join(
         f"coalesce(f.{name}, {_sql_default(name)}) AS {name}" for name in SITUATION_FIELDS
     )
-    key = " || '|' || ".join(f"coalesce({name}::VARCHAR, '-')" for name in KEY_COLUMNS)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE situated AS
-        SELECT *, {key} AS skey FROM (
-          SELECT r.row_id, r.person_kind, r.place, {situation_columns},
-                 {", ".join(f"f.{m}" for m in MOMENT_FIELDS)}
-          FROM scrub_rows r LEFT JOIN scrub_facts f USING (row_id))
-    """)
-    distinct = con.execute(
-        f"SELECT skey, count(*), {', '.join(KEY_COLUMNS)} FROM situated GROUP BY ALL"
-    ).fetchall()
+    # Rows are grouped by a 64-bit hash of their situation; should two situations ever
+    # share one, the grouping is redone on the situation spelled out as text.
+    distinct = _situate(con, situation_columns, f"hash({', '.join(KEY_COLUMNS)})")
+    if len({row[0] for row in distinct}) != len(distinct):
+        key = " || '|' || ".join(f"coalesce({name}::VARCHAR, '-')" for name in KEY_COLUMNS)
+        distinct = _situate(con, situation_columns, f"({key})::VARCHAR")
     situations = [Situation(row[0], row[1], _evaluate(plan, row[2:])) for row in distinct]
     _store_verdicts(con, plan, situations)
     least = ", ".join(
@@ -77,6 +73,22 @@ def decide_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> list[Situation]:
         FROM situated s JOIN verdicts v USING (skey)
     """)
     return situations
+
+
+def _situate(
+    con: duckdb.DuckDBPyConnection, situation_columns: str, key: str
+) -> list[tuple[Any, ...]]:
+    """Table `situated` (each row's situation and its key); the distinct situations."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE situated AS
+        SELECT *, {key}::VARCHAR AS skey FROM (
+          SELECT r.row_id, r.person_kind, r.place, {situation_columns},
+                 {", ".join(f"f.{m}" for m in MOMENT_FIELDS)}
+          FROM scrub_rows r LEFT JOIN scrub_facts f USING (row_id))
+    """)
+    return con.execute(
+        f"SELECT skey, count(*), {', '.join(KEY_COLUMNS)} FROM situated GROUP BY ALL"
+    ).fetchall()
 
 
 def _sql_default(name: str) -> str:

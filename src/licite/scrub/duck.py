@@ -50,14 +50,20 @@ class BatchError(LiciteError):
 
 
 def connect(
-    *, threads: int | None = None, memory_limit: str | None = None
+    *,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    spill_to: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # the scrub shows its own progress
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if memory_limit:
         con.execute("SET memory_limit = ?", [memory_limit])
+    if spill_to:
+        con.execute("SET temp_directory = ?", [spill_to])
     for statement in MACROS:
         con.execute(statement)
     con.execute(

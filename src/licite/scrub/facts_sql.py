@@ -36,7 +36,8 @@ _REFUSALS = "SELECT row_id, at_us FROM e WHERE type = 'call' AND who = $s AND ou
 _CONSENTS = f"""
       SELECT e.row_id, e.pos, e.at_us, e.channel, e.purpose, e.mechanism, e.outside_hours,
         e.who,
-        ((e.processing IS NOT NULL OR e.purpose IN {ANALYSIS_PURPOSES}) = $analysis) AS relevant,
+        ((e.processing IS NOT NULL OR coalesce(e.purpose IN {ANALYSIS_PURPOSES}, false))
+          = $analysis) AS relevant,
         e.who = $s AND CASE WHEN $analysis
           THEN e.processing IS NOT DISTINCT FROM $proc AND e.purpose IS NOT DISTINCT FROM $pu
           ELSE (e.channel IS NULL OR e.channel = 'all' OR e.channel = $ch)
@@ -67,11 +68,13 @@ def _ends(source: str) -> str:
 
 
 STEPS: tuple[str, ...] = (
-    # Events in `at` order, file order for ties; a missing sender is the case's.
+    # Events in `at` order, file order (seq) for ties; a missing sender is the case's.
+    # `pos` orders a row's events as (at_us, seq) would, in one positive number: a view,
+    # not a numbered copy — numbering needs a sort of every event, and the copy memory.
     """
-    CREATE OR REPLACE TEMP TABLE e AS
+    CREATE OR REPLACE TEMP VIEW e AS
     SELECT *, coalesce(sender, $s) AS who,
-           row_number() OVER (PARTITION BY row_id ORDER BY at_us, seq) AS pos
+           (at_us::HUGEINT + (1::HUGEINT << 60)) * (1::HUGEINT << 63) + seq AS pos
     FROM scrub_events
     """,
     # The latest `collected` event (read_facts: `collected`).

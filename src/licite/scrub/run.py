@@ -9,7 +9,9 @@ directory renamed into place at the end.
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,6 +65,10 @@ def terminal_progress(lang: Lang) -> Progress:
     return show
 
 
+DEFAULT_MEMORY_LIMIT = "5GB"
+"""DuckDB's working memory for a scrub; ten million rows fit a 8 GiB machine with it."""
+
+
 def scrub(
     contacts: Path,
     campaign_file: Path,
@@ -73,12 +79,16 @@ def scrub(
     lang: Lang = "fr",
     progress: Progress = quiet,
     threads: int | None = None,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
 ) -> Scrubbed:
     started = time.monotonic()
     campaign = load_campaign(read_document(campaign_file), name=str(campaign_file))
     with Ledger.open(database_url) as ledger:
         location, hmac_key = ledger.location, ledger.keys.hmac
-    con = connect(threads=threads)
+    out.resolve().parent.mkdir(parents=True, exist_ok=True)
+    # Past `memory_limit`, DuckDB spills its tables to this directory instead of growing.
+    spill = tempfile.mkdtemp(prefix=f".{out.name}.spill-", dir=out.resolve().parent)
+    con = connect(threads=threads, memory_limit=memory_limit, spill_to=spill)
     try:
         install(con)
         define_hmac(con, hmac_key)
@@ -133,6 +143,7 @@ def scrub(
         raise
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _effective_sender(con: duckdb.DuckDBPyConnection, plan: Plan) -> Any:

@@ -30,6 +30,18 @@ ANY_CHANNEL = "(channel IS NULL OR channel = 'all')"
 ANALYSIS_PURPOSES = _values(CONSENT_ANALYSIS)
 POSITIVE = _values(POSITIVE_INTERACTIONS)
 
+_COLLECTED_FIELDS = (
+    "at_us",
+    "method",
+    "purpose",
+    "terms_forbid_reuse",
+    "informed",
+    "informed_at_us",
+    "opt_out_offered",
+    "partner_consent",
+    "partners_named",
+    "consent_proof",
+)
 _REFUSALS = "SELECT row_id, at_us FROM e WHERE type = 'call' AND who = $s AND outcome = 'refused'"
 
 
@@ -44,11 +56,11 @@ _CONSENTS = f"""
                AND (e.purpose IS NULL OR e.purpose = $pu) END AS covers,
         e.pos < coalesce(agg.withdrawn_before, 0) AS withdrawn,
         {SOUND.replace("mechanism", "e.mechanism")} AS sound,
-        coalesce((col.c).method IN ('list_purchase', 'list_rental')
-          AND (NOT (coalesce((col.c).partner_consent, false)
-                    AND coalesce((col.c).partners_named, false))
-               OR ($at >= $gdpr AND NOT coalesce((col.c).consent_proof, false)))
-          AND e.pos <= (col.c).pos, false) AS bought_for_buyer
+        coalesce(col.c_method IN ('list_purchase', 'list_rental')
+          AND (NOT (coalesce(col.c_partner_consent, false)
+                    AND coalesce(col.c_partners_named, false))
+               OR ($at >= $gdpr AND NOT coalesce(col.c_consent_proof, false)))
+          AND e.pos <= col.c_pos, false) AS bought_for_buyer
       FROM e JOIN agg USING (row_id) LEFT JOIN col USING (row_id)
       WHERE e.type = 'consent'
 """
@@ -77,19 +89,12 @@ STEPS: tuple[str, ...] = (
            (at_us::HUGEINT + (1::HUGEINT << 60)) * (1::HUGEINT << 63) + seq AS pos
     FROM scrub_events
     """,
-    # The latest `collected` event (read_facts: `collected`).
-    """
-    CREATE OR REPLACE TEMP TABLE col AS
-    SELECT row_id, arg_max(struct_pack(pos, at_us, method, purpose, terms_forbid_reuse,
-                                       informed, informed_at_us, opt_out_offered,
-                                       partner_consent, partners_named, consent_proof), pos) AS c
-    FROM e WHERE type = 'collected' GROUP BY row_id
-    """,
     # Everything that is one pass over the events.
     f"""
     CREATE OR REPLACE TEMP TABLE agg AS
     SELECT row_id,
       min(at_us) AS first_at,
+      max(pos) FILTER (type = 'collected') AS c_pos,
       max(pos) FILTER (type = 'withdrawal' AND who IN ($s, 'all') AND (CASE WHEN $analysis
           THEN {ANY_CHANNEL} AND (processing IS NULL OR processing = $proc)
                AND (purpose IS NULL OR purpose = $pu)
@@ -112,6 +117,14 @@ STEPS: tuple[str, ...] = (
               AND kind IN {POSITIVE}))
         AS last_positive
     FROM e GROUP BY row_id
+    """,
+    # The latest `collected` event (read_facts: `collected`), fetched by its position:
+    # an arg_max per field, or of a struct of them, costs several times this join.
+    f"""
+    CREATE OR REPLACE TEMP TABLE col AS
+    SELECT e.row_id, e.pos AS c_pos, {", ".join(f"e.{n} AS c_{n}" for n in _COLLECTED_FIELDS)}
+    FROM e JOIN agg ON agg.row_id = e.row_id AND agg.c_pos = e.pos
+    WHERE e.type = 'collected'
     """,
     # A customer_end counts once the person has been a customer (read_facts: CustomerEnd).
     """
@@ -185,13 +198,14 @@ STEPS: tuple[str, ...] = (
     f"""
     CREATE OR REPLACE TEMP TABLE scrub_facts AS
     WITH r AS (
-      SELECT agg.*, col.c, cagg.* EXCLUDE (row_id), contracts.* EXCLUDE (row_id),
+      SELECT agg.* EXCLUDE (c_pos), col.* EXCLUDE (row_id), cagg.* EXCLUDE (row_id),
+        contracts.* EXCLUDE (row_id),
         ends.end_last, ends.end_at, political.consented AS political_consented,
         refusals.refused_recently,
         agg.customer_last IS NOT NULL AS customer,
         agg.customer_last IS NOT NULL AND agg.customer_last > coalesce(ends.end_last, 0)
           AS current_customer,
-        coalesce((col.c).at_us, agg.first_at) AS collection_at
+        coalesce(col.c_at_us, agg.first_at) AS collection_at
       FROM agg LEFT JOIN col USING (row_id) LEFT JOIN cagg USING (row_id)
         LEFT JOIN contracts USING (row_id) LEFT JOIN ends USING (row_id)
         LEFT JOIN political USING (row_id) LEFT JOIN refusals USING (row_id)),
@@ -199,21 +213,21 @@ STEPS: tuple[str, ...] = (
       SELECT *, CASE WHEN current_customer THEN NULL
         WHEN customer THEN coalesce(greatest(end_at, last_positive), collection_at)
         ELSE greatest(collection_at, last_positive) END AS retention_from,
-        (c).at_us AS collected_at,
+        c_at_us AS collected_at,
         CASE WHEN $analysis THEN latest_valid END AS analysis_consent_at
       FROM r),
     t AS ({_ends("SELECT * FROM anchored")})
     SELECT row_id,
       true AS known,
-      c IS NOT NULL AS collected,
-      (c).method AS method,
-      (c).purpose AS collected_purpose,
-      coalesce((c).terms_forbid_reuse, false) AS terms_forbid_reuse,
-      coalesce((c).informed, false) OR coalesce((c).informed_at_us <= $at, false) AS informed,
+      c_pos IS NOT NULL AS collected,
+      c_method AS method,
+      c_purpose AS collected_purpose,
+      coalesce(c_terms_forbid_reuse, false) AS terms_forbid_reuse,
+      coalesce(c_informed, false) OR coalesce(c_informed_at_us <= $at, false) AS informed,
       coalesce($at < inform_deadline, false) AS inform_window_open,
-      coalesce((c).opt_out_offered, false) AS opt_out_offered,
-      coalesce((c).partner_consent AND (c).partners_named, false) AS partner_consent,
-      coalesce((c).consent_proof, false) AS consent_proof,
+      coalesce(c_opt_out_offered, false) AS opt_out_offered,
+      coalesce(c_partner_consent AND c_partners_named, false) AS partner_consent,
+      coalesce(c_consent_proof, false) AS consent_proof,
       coalesce(consent, false) AS consent,
       coalesce(consent_withdrawn, false) AS consent_withdrawn,
       coalesce(consent_expired, false) AS consent_expired,
@@ -233,7 +247,7 @@ STEPS: tuple[str, ...] = (
       recent_calls >= 4 AS calls_capped,
       coalesce(refused_recently, false) AS refused_recently,
       coalesce(opinion_inferred, false) AS opinion_inferred,
-      coalesce((c).method = 'regular_contact', false) AS regular_contact,
+      coalesce(c_method = 'regular_contact', false) AS regular_contact,
       coalesce(political_consented, false) AS political_consent,
       retention_ends IS NULL OR $at < retention_ends AS within_retention,
       coalesce($at < suppression_ends, false) AS suppression,

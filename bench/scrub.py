@@ -9,8 +9,9 @@ their peak memory:
   consent, provenance and retention all in play);
 - a bare DuckDB pipeline over the same files: read the list, normalize
   addresses and numbers, hash what must be hashed, join the ledger's people,
-  their events and the opposition list, write a CSV — the floor any scrub
-  built on DuckDB pays;
+  their events (every column the scrub reads, folded into one digest a person)
+  and the opposition list, write a CSV — the floor any scrub built on DuckDB
+  pays;
 - the single-decision path, `decide --person` looped over a random sample of
   rows, extrapolated to the whole list (it would take hours to run in full).
 
@@ -179,7 +180,12 @@ con.execute(f'''COPY (
                coalesce(p.phone_hash, hmac_hex(h.phone_e164)) AS ph
         FROM h LEFT JOIN people p ON p.id = h.pid
         LEFT JOIN people q ON q.email_hash = h.eh),
-  e AS (SELECT person_id, count(*) AS n, max(at_us) AS last FROM l.events GROUP BY ALL),
+  e AS (SELECT person_id, count(*) AS n, max(at_us) AS last,
+               bit_xor(hash(seq, type, sender, channel, purpose, method, mechanism, processing,
+                            kind, outcome, via, object, products, informed, informed_at_us,
+                            terms_forbid_reuse, opt_out_offered, partner_consent,
+                            partners_named, consent_proof, outside_hours)) AS digest
+        FROM l.events GROUP BY ALL),
   b AS (SELECT DISTINCT phone_hash FROM l.suppression_entries)
   SELECT m.*, e.n, e.last, b.phone_hash IS NOT NULL AS listed
   FROM m LEFT JOIN e USING (person_id) LEFT JOIN b ON b.phone_hash = m.ph)

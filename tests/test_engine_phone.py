@@ -339,9 +339,11 @@ class TestFrequency:
 
 class TestSectorBans:
     def test_energy_renovation_by_phone_from_26_july_2020(self) -> None:
-        before = call("2020-07-24T11:00:00+02:00", checked="2020-07-20", sector="energy_renovation")
+        # Calling hours and days only start in 2023: the weekend of the ban's start is open.
+        last = "2020-07-25T23:59:59.999999+02:00"
+        before = call(last, checked="2020-07-20", sector="energy_renovation")
         assert before.allowed
-        after = call("2020-07-27T11:00:00+02:00", checked="2020-07-20", sector="energy_renovation")
+        after = call("2020-07-26T00:00:00+02:00", checked="2020-07-20", sector="energy_renovation")
         assert codes(after) == {"SECTOR-BAN"}
         assert after.reasons[0].citation.endswith("(loi n° 2020-901 du 24 juillet 2020)")
 

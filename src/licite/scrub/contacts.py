@@ -66,11 +66,11 @@ def read_contacts(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     parquet = path.suffix.lower() in (".parquet", ".pq")
     try:
         if parquet:
+            quoted = str(path).replace("'", "''")
             con.execute(
-                "CREATE OR REPLACE TEMP TABLE raw_contacts AS SELECT * EXCLUDE (file_row_number),"
+                "CREATE OR REPLACE TEMP VIEW raw_contacts AS SELECT * EXCLUDE (file_row_number),"
                 " file_row_number + 1 AS line"
-                " FROM read_parquet(?, file_row_number = true)",
-                [str(path)],
+                f" FROM read_parquet('{quoted}', file_row_number = true)"
             )
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE reject_lines (line BIGINT, problem VARCHAR,"
@@ -115,8 +115,15 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                any_value(csv_line) AS raw
         FROM csv_rejects GROUP BY line
     """)
+    rejected = con.execute("SELECT count(*) FROM reject_lines").fetchone()
+    if not rejected or not rejected[0]:
+        # Nothing rejected: line n + 2 is row n (a view, so the list is copied only once).
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW raw_contacts AS SELECT *, rowid + 2 AS line FROM csv_rows"
+        )
+        return
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE raw_contacts AS
+        CREATE OR REPLACE TEMP VIEW raw_contacts AS
         WITH bounds AS (
           SELECT line - 2 - (row_number() OVER (ORDER BY line) - 1) AS accepted_before,
                  row_number() OVER (ORDER BY line) AS shift
@@ -138,8 +145,8 @@ def _normalize(con: duckdb.DuckDBPyConnection) -> None:
           nullif(trim(postal_code), '') AS postal_norm
         FROM raw_contacts
     """)
+    con.execute("DROP VIEW raw_contacts")
     con.execute("DROP TABLE IF EXISTS csv_rows")
-    con.execute("DROP TABLE raw_contacts")
     settle_slow_phones(con, "contacts", "phone", "phone_e164")
 
 

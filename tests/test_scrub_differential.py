@@ -95,7 +95,7 @@ def scrub_in_duckdb(campaign: dict[str, Any], crowd: list[dict[str, Any]]) -> di
 
 
 @settings(
-    max_examples=120,
+    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -23,7 +23,7 @@ from licite.engine import moment_of
 from licite.places import PLACES_BY_KEY
 from licite.rules import Verdict, evaluate
 from licite.scrub.duck import insert_rows
-from licite.scrub.facts_sql import STEPS, bind
+from licite.scrub.facts_sql import INTERMEDIATE_TABLES, STEPS, bind
 from licite.scrub.plan import Plan, micros
 from licite.situation import MOMENT_FIELDS, SITUATION_FIELDS, Facts
 from licite.vocabulary import CollectPurpose, Method, PersonKind
@@ -72,6 +72,13 @@ def decide_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> list[Situation]:
                CASE WHEN v.allowed THEN least({least}) END AS expires_at_us, s.skey
         FROM situated s JOIN verdicts v USING (skey)
     """)
+    # Where the data came from, for the report (the latest collection of each row).
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE provenance AS SELECT coalesce(method, '-') AS method,"
+        " count(*) AS n FROM situated WHERE collected GROUP BY ALL"
+    )
+    for name in ("situated", "scrub_facts", *INTERMEDIATE_TABLES):
+        con.execute(f"DROP TABLE IF EXISTS {name}")  # what would only be spilled to disk
     return situations
 
 

@@ -260,6 +260,10 @@ STEPS: tuple[str, ...] = (
 )
 
 
+INTERMEDIATE_TABLES = ("agg", "col", "ends", "contracts", "refusals", "cons", "political", "cagg")
+"""The tables STEPS make on the way to `scrub_facts`."""
+
+
 def literal(value: str | int | bool | None, sql_type: str) -> str:
     """A typed SQL literal (parameters inside CREATE … AS need their types spelled out)."""
     if value is None:

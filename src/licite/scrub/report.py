@@ -45,10 +45,7 @@ def write_report(
 
 
 def _provenance(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
-    rows = con.execute(
-        "SELECT coalesce(method, '-'), count(*) FROM (SELECT row_id, arg_max(method, pos) AS method"
-        " FROM e WHERE type = 'collected' GROUP BY row_id) GROUP BY ALL ORDER BY 2 DESC"
-    ).fetchall()
+    rows = con.execute("SELECT method, n FROM provenance ORDER BY n DESC, method").fetchall()
     return [(str(m), int(n)) for m, n in rows]
 
 

@@ -114,6 +114,8 @@ def scrub(
         )
         progress(Text("décisions", "deciding")(lang))
         situations = decide_rows(con, plan)
+        for name in ("VIEW e", "TABLE scrub_events", "TABLE opposition", "TABLE people"):
+            con.execute(f"DROP {name}")  # read into the facts: only spill from now on
         progress(Text("écriture des résultats", "writing the results")(lang))
         matched = con.execute("SELECT count(person_id) FROM matched").fetchone()
         with staged(out) as work:

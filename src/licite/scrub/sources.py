@@ -63,13 +63,17 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE matched AS
-        WITH hashed AS (
+        WITH hashed AS MATERIALIZED (
           SELECT row_id, hmac_hex(email_norm) AS email_hash, hmac_hex(phone_e164) AS phone_hash
-          FROM contacts WHERE row_id NOT IN (SELECT row_id FROM by_id)),
-        by_email AS (SELECT email_hash, arg_min(id, seq) AS pid FROM people
-                     WHERE email_hash IS NOT NULL GROUP BY email_hash),
-        by_phone AS (SELECT phone_hash, arg_min(id, seq) AS pid FROM people
-                     WHERE phone_hash IS NOT NULL GROUP BY phone_hash)
+          FROM contacts ANTI JOIN by_id USING (row_id)),
+        -- The first person recorded with each address or number, among those asked for
+        -- only: grouping every person of a large ledger by hash would cost more.
+        by_email AS (SELECT p.email_hash, arg_min(p.id, p.seq) AS pid
+                     FROM people p SEMI JOIN hashed h ON h.email_hash = p.email_hash
+                     GROUP BY p.email_hash),
+        by_phone AS (SELECT p.phone_hash, arg_min(p.id, p.seq) AS pid
+                     FROM people p SEMI JOIN hashed h ON h.phone_hash = p.phone_hash
+                     GROUP BY p.phone_hash)
         SELECT * FROM by_id
         UNION ALL
         SELECT h.row_id, coalesce(e.pid, f.pid) AS person_id,
@@ -79,6 +83,7 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
         LEFT JOIN by_phone f ON f.phone_hash = h.phone_hash
         LEFT JOIN people p ON p.id = coalesce(e.pid, f.pid)
     """)
+    con.execute("DROP TABLE by_id")
 
 
 def gather_events(con: duckdb.DuckDBPyConnection, at_us: int) -> None:

@@ -77,7 +77,8 @@ def decide_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> list[Situation]:
         "CREATE OR REPLACE TEMP TABLE provenance AS SELECT coalesce(method, '-') AS method,"
         " count(*) AS n FROM situated WHERE collected GROUP BY ALL"
     )
-    for name in ("situated", "scrub_facts", *INTERMEDIATE_TABLES):
+    con.execute("DROP VIEW scrub_facts")
+    for name in ("situated", *INTERMEDIATE_TABLES):
         con.execute(f"DROP TABLE IF EXISTS {name}")  # what would only be spilled to disk
     return situations
 

@@ -4,7 +4,7 @@ Each query below mirrors one part of `read_facts` and says which; the
 differential test (tests/test_scrub_differential.py) holds them to the same
 answers on random histories. Input: table `scrub_events` — the history of each
 contact row (`row_id`), ledger columns, already cut at the moment (`at_us <=
-$at`). Output: table `scrub_facts`, one row per contact row with a history,
+$at`). Output: the view `scrub_facts`, one row per contact row with a history,
 holding every field of `licite.situation.Facts` (moments in epoch µs, each computed
 once, by `duck.period_end`, and compared with `$at`).
 
@@ -194,9 +194,10 @@ STEPS: tuple[str, ...] = (
       bool_or(valid AND coalesce(outside_hours, false)) AS consent_outside_hours
     FROM cons GROUP BY row_id
     """,
-    # Retention and the final table (read_facts: the return statement).
+    # Retention and the final facts (read_facts: the return statement); a view, read
+    # once, by the grouping into situations.
     f"""
-    CREATE OR REPLACE TEMP TABLE scrub_facts AS
+    CREATE OR REPLACE TEMP VIEW scrub_facts AS
     WITH r AS (
       SELECT agg.* EXCLUDE (c_pos), col.* EXCLUDE (row_id), cagg.* EXCLUDE (row_id),
         contracts.* EXCLUDE (row_id),

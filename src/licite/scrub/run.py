@@ -65,7 +65,7 @@ def terminal_progress(lang: Lang) -> Progress:
     return show
 
 
-DEFAULT_MEMORY_LIMIT = "5GB"
+DEFAULT_MEMORY_LIMIT = "6500MB"
 """DuckDB's working memory for a scrub; ten million rows fit a 8 GiB machine with it."""
 
 

@@ -244,12 +244,14 @@ class TestCallingHours:
         assert decision.allowed
 
     def test_weekend(self) -> None:
-        assert codes(call("2026-10-03T11:00:00+02:00", CONSENTED)) == {"PHONE-FORBIDDEN-DAY"}
-        assert codes(call("2026-10-04T11:00:00+02:00", CONSENTED)) == {"PHONE-FORBIDDEN-DAY"}
-        assert codes(call("2026-10-03T21:00:00+02:00", CONSENTED)) == {
-            "PHONE-FORBIDDEN-DAY",
-            "PHONE-OUTSIDE-HOURS",
-        }
+        # D. 223-9 allows Monday to Friday, within the hours: a weekend day is forbidden
+        # and its hours are outside the allowed ones, at any time of day.
+        both = {"PHONE-FORBIDDEN-DAY", "PHONE-OUTSIDE-HOURS"}
+        assert codes(call("2026-10-03T11:00:00+02:00", CONSENTED)) == both
+        assert codes(call("2026-10-04T11:00:00+02:00", CONSENTED)) == both
+        assert codes(call("2026-10-03T21:00:00+02:00", CONSENTED)) == both
+        # A public holiday on a weekday, within the hours: the day alone is forbidden.
+        assert codes(call("2026-11-11T11:00:00+01:00", CONSENTED)) == {"PHONE-FORBIDDEN-DAY"}
 
     def test_good_friday_in_strasbourg_not_in_paris(self) -> None:
         at, checked = "2026-04-03T11:00:00+02:00", "2026-04-01"

@@ -71,9 +71,11 @@ def check_calling_rules(ask: Ask, f: Facts, out: Findings) -> None:
         return
     if not f.consent_outside_hours:
         local = ask.at.astimezone(ask.place.zone)
-        if not within_calling_hours(local):
+        weekend = local.weekday() >= 5
+        # The hours are those of Monday to Friday: a weekend call is outside them too.
+        if weekend or not within_calling_hours(local):
             out.block("PHONE-OUTSIDE-HOURS")
-        if local.weekday() >= 5 or ask.place.is_public_holiday(local.date()):
+        if weekend or ask.place.is_public_holiday(local.date()):
             out.block("PHONE-FORBIDDEN-DAY")
     if f.calls_capped:
         out.block("PHONE-FREQUENCY-CAP")

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from licite.ledger import Tampered, import_file, sweep, verify
+from licite.ledger.chain import EVENTS as EVENTS_CHAIN
 from licite.ledger.checkpoints import check_against, checkpoint_now, export_checkpoints
+from licite.ledger.errors import StoreUnavailable
+from licite.ledger.sweep import Job
 from tests.test_ledger_support import (
     BACKENDS,
     environ,
@@ -26,14 +29,14 @@ from tests.test_ledger_support import (
 EVENTS = 8
 
 
-@pytest.fixture(autouse=True, params=["whole", "chunks", "two processes"])
+@pytest.fixture(autouse=True, params=["whole", "chunks", "one worker"])
 def sweeping(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every check runs with the chain in one chunk, in chunks of 3 records, and in
-    chunks shared with a second process: a fault is named the same way in each."""
+    """Every check runs with the chain in one chunk, in chunks of 3 records shared by two
+    workers, and in chunks of 3 read by one worker: a fault is named the same way in each."""
     if request.param != "whole":
         monkeypatch.setattr(sweep, "CHUNK", 3)
-    if request.param == "two processes":
-        monkeypatch.setattr(sweep, "PARALLEL_FROM", 4)
+    if request.param == "one worker":
+        monkeypatch.setattr(sweep, "WORKERS", 1)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -192,3 +195,48 @@ def test_a_hash_split_across_two_records_is_caught(url: str, tmp_path: Path) -> 
         "UPDATE events SET hash = substr(hash, 2) WHERE seq = 3",
     )
     assert fault(url, tmp_path).startswith("event seq 2 (events.seq = 2) was changed")
+
+
+def test_an_intact_chain_is_proven_by_the_sweep_alone(url: str, tmp_path: Path) -> None:
+    # Record by record, the walk would find it intact too; the sweep must not leave it to.
+    with open_ledger(url, tmp_path) as ledger:
+        hashes = dict(raw(url, "SELECT seq, hash FROM events"))
+        jobs = [Job(EVENTS_CHAIN, EVENTS + 1, frozenset({2, EVENTS + 1}))]
+        (swept,) = sweep.sweep(ledger.store, jobs)
+    assert swept.next_seq == EVENTS + 2
+    assert swept.last_hash == hashes[EVENTS + 1]
+    assert swept.hashes_at == {2: hashes[2], EVENTS + 1: hashes[EVENTS + 1]}
+
+
+def test_a_hash_stored_as_a_blob_is_caught(tmp_path: Path) -> None:
+    with store_url("sqlite", tmp_path) as url:
+        with open_ledger(url, tmp_path) as ledger:
+            lines = [
+                person_line("p1"),
+                *(event_line("p1", f"2024-06-0{d}", "bloctel") for d in (1, 2, 3)),
+            ]
+            import_file(ledger, write_lines(tmp_path / "in.jsonl", lines))
+        # The same characters, as bytes: what was chained was text.
+        raw(url, "UPDATE events SET prev_hash = CAST(prev_hash AS BLOB) WHERE seq = 2")
+        assert "event seq 2" in fault(url, tmp_path)
+
+
+@pytest.mark.parametrize("chunk", [1, 2])
+def test_a_separator_slipped_into_a_prev_hash_is_caught(
+    url: str, tmp_path: Path, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sweep, "CHUNK", chunk)
+    raw(url, "UPDATE events SET prev_hash = prev_hash || ',' WHERE seq = 3")
+    assert fault(url, tmp_path).startswith("event seq 3 (events.seq = 3) was")
+
+
+def test_a_prev_hash_that_is_not_utf8_is_caught(tmp_path: Path) -> None:
+    with store_url("sqlite", tmp_path) as url:
+        with open_ledger(url, tmp_path) as ledger:
+            lines = [person_line("p1"), event_line("p1", "2024-06-01", "bloctel")]
+            import_file(ledger, write_lines(tmp_path / "in.jsonl", lines))
+        raw(url, "UPDATE events SET prev_hash = CAST(x'ff' AS TEXT) WHERE seq = 1")
+        # The record-by-record walk cannot even read it back as text, and says so.
+        with open_ledger(url, tmp_path) as ledger, pytest.raises(StoreUnavailable) as caught:
+            verify(ledger)
+        assert "prev_hash" in caught.value.text.en

@@ -139,7 +139,7 @@ def _diagnose(store: Store, chain: Chain, seq: int, expected_prev: str) -> Text:
     bounds = f"WHERE seq >= {seq - 1} AND seq < {seq + _LOOKAHEAD}"
     window = store.read(chain.scan_sql(store.dialect, bounds))
     current = next(r for r in window if r[0] == seq)
-    consistent = link(current[1], current[3]) == current[2]
+    consistent = _consistent(current)
     successor = next((r for r in window if r[0] > seq and r[1] == expected_prev), None)
     if successor is not None:
         # The chain resumes further on from the last good record: what lies between
@@ -155,6 +155,13 @@ def _diagnose(store: Store, chain: Chain, seq: int, expected_prev: str) -> Text:
         return _fault(chain, seq - 1, Text("inséré", "inserted"), _inserted_detail(seq))
     gone = Text("précédé d'un enregistrement supprimé", "preceded by a removed record")
     return _fault(chain, seq, gone, _removed_detail())
+
+
+def _consistent(row: Row) -> bool:
+    """Whether a record's hash follows from its own prev_hash and content (values edited
+    into another type, a BLOB say, never do)."""
+    _, prev, stored, encoded = row
+    return isinstance(prev, str) and isinstance(encoded, str) and link(prev, encoded) == stored
 
 
 def _fault(chain: Chain, seq: int, what: Text, detail: Text) -> Text:

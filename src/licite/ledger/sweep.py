@@ -1,14 +1,18 @@
-"""Checking a whole chain quickly, in chunks the database assembles.
+"""Checking a whole chain quickly, in chunks.
 
 `chain.scan` needs to know that records 1…head are all there, in order, each
 linked to the one before and matching its hash; walking them one by one costs
-a Python round trip per record. Here the database returns, for a chunk of
-records, four strings: the seqs, the `prev_hash` values, the `hash` values,
-and the canonical encodings, each concatenated in seq order. The query runs in
-a thread of its own (SQLite and the PostgreSQL driver release the GIL) while
-the previous chunk is hashed; the checks are then string comparisons and the
-two SHA-256 of each record. A long chain is shared, chunk by chunk, with a
-second process, one per core.
+a Python round trip per record. Here a chunk of records is checked at once:
+
+- SQLite assembles a chunk into three values: its seqs, how many of its
+  records hold their hashes as text, and each record's `prev_hash`, `hash`
+  and canonical encoding, one a line, in seq order. A thread of its own
+  queries the database (SQLite works without Python's lock, so on the other
+  core) while this one hashes; the checks are list comparisons and the two
+  SHA-256 of each record.
+- PostgreSQL checks a chunk itself: the server has SHA-256, so it computes
+  every link and returns only a count of those that hold and how the chunk
+  begins and ends. Two connections check chunks at once.
 
 This only ever concludes "intact up to here": at the first chunk with any
 mismatch it stops, and `chain.scan` walks from there to name the fault.
@@ -19,13 +23,12 @@ from __future__ import annotations
 import binascii
 import hashlib
 import itertools
-import multiprocessing
 import queue
+import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from multiprocessing.sharedctypes import Synchronized
 from typing import TYPE_CHECKING
 
 from licite.ledger.config import Location
@@ -38,9 +41,13 @@ if TYPE_CHECKING:
 
 CHUNK = 8192
 """Records per query."""
-PARALLEL_FROM = 200_000
-"""Chains at least this long are shared with a second process."""
-_HEX = 64
+WORKERS = 2
+"""PostgreSQL connections checking chunks at once (one per core of the reference machine)."""
+_AHEAD = 4
+"""Chunks fetched from SQLite and not yet hashed (memory: ~4 MB each)."""
+_SWITCH = 0.0005
+"""Seconds a thread holds Python's lock before handing it over, while SQLite is read:
+the reading thread then waits half a millisecond for it, not five."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +61,7 @@ class Job:
 
 @dataclass(frozen=True, slots=True)
 class Chunks:
-    """The chunks of every job, numbered in one sequence that two processes share."""
+    """The chunks of every job, numbered in one sequence that the workers share."""
 
     jobs: tuple[Job, ...]
     size: int
@@ -97,57 +104,23 @@ class Swept:
     hashes_at: dict[int, str] = field(default_factory=dict)
 
 
+Checked = dict[int, "Chunk | None"]
+"""Chunks by number; None for one that does not hold on its own (or was not read)."""
+
+
 def sweep(store: Store, jobs: Sequence[Job]) -> list[Swept]:
     """Each job's records checked in chunks, up to its first chunk that does not hold."""
     chunks = Chunks(tuple(jobs), CHUNK)
-    checked: dict[int, Chunk | None] = {}
     if store.location.in_memory:  # only this connection sees it
-        checked.update(_sweep(store, chunks, itertools.count().__next__))
-    elif sum(job.head for job in jobs) < PARALLEL_FROM:
-        checked.update(_sweep(store.location, chunks, itertools.count().__next__))
+        checked = _in_memory(store, chunks)
+    elif store.dialect == "postgresql":
+        checked = _on_the_server(store.location, chunks)
     else:
-        checked.update(_shared(store.location, chunks))
+        checked = _fetched(store.location, chunks)
     return [_stitched(checked, chunks, index) for index in range(len(jobs))]
 
 
-def _shared(location: Location, chunks: Chunks) -> dict[int, Chunk | None]:
-    """The chunks checked by this process and a second one, each claiming the next."""
-    context = multiprocessing.get_context("spawn")  # never fork a live connection
-    claimed = context.Value("q", 0)
-    ours, theirs = context.Pipe(duplex=False)
-    helper = context.Process(
-        target=_sweep_elsewhere,
-        args=(location, chunks, claimed, theirs),
-        name="licite-verify-helper",
-        daemon=True,
-    )
-    helper.start()
-    theirs.close()
-    checked: dict[int, Chunk | None] = {}
-    try:
-        checked.update(_sweep(location, chunks, _counter(claimed)))
-        checked.update(ours.recv())
-    except (EOFError, OSError):
-        pass  # the helper stopped: the chunks it had claimed are walked by chain.scan
-    finally:
-        ours.close()
-        helper.join()
-    return checked
-
-
-def _counter(claimed: Synchronized[int]) -> Callable[[], int]:
-    """Chunk numbers shared by two processes, each taken once."""
-
-    def claim() -> int:
-        with claimed.get_lock():
-            number = int(claimed.value)
-            claimed.value = number + 1
-        return number
-
-    return claim
-
-
-def _stitched(checked: dict[int, Chunk | None], chunks: Chunks, job: int) -> Swept:
+def _stitched(checked: Checked, chunks: Chunks, job: int) -> Swept:
     swept = Swept()
     for number in range(chunks.count):
         index, _, last = chunks.locate(number)
@@ -162,81 +135,112 @@ def _stitched(checked: dict[int, Chunk | None], chunks: Chunks, job: int) -> Swe
     return swept
 
 
-def _sweep_elsewhere(
-    location: Location, chunks: Chunks, claimed: Synchronized[int], results: Connection
-) -> None:
-    """The second process: check the chunks it claims, send back what it found."""
-    try:
-        results.send(_sweep(location, chunks, _counter(claimed)))
-    except OSError:
-        results.close()
+def _in_memory(store: Store, chunks: Chunks) -> Checked:
+    checked: Checked = {}
+    for number in range(chunks.count):
+        index, low, high = chunks.locate(number)
+        job = chunks.jobs[index]
+        try:
+            row = store.read(_sql(job.chain), (low, high))[0]
+        except StoreUnavailable:
+            break  # walked by chain.scan, which says why
+        checked[number] = _checked(row, low, high, job.wanted)
+    return checked
 
 
-def _sweep(
-    source: Store | Location, chunks: Chunks, claim: Callable[[], int]
-) -> dict[int, Chunk | None]:
-    """Check the chunks this process claims: a thread queries while this one hashes.
+def _fetched(location: Location, chunks: Chunks) -> Checked:
+    """SQLite: a thread of its own fetches the chunks, in order, while this one hashes.
 
-    A store itself (an in-memory one) is queried in this thread, a chunk at a time."""
-    found: dict[int, Chunk | None] = {}
-    fetched: queue.SimpleQueue[tuple[int, Row | None] | None] = queue.SimpleQueue()
+    The two are about as costly (SQLite's half a little more), and SQLite works
+    without Python's lock: on two cores, both go at full speed. (A second fetching
+    thread, or a second process, only adds a third runner for two cores.)"""
+    checked: Checked = {}
+    fetched: queue.SimpleQueue[tuple[int, Row] | None] = queue.SimpleQueue()
+    room = threading.Semaphore(_AHEAD)
 
     def fetch(store: Store) -> None:
-        while (number := claim()) < chunks.count:
+        for number in range(chunks.count):
+            room.acquire()
             index, low, high = chunks.locate(number)
             try:
-                sql = _sql(chunks.jobs[index].chain, store.dialect)
-                fetched.put((number, store.read(sql, (low, high))[0]))
+                fetched.put((number, store.read(_sql(chunks.jobs[index].chain), (low, high))[0]))
             except StoreUnavailable:
-                fetched.put((number, None))  # walked by chain.scan, which says why
+                return  # the rest is walked by chain.scan, which says why
 
-    if isinstance(source, Store):
-        fetch(source)
-        fetched.put(None)
-    else:
-        threading.Thread(target=_fetch_all, args=(source, fetch, fetched), daemon=True).start()
-    while (item := fetched.get()) is not None:
-        number, row = item
-        index, low, high = chunks.locate(number)
-        found[number] = None if row is None else _checked(row, low, high, chunks.jobs[index].wanted)
-    return found
+    with _prompt_handover():
+        worker = _start(location, fetch, lambda: fetched.put(None))
+        while (item := fetched.get()) is not None:
+            number, row = item
+            index, low, high = chunks.locate(number)
+            checked[number] = _checked(row, low, high, chunks.jobs[index].wanted)
+            room.release()
+        worker.join()
+    return checked
 
 
-def _fetch_all(
-    location: Location,
-    fetch: Callable[[Store], None],
-    fetched: queue.SimpleQueue[tuple[int, Row | None] | None],
-) -> None:
+@contextmanager
+def _prompt_handover() -> Iterator[None]:
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(min(previous, _SWITCH))
     try:
-        store = open_store(location)
-        try:
-            fetch(store)
-        finally:
-            store.close()
-    except StoreUnavailable:
-        pass  # chunks not fetched are walked by chain.scan
+        yield
     finally:
-        fetched.put(None)
+        sys.setswitchinterval(previous)
 
 
-def _sql(chain: Chain, dialect: str) -> str:
-    """One chunk: its seqs, how many records have well-formed hashes, the prev_hash
-    values, the hash values and the canonical encodings (as bytes from SQLite)."""
-    encoding = chain.encoding_sql(dialect)
-    if dialect == "sqlite":
-        return (
-            "SELECT group_concat(seq, ','),"
-            " sum(typeof(prev_hash) = 'text' AND length(prev_hash) = 64"
-            " AND typeof(hash) = 'text' AND length(hash) = 64),"
-            " CAST(group_concat(prev_hash, '') AS BLOB), CAST(group_concat(hash, '') AS BLOB),"
-            f" CAST(group_concat({encoding}, char(10)) AS BLOB)"
-            f" FROM {chain.table} WHERE seq BETWEEN ? AND ?"
-        )
-    return (  # text, not bytea: bytea would cross the wire in hex
-        "SELECT string_agg(seq::text, ',' ORDER BY seq),"
-        " count(*) FILTER (WHERE length(prev_hash) = 64 AND length(hash) = 64),"
-        " string_agg(prev_hash, '' ORDER BY seq), string_agg(hash, '' ORDER BY seq),"
-        f" string_agg({encoding}, chr(10) ORDER BY seq)"
+def _on_the_server(location: Location, chunks: Chunks) -> Checked:
+    """PostgreSQL: worker threads have the server check the chunks they claim."""
+    checked: Checked = {}
+    claim = itertools.count().__next__
+
+    def check(store: Store) -> None:
+        while (number := claim()) < chunks.count:
+            index, low, high = chunks.locate(number)
+            job = chunks.jobs[index]
+            wanted = sorted(seq for seq in job.wanted if low <= seq <= high)
+            try:
+                row = store.read(_server_sql(job.chain), (low, high, wanted, low, low, high))[0]
+            except StoreUnavailable:
+                continue  # walked by chain.scan, which says why
+            checked[number] = _summary(row, low, high)
+
+    workers = [_start(location, check, lambda: None) for _ in range(WORKERS)]
+    for worker in workers:
+        worker.join()
+    return checked
+
+
+def _start(
+    location: Location, work: Callable[[Store], None], done: Callable[[], None]
+) -> threading.Thread:
+    """A daemon thread running `work` on a connection of its own, then `done`."""
+
+    def run() -> None:
+        try:
+            store = open_store(location)
+            try:
+                work(store)
+            finally:
+                store.close()
+        except StoreUnavailable:
+            pass  # chunks not checked are walked by chain.scan
+        finally:
+            done()
+
+    thread = threading.Thread(target=run, name="licite-verify", daemon=True)
+    thread.start()
+    return thread
+
+
+def _sql(chain: Chain) -> str:
+    """One SQLite chunk: its seqs; how many records hold their hashes as text rather than
+    BLOB (any text sorts before any BLOB, and a comparison costs less than typeof());
+    then, for each record in seq order, its prev_hash, hash and canonical encoding, one a
+    line (as bytes)."""
+    return (
+        "SELECT group_concat(seq, ','), sum(prev_hash < x'' AND hash < x''),"
+        f" CAST(group_concat(prev_hash || '\n' || hash || '\n' || {chain.encoding_sql('sqlite')},"
+        " '\n') AS BLOB)"
         f" FROM {chain.table} WHERE seq BETWEEN ? AND ?"
     )
 
@@ -244,29 +248,65 @@ def _sql(chain: Chain, dialect: str) -> str:
 def _checked(row: Row, low: int, high: int, wanted: frozenset[int]) -> Chunk | None:
     """The chunk, if it holds on its own: every seq once and in order, every prev the
     hash before it, every hash SHA-256(prev + SHA-256(encoding)); else None."""
-    seqs, well_formed, prevs, hashes, encodings = row
+    seqs, texts, lines = row
     size = high - low + 1
-    if seqs != ",".join(map(str, range(low, high + 1))) or well_formed != size:
+    if texts != size or seqs != ",".join(map(str, range(low, high + 1))):
         return None
-    # Canonical JSON escapes control characters: a newline only ever separates.
-    encoded = _bytes(encodings).split(b"\n")
-    prevs, hashes = _bytes(prevs), _bytes(hashes)
-    if len(encoded) != size or prevs[_HEX:] != hashes[:-_HEX]:
+    # Canonical JSON escapes control characters, and a NULL drops its record's lines:
+    # with exactly three lines a record, no value holds a newline and each is whole.
+    parts = _bytes(lines).split(b"\n")
+    if len(parts) != 3 * size:
+        return None
+    prevs, stored, encoded = parts[0::3], parts[1::3], parts[2::3]
+    if prevs[1:] != stored[:-1]:  # each prev is the hash before it
         return None
     sha256, hexlify = hashlib.sha256, binascii.hexlify
     # chain.link for each record, on bytes: this line is verify's whole cost.
     linked = [
-        hexlify(sha256(prevs[at : at + _HEX] + hexlify(sha256(text).digest())).digest())
-        for at, text in zip(range(0, size * _HEX, _HEX), encoded, strict=True)
+        hexlify(sha256(prev + hexlify(sha256(text).digest())).digest())
+        for prev, text in zip(prevs, encoded, strict=True)
     ]
-    if b"".join(linked) != hashes:
+    if linked != stored:
         return None
-    hashes_at = {
-        seq: hashes[(seq - low) * _HEX : (seq - low + 1) * _HEX].decode()
-        for seq in wanted
-        if low <= seq <= high
-    }
-    return Chunk(prevs[:_HEX].decode(), hashes[-_HEX:].decode(), hashes_at)
+    hashes_at = {seq: stored[seq - low].decode() for seq in wanted if low <= seq <= high}
+    # The first prev is only compared, with the chunk before: it may be any bytes.
+    return Chunk(prevs[0].decode(errors="replace"), stored[-1].decode(), hashes_at)
+
+
+def _server_sql(chain: Chain) -> str:
+    """One PostgreSQL chunk, checked by the server: how many records there are and how
+    many hold (the first one is seq `low`, each other one follows the one before by
+    seq and by prev_hash, and each hash is SHA-256(prev + SHA-256(encoding)), in hex);
+    the first record's prev_hash and the last one's hash; `seq:hash` of the wanted
+    seqs. Parameters: low, high, wanted, low, low, high.
+
+    Each link is computed as the rows are read, so that only narrow rows are ordered
+    for the window that compares each record with the one before."""
+    own = f"encode(sha256(convert_to({chain.encoding_sql('postgresql')}, 'UTF8')), 'hex')"
+    return (
+        "SELECT count(*), count(*) FILTER (WHERE holds),"
+        " max(prev_hash) FILTER (WHERE seq = ?), max(hash) FILTER (WHERE seq = ?),"
+        " string_agg(seq || ':' || hash, ',') FILTER (WHERE seq = ANY(?::bigint[]))"
+        " FROM (SELECT seq, prev_hash, hash, linked AND CASE"
+        " WHEN row_number() OVER w = 1 THEN seq = ?"
+        " ELSE seq = lag(seq) OVER w + 1 AND prev_hash = lag(hash) OVER w END AS holds"
+        " FROM (SELECT seq, prev_hash, hash,"
+        f" hash = encode(sha256(convert_to(prev_hash || {own}, 'UTF8')), 'hex') AS linked"
+        f" FROM {chain.table} WHERE seq BETWEEN ? AND ? ORDER BY seq) scanned"
+        " WINDOW w AS (ORDER BY seq)) checked"
+    )
+
+
+def _summary(row: Row, low: int, high: int) -> Chunk | None:
+    count, holding, first_prev, last_hash, wanted = row
+    size = high - low + 1
+    if count != size or holding != size or first_prev is None or last_hash is None:
+        return None
+    hashes_at: dict[int, str] = {}
+    for pair in str(wanted).split(",") if wanted else ():
+        seq, _, found = pair.partition(":")
+        hashes_at[int(seq)] = found
+    return Chunk(str(first_prev), str(last_hash), hashes_at)
 
 
 def _bytes(value: str | bytes) -> bytes:

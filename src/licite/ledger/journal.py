@@ -14,6 +14,8 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import itemgetter, not_
 from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -25,6 +27,7 @@ from licite.ledger.store import Store, Transaction
 
 PERSON_COLUMNS = (*PERSON_CHAINED_COLUMNS, "seq", "prev_hash", "hash", "fingerprint")
 EVENT_COLUMNS = (*CHAINED_COLUMNS, "seq", "prev_hash", "hash")
+_FIRST = itemgetter(0)
 _UNSEALED = bytes((0, 1, 1, 1, 1, 1))
 _SEALED = bytes((1, 1, 1, 1, 1, 1))
 """Which of EVENT_COLUMNS after the facts hold a value, without and with evidence."""
@@ -189,13 +192,16 @@ class Journal:
         events = batch.events
         if not events:
             return seq, prev
+        # Whose each event is (values[0]), in C: these passes run over every event imported.
+        owners = list(map(_FIRST, map(_FIRST, events)))
         added_people = {p.id for p in batch.persons}
-        wanted = {e.values[0] for e in events} - added_people
+        wanted = set(owners) - added_people
         people = added_people | {
             r[0] for r in tx.where_in("SELECT id FROM persons", "id", list(wanted))
         }
         # A person added by this very commit has no event recorded yet.
-        seen = _recorded(tx, [e for e in events if e.values[0] not in new_people])
+        earlier = compress(events, map(not_, map(new_people.__contains__, owners)))
+        seen = _recorded(tx, list(earlier))
         # Rows grouped by the columns they fill, each holding only those values.
         shapes: dict[bytes, list[list[Any]]] = {}
         added = 0

@@ -18,7 +18,9 @@ from __future__ import annotations
 import codecs
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from json.scanner import make_scanner
 from typing import Any, cast
 
@@ -64,10 +66,13 @@ class Prepared:
         values, events = state
         for name, value in zip(_SHIPPED, values, strict=True):
             setattr(self, name, value)
-        self.events = list(map(NewEvent._make, events))
+        self.events = list(map(_as_new_event, events))
 
 
 _SHIPPED = tuple(name for name in Prepared.__slots__ if name != "events")
+_as_new_event = cast(Callable[[tuple[Any, ...]], NewEvent], partial(tuple.__new__, NewEvent))
+"""`NewEvent._make` without its Python frame (and its length check: these tuples were
+NewEvents when they were pickled)."""
 
 
 @dataclass(slots=True)
@@ -113,6 +118,8 @@ class Preparer:
 
     def _events(self, lines: list[_EventLine], out: Prepared) -> None:
         """Validate the batch's events (all at once, line by line only when one is bad)."""
+        # One string object per person: a batch crossing a pipe then carries each id once.
+        people: dict[str, str] = {}
         for line, event in _validate(lines, out.rejected):
             proof: Proof | None = None
             if line.proof is not None:
@@ -123,9 +130,8 @@ class Preparer:
                     continue
             try:
                 at_text = line.at_text or event.at.isoformat()
-                record, evidence = unsealed_event(
-                    self._content_hash, line.person, event, proof, at_text
-                )
+                person = people.setdefault(line.person, line.person)
+                record, evidence = unsealed_event(self._content_hash, person, event, proof, at_text)
             except UnicodeEncodeError:
                 out.rejected.append((line.line, Text("texte illisible", "unreadable text")))
                 continue

@@ -54,6 +54,19 @@ def _fail(fr: str, en: str) -> PydanticCustomError:
 
 
 def _moment(value: object) -> datetime:
+    if isinstance(value, str):
+        return _moment_of_text(value)
+    return _checked_moment(value)
+
+
+@lru_cache(maxsize=1 << 14)
+def _moment_of_text(text: str) -> datetime:
+    # Cases and histories repeat their moments (a campaign's, a ledger's few thousand
+    # days): each text is parsed once.
+    return _checked_moment(text)
+
+
+def _checked_moment(value: object) -> datetime:
     try:
         return parse_moment(value)
     except (ValueError, OverflowError) as error:
@@ -72,9 +85,7 @@ def _instant(value: object) -> datetime:
 
 @lru_cache(maxsize=1 << 14)
 def _instant_of_text(text: str) -> datetime:
-    # Histories repeat their dates (a ledger's events fall on a few thousand days):
-    # parsing each text once is a tenth of a case's validation.
-    return _moment(text).astimezone(UTC)
+    return _moment_of_text(text).astimezone(UTC)
 
 
 def _text_of_number(value: object) -> object:

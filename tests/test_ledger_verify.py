@@ -240,3 +240,27 @@ def test_a_prev_hash_that_is_not_utf8_is_caught(tmp_path: Path) -> None:
         with open_ledger(url, tmp_path) as ledger, pytest.raises(StoreUnavailable) as caught:
             verify(ledger)
         assert "prev_hash" in caught.value.text.en
+
+
+def test_a_column_hiding_the_rowid_is_not_trusted(tmp_path: Path) -> None:
+    # The count proves the seqs only when `_rowid_` is the rowid: a column of that name
+    # (which could hold anything) sends the sweep back to reading the seqs themselves.
+    with store_url("sqlite", tmp_path) as url:
+        with open_ledger(url, tmp_path) as ledger:
+            lines = [
+                person_line("p1"),
+                *(event_line("p1", f"2024-06-0{d}", "bloctel") for d in (1, 2)),
+            ]
+            import_file(ledger, write_lines(tmp_path / "in.jsonl", lines))
+            assert "_rowid_ BETWEEN" in sweep._sql(ledger.store, EVENTS_CHAIN)
+        raw(url, "ALTER TABLE events ADD COLUMN _rowid_ INTEGER")
+        with open_ledger(url, tmp_path) as ledger:
+            assert "group_concat(seq" in sweep._sql(ledger.store, EVENTS_CHAIN)
+            assert verify(ledger).events == 2
+        raw(
+            url,
+            "UPDATE events SET _rowid_ = seq",  # the column, looking like the rowid
+            "UPDATE events SET seq = -seq",
+            "UPDATE events SET seq = 3 + seq WHERE seq < 0",  # 1 and 2 swapped
+        )
+        assert fault(url, tmp_path).startswith("event seq 1 (events.seq = 1) was")

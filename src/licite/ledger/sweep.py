@@ -111,12 +111,14 @@ Checked = dict[int, "Chunk | None"]
 def sweep(store: Store, jobs: Sequence[Job]) -> list[Swept]:
     """Each job's records checked in chunks, up to its first chunk that does not hold."""
     chunks = Chunks(tuple(jobs), CHUNK)
-    if store.location.in_memory:  # only this connection sees it
-        checked = _in_memory(store, chunks)
-    elif store.dialect == "postgresql":
+    if store.dialect == "postgresql":
         checked = _on_the_server(store.location, chunks)
     else:
-        checked = _fetched(store.location, chunks)
+        queries = {job.chain.table: _sql(store, job.chain) for job in jobs}
+        if store.location.in_memory:  # only this connection sees it
+            checked = _in_memory(store, chunks, queries)
+        else:
+            checked = _fetched(store.location, chunks, queries)
     return [_stitched(checked, chunks, index) for index in range(len(jobs))]
 
 
@@ -135,20 +137,20 @@ def _stitched(checked: Checked, chunks: Chunks, job: int) -> Swept:
     return swept
 
 
-def _in_memory(store: Store, chunks: Chunks) -> Checked:
+def _in_memory(store: Store, chunks: Chunks, queries: dict[str, str]) -> Checked:
     checked: Checked = {}
     for number in range(chunks.count):
         index, low, high = chunks.locate(number)
         job = chunks.jobs[index]
         try:
-            row = store.read(_sql(job.chain), (low, high))[0]
+            row = store.read(queries[job.chain.table], (low, high))[0]
         except StoreUnavailable:
             break  # walked by chain.scan, which says why
         checked[number] = _checked(row, low, high, job.wanted)
     return checked
 
 
-def _fetched(location: Location, chunks: Chunks) -> Checked:
+def _fetched(location: Location, chunks: Chunks, queries: dict[str, str]) -> Checked:
     """SQLite: a thread of its own fetches the chunks, in order, while this one hashes.
 
     The two are about as costly (SQLite's half a little more), and SQLite works
@@ -163,7 +165,8 @@ def _fetched(location: Location, chunks: Chunks) -> Checked:
             room.acquire()
             index, low, high = chunks.locate(number)
             try:
-                fetched.put((number, store.read(_sql(chunks.jobs[index].chain), (low, high))[0]))
+                sql = queries[chunks.jobs[index].chain.table]
+                fetched.put((number, store.read(sql, (low, high))[0]))
             except StoreUnavailable:
                 return  # the rest is walked by chain.scan, which says why
 
@@ -232,25 +235,52 @@ def _start(
     return thread
 
 
-def _sql(chain: Chain) -> str:
-    """One SQLite chunk: its seqs; how many records hold their hashes as text rather than
-    BLOB (any text sorts before any BLOB, and a comparison costs less than typeof());
-    then, for each record in seq order, its prev_hash, hash and canonical encoding, one a
-    line (as bytes)."""
-    return (
-        "SELECT group_concat(seq, ','), sum(prev_hash < x'' AND hash < x''),"
-        f" CAST(group_concat(prev_hash || '\n' || hash || '\n' || {chain.encoding_sql('sqlite')},"
+def _sql(store: Store, chain: Chain) -> str:
+    """One SQLite chunk, records low…high: a proof that they are exactly those seqs, in
+    order; how many hold their values as they were written (hashes as text, not BLOB:
+    any text sorts before any BLOB, and a comparison costs less than typeof()); then,
+    for each record in seq order, its prev_hash, hash and canonical encoding, one a line
+    (as bytes).
+
+    Where seq is the table's rowid (events), the proof is a count: a scan of a rowid
+    range returns rowids in order, each once, so low…high are all there and in order
+    when there are high - low + 1 of them; checking that seq is the rowid costs less
+    than listing the seqs, a fifth of the reading. Elsewhere (persons), or where a
+    column's name hides the rowid, the proof is the seqs themselves, as read."""
+    lines = (
+        f"CAST(group_concat(prev_hash || '\n' || hash || '\n' || {chain.encoding_sql('sqlite')},"
         " '\n') AS BLOB)"
+    )
+    if _seq_is_rowid(store, chain.table):
+        return (
+            f"SELECT count(*), sum(_rowid_ = seq AND prev_hash < x'' AND hash < x''), {lines}"
+            f" FROM {chain.table} NOT INDEXED WHERE _rowid_ BETWEEN ? AND ?"
+        )
+    return (
+        f"SELECT group_concat(seq, ','), sum(prev_hash < x'' AND hash < x''), {lines}"
         f" FROM {chain.table} WHERE seq BETWEEN ? AND ?"
     )
+
+
+def _seq_is_rowid(store: Store, table: str) -> bool:
+    """Whether `seq` is the table's INTEGER PRIMARY KEY, and `_rowid_` names the rowid."""
+    try:
+        columns = store.read(f"PRAGMA table_info({table})")
+    except StoreUnavailable:
+        return False
+    names = {str(name).lower() for _, name, *_ in columns}
+    keys = [(str(name), str(kind).upper()) for _, name, kind, _, _, key in columns if key]
+    return not names & {"rowid", "_rowid_", "oid"} and keys == [("seq", "INTEGER")]
 
 
 def _checked(row: Row, low: int, high: int, wanted: frozenset[int]) -> Chunk | None:
     """The chunk, if it holds on its own: every seq once and in order, every prev the
     hash before it, every hash SHA-256(prev + SHA-256(encoding)); else None."""
-    seqs, texts, lines = row
+    seqs, holding, lines = row
     size = high - low + 1
-    if texts != size or seqs != ",".join(map(str, range(low, high + 1))):
+    # The proof of its seqs (see `_sql`): a count, or the seqs themselves.
+    expected = size if isinstance(seqs, int) else ",".join(map(str, range(low, high + 1)))
+    if holding != size or seqs != expected:
         return None
     # Canonical JSON escapes control characters, and a NULL drops its record's lines:
     # with exactly three lines a record, no value holds a newline and each is whole.

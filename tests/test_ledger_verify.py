@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -208,14 +209,19 @@ def test_an_intact_chain_is_proven_by_the_sweep_alone(url: str, tmp_path: Path) 
     assert swept.hashes_at == {2: hashes[2], EVENTS + 1: hashes[EVENTS + 1]}
 
 
-def test_a_hash_stored_as_a_blob_is_caught(tmp_path: Path) -> None:
+@contextmanager
+def small_sqlite_ledger(tmp_path: Path, events: int) -> Iterator[str]:
+    """A SQLite ledger of one person with `events` opposition-list events."""
     with store_url("sqlite", tmp_path) as url:
         with open_ledger(url, tmp_path) as ledger:
-            lines = [
-                person_line("p1"),
-                *(event_line("p1", f"2024-06-0{d}", "bloctel") for d in (1, 2, 3)),
-            ]
+            days = (f"2024-06-0{d}" for d in range(1, events + 1))
+            lines = [person_line("p1"), *(event_line("p1", day, "bloctel") for day in days)]
             import_file(ledger, write_lines(tmp_path / "in.jsonl", lines))
+        yield url
+
+
+def test_a_hash_stored_as_a_blob_is_caught(tmp_path: Path) -> None:
+    with small_sqlite_ledger(tmp_path, 3) as url:
         # The same characters, as bytes: what was chained was text.
         raw(url, "UPDATE events SET prev_hash = CAST(prev_hash AS BLOB) WHERE seq = 2")
         assert "event seq 2" in fault(url, tmp_path)
@@ -231,10 +237,7 @@ def test_a_separator_slipped_into_a_prev_hash_is_caught(
 
 
 def test_a_prev_hash_that_is_not_utf8_is_caught(tmp_path: Path) -> None:
-    with store_url("sqlite", tmp_path) as url:
-        with open_ledger(url, tmp_path) as ledger:
-            lines = [person_line("p1"), event_line("p1", "2024-06-01", "bloctel")]
-            import_file(ledger, write_lines(tmp_path / "in.jsonl", lines))
+    with small_sqlite_ledger(tmp_path, 1) as url:
         raw(url, "UPDATE events SET prev_hash = CAST(x'ff' AS TEXT) WHERE seq = 1")
         # The record-by-record walk cannot even read it back as text, and says so.
         with open_ledger(url, tmp_path) as ledger, pytest.raises(StoreUnavailable) as caught:
@@ -245,13 +248,8 @@ def test_a_prev_hash_that_is_not_utf8_is_caught(tmp_path: Path) -> None:
 def test_a_column_hiding_the_rowid_is_not_trusted(tmp_path: Path) -> None:
     # The count proves the seqs only when `_rowid_` is the rowid: a column of that name
     # (which could hold anything) sends the sweep back to reading the seqs themselves.
-    with store_url("sqlite", tmp_path) as url:
+    with small_sqlite_ledger(tmp_path, 2) as url:
         with open_ledger(url, tmp_path) as ledger:
-            lines = [
-                person_line("p1"),
-                *(event_line("p1", f"2024-06-0{d}", "bloctel") for d in (1, 2)),
-            ]
-            import_file(ledger, write_lines(tmp_path / "in.jsonl", lines))
             assert "_rowid_ BETWEEN" in sweep._sql(ledger.store, EVENTS_CHAIN)
         raw(url, "ALTER TABLE events ADD COLUMN _rowid_ INTEGER")
         with open_ledger(url, tmp_path) as ledger:

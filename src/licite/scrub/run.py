@@ -88,7 +88,11 @@ def scrub(
     out.resolve().parent.mkdir(parents=True, exist_ok=True)
     # Past `memory_limit`, DuckDB spills its tables to this directory instead of growing.
     spill = tempfile.mkdtemp(prefix=f".{out.name}.spill-", dir=out.resolve().parent)
-    con = connect(threads=threads, memory_limit=memory_limit, spill_to=spill)
+    try:
+        con = connect(threads=threads, memory_limit=memory_limit, spill_to=spill)
+    except BaseException:
+        shutil.rmtree(spill, ignore_errors=True)
+        raise
     try:
         install(con)
         define_hmac(con, hmac_key)

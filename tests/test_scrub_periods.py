@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from licite.ledger.rows import micros
 from licite.moments import add_period
 from licite.scrub.duck import connect, period_end, summer_time
-from licite.scrub.plan import micros
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PERIODS = [(60, 0), (0, 1), (0, 12), (0, 36), (-30, 0), (1, 0)]

@@ -20,11 +20,12 @@ from typing import Any
 import duckdb
 
 from licite.engine import moment_of
+from licite.ledger.rows import micros
 from licite.places import PLACES_BY_KEY
 from licite.rules import Verdict, evaluate
 from licite.scrub.duck import insert_rows
 from licite.scrub.facts_sql import INTERMEDIATE_TABLES, STEPS, bind
-from licite.scrub.plan import Plan, micros
+from licite.scrub.plan import Plan
 from licite.situation import MOMENT_FIELDS, SITUATION_FIELDS, Facts
 from licite.vocabulary import CollectPurpose, Method, PersonKind
 
@@ -60,7 +61,7 @@ def decide_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> list[Situation]:
     distinct = _situate(con, situation_columns, f"hash({', '.join(KEY_COLUMNS)})")
     if len({row[0] for row in distinct}) != len(distinct):
         key = " || '|' || ".join(f"coalesce({name}::VARCHAR, '-')" for name in KEY_COLUMNS)
-        distinct = _situate(con, situation_columns, f"({key})::VARCHAR")
+        distinct = _situate(con, situation_columns, f"({key})")
     situations = [Situation(row[0], row[1], _evaluate(plan, row[2:])) for row in distinct]
     _store_verdicts(con, plan, situations)
     least = ", ".join(

@@ -26,6 +26,7 @@ import duckdb
 
 from licite.errors import LiciteError
 from licite.i18n import Text
+from licite.ledger.rows import micros
 from licite.moments import PARIS
 
 _BLOCK = 64  # SHA-256 block size, for HMAC's inner and outer pads
@@ -78,6 +79,7 @@ def connect(
 _HOUR_US = 3_600_000_000
 _FIRST_YEAR, _LAST_YEAR = 1946, 2500
 """Years over which Paris is UTC+1 with, some years, an hour of summer time."""
+_SUMMER_COLUMNS = (("summer_year", "INTEGER"), ("summer_from", "BIGINT"), ("summer_to", "BIGINT"))
 
 
 @cache
@@ -94,7 +96,7 @@ def summer_time() -> tuple[tuple[int, int, int], ...]:
             continue
         begins = _change_after(january, july)
         ends = _change_after(july, datetime(year + 1, 1, 1, tzinfo=UTC))
-        years.append((year, _micros(begins), _micros(ends)))
+        years.append((year, micros(begins), micros(ends)))
     return tuple(years)
 
 
@@ -112,10 +114,6 @@ def _change_after(start: datetime, end: datetime) -> datetime:
         else:
             end = middle
     return end.replace(microsecond=0)
-
-
-def _micros(moment: datetime) -> int:
-    return int((moment - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * 1_000_000
 
 
 def period_end(source: str, start: str, *, days: int = 0, months: int = 0, out: str) -> str:
@@ -158,9 +156,6 @@ def define_hmac(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
         "CREATE OR REPLACE MACRO hmac_hex(v) AS CASE WHEN v IS NULL THEN NULL ELSE"
         f" sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(v)))) END"
     )
-
-
-_SUMMER_COLUMNS = (("summer_year", "INTEGER"), ("summer_from", "BIGINT"), ("summer_to", "BIGINT"))
 
 
 def insert_rows(

@@ -8,18 +8,12 @@ from datetime import UTC, datetime
 from licite.case import Campaign, Request, Sender
 from licite.engine import check_modelled, make_ask
 from licite.facts import scope_purpose
+from licite.ledger.rows import micros
 from licite.moments import add_period
 from licite.places import Place
 from licite.rules.dates import CONSENT_PROOF_FROM
 from licite.situation import Ask
 from licite.vocabulary import Action, PersonKind
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def micros(moment: datetime) -> int:
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 @dataclass(frozen=True, slots=True)

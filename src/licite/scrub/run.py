@@ -26,13 +26,14 @@ from licite.documents import read_document
 from licite.errors import LiciteError
 from licite.i18n import Lang, Text
 from licite.ledger import Ledger
+from licite.ledger.rows import micros
 from licite.scrub.checks import campaign_problems
 from licite.scrub.contacts import read_contacts
 from licite.scrub.decisions import decide_rows
 from licite.scrub.duck import BatchError, attach_ledger, connect, define_hmac
 from licite.scrub.normalize import install
 from licite.scrub.outputs import staged, store_texts, summarize, write_csvs, write_summary
-from licite.scrub.plan import Plan, micros
+from licite.scrub.plan import Plan
 from licite.scrub.report import write_report
 from licite.scrub.sources import gather_events, match_people
 
@@ -66,7 +67,8 @@ def terminal_progress(lang: Lang) -> Progress:
 
 
 DEFAULT_MEMORY_LIMIT = "6500MB"
-"""DuckDB's working memory for a scrub; ten million rows fit a 8 GiB machine with it."""
+"""DuckDB's working memory for a scrub: ten million rows peaked at 6.8 GiB with it
+(docs/benchmarks.md), under the 8 GiB a scrub may take."""
 
 
 def scrub(

@@ -27,7 +27,7 @@ from licite.scrub.normalize import install
 from licite.scrub.plan import Plan
 from tests.strategies import campaigns, people
 
-EVENT_COLUMNS = ("row_id", "seq", "at_us", "type", *FIELD_COLUMNS)
+EVENT_COLUMNS = ("person_id", "seq", "at_us", "type", *FIELD_COLUMNS)
 BOOLEANS = {
     "informed",
     "terms_forbid_reuse",
@@ -55,7 +55,7 @@ def scrub_in_duckdb(campaign: dict[str, Any], crowd: list[dict[str, Any]]) -> di
         " postal_code VARCHAR)"
     )
     columns = ", ".join(
-        f"{c} {'BIGINT' if c in ('row_id', 'seq', 'at_us', 'informed_at_us') else 'VARCHAR'}"
+        f"{c} {'BIGINT' if c in ('seq', 'at_us', 'informed_at_us') else 'VARCHAR'}"
         for c in EVENT_COLUMNS
     )
     con.execute(f"CREATE TEMP TABLE raw_events ({columns})")
@@ -75,7 +75,7 @@ def scrub_in_duckdb(campaign: dict[str, Any], crowd: list[dict[str, Any]]) -> di
             ]
             con.execute(
                 f"INSERT INTO raw_events VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
-                [row_id, seq, micros(event.at), event.type, *values],
+                [f"p{row_id}", seq, micros(event.at), event.type, *values],
             )
     casts = ", ".join(f"{c}::BOOLEAN AS {c}" if c in BOOLEANS else c for c in EVENT_COLUMNS)
     con.execute(
@@ -83,8 +83,12 @@ def scrub_in_duckdb(campaign: dict[str, Any], crowd: list[dict[str, Any]]) -> di
         f" WHERE at_us <= {micros(plan.at)}"
     )
     con.execute(
-        "CREATE TEMP TABLE scrub_rows AS SELECT row_id, kind AS person_kind,"
-        " place_key(postal_code, phone) AS place FROM contacts"
+        "CREATE TEMP TABLE scrub_rows AS SELECT row_id, 'p' || row_id AS person_id,"
+        " kind AS person_kind, place_key(postal_code, phone) AS place FROM contacts"
+    )
+    con.execute(
+        "CREATE TEMP TABLE scrub_marks (row_id BIGINT, bloctel_at BIGINT,"
+        " bloctel_listed BOOLEAN, erased_at BIGINT)"
     )
     decide_rows(con, plan)
     rows = con.execute(

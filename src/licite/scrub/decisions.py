@@ -4,18 +4,23 @@ The rules are not rewritten in SQL. `facts_sql` reads each row's history into
 the fields of `licite.situation.Facts`; rows that share a situation (the same
 person kind, place and facts) share a verdict, so `licite.rules.evaluate` runs
 once per distinct situation — a few thousand for millions of rows — and the
-verdicts are joined back. `expires_at` is the earliest of the moments the
-verdict names, taken per row.
+verdicts are joined back. A situation travels as one number: a bit for each
+yes-or-no fact and a small code for each of the four others (person kind,
+place, method, purpose of the collection), so that grouping ten million rows
+compares one integer, not thirty-seven columns. `expires_at` is the earliest
+of the moments the verdict names, taken per row.
 
-Input tables: `scrub_rows(row_id, person_kind, place)` and `scrub_events`
-(see `facts_sql`). Output: `scrub_results(row_id, allowed, basis, reasons,
-obligations, warnings, expires_at_us)`.
+Input tables: `scrub_rows(row_id, person_id, person_kind, place)`,
+`scrub_events` and `scrub_marks` (see `facts_sql`). Output: the view
+`scrub_results(row_id, allowed, basis, reasons, obligations, warnings,
+expires_at_us, skey)`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
 
 import duckdb
 
@@ -24,103 +29,103 @@ from licite.ledger.rows import micros
 from licite.places import PLACES_BY_KEY
 from licite.rules import Verdict, evaluate
 from licite.scrub.duck import insert_rows
-from licite.scrub.facts_sql import INTERMEDIATE_TABLES, STEPS, bind
+from licite.scrub.facts_sql import CODES, INTERMEDIATE_TABLES, bind, steps
 from licite.scrub.plan import Plan
 from licite.situation import MOMENT_FIELDS, SITUATION_FIELDS, Facts
-from licite.vocabulary import CollectPurpose, Method, PersonKind
+from licite.vocabulary import Action, CollectPurpose, Method, PersonKind
 
-_DEFAULTS = {f.name: f.default for f in fields(Facts)}
-KEY_COLUMNS: tuple[str, ...] = ("person_kind", "place", *SITUATION_FIELDS)
-_ENUMS: dict[str, type[Method] | type[CollectPurpose]] = {
+_FLAGS: tuple[str, ...] = tuple(name for name in SITUATION_FIELDS if name not in CODES)
+_CODE_BITS = 6
+_ENUMS: dict[str, type[Enum]] = {
+    "person_kind": PersonKind,
     "method": Method,
     "collected_purpose": CollectPurpose,
 }
+assert all(len(values) < (1 << _CODE_BITS) for values in CODES.values())
+assert len(_FLAGS) + _CODE_BITS * len(CODES) < 63, "a situation must fit in a BIGINT"
 
 
 @dataclass(frozen=True, slots=True)
 class Situation:
-    key: str
+    key: int
     count: int
     verdict: Verdict
 
 
 def read_facts_sql(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
     params = plan.sql_params()
-    for step in STEPS:
+    for step in steps(plan.request.action is Action.ANALYZE):
         con.execute(bind(step, params))
 
 
+def situation_key() -> str:
+    """The SQL of a row's situation as one BIGINT, from the columns of `scrub_facts`."""
+    parts = [f"({name}::BIGINT << {bit})" for bit, name in enumerate(_FLAGS)]
+    for index, name in enumerate(CODES):
+        parts.append(f"({name}::BIGINT << {len(_FLAGS) + index * _CODE_BITS})")
+    return " | ".join(parts)
+
+
+def decode(key: int) -> tuple[PersonKind, str, Facts]:
+    """The person kind, place key and facts a situation key stands for."""
+    values: dict[str, object] = {name: bool(key >> bit & 1) for bit, name in enumerate(_FLAGS)}
+    bit = len(_FLAGS)
+    for name, coded in CODES.items():
+        code = key >> bit & ((1 << _CODE_BITS) - 1)
+        value = coded[code - 1] if code else None
+        enum = _ENUMS.get(name)
+        values[name] = enum(value) if enum is not None and value is not None else value
+        bit += _CODE_BITS
+    person_kind = values.pop("person_kind")
+    place = values.pop("place")
+    assert isinstance(person_kind, PersonKind) and isinstance(place, str)
+    return person_kind, place, Facts(**values)  # type: ignore[arg-type]
+
+
 def decide_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> list[Situation]:
-    """Fill `scrub_results`; returns the distinct situations met, with their counts."""
+    """Make the view `scrub_results`; returns the distinct situations met, with their counts."""
     read_facts_sql(con, plan)
-    situation_columns = ", ".join(
-        f"coalesce(f.{name}, {_sql_default(name)}) AS {name}" for name in SITUATION_FIELDS
-    )
-    # Rows are grouped by a 64-bit hash of their situation; should two situations ever
-    # share one, the grouping is redone on the situation spelled out as text.
-    distinct = _situate(con, situation_columns, f"hash({', '.join(KEY_COLUMNS)})")
-    if len({row[0] for row in distinct}) != len(distinct):
-        key = " || '|' || ".join(f"coalesce({name}::VARCHAR, '-')" for name in KEY_COLUMNS)
-        distinct = _situate(con, situation_columns, f"({key})")
-    situations = [Situation(row[0], row[1], _evaluate(plan, row[2:])) for row in distinct]
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE situated AS
+        SELECT row_id, {situation_key()} AS skey, {", ".join(MOMENT_FIELDS)} FROM scrub_facts
+    """)
+    con.execute("DROP VIEW scrub_facts")
+    for name in INTERMEDIATE_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {name}")  # what would only be spilled to disk
+    distinct = con.execute("SELECT skey, count(*) FROM situated GROUP BY skey").fetchall()
+    situations = [Situation(key, count, _evaluate(plan, *decode(key))) for key, count in distinct]
     _store_verdicts(con, plan, situations)
     least = ", ".join(
         [f"CASE WHEN v.use_{m} THEN s.{m} END" for m in MOMENT_FIELDS] + ["v.constant_us"]
     )
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE scrub_results AS
+        CREATE OR REPLACE TEMP VIEW scrub_results AS
         SELECT s.row_id, v.allowed, v.basis, v.reasons, v.obligations, v.warnings,
                CASE WHEN v.allowed THEN least({least}) END AS expires_at_us, s.skey
         FROM situated s JOIN verdicts v USING (skey)
     """)
-    # Where the data came from, for the report (the latest collection of each row).
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE provenance AS SELECT coalesce(method, '-') AS method,"
-        " count(*) AS n FROM situated WHERE collected GROUP BY ALL"
-    )
-    con.execute("DROP VIEW scrub_facts")
-    for name in ("situated", *INTERMEDIATE_TABLES):
-        con.execute(f"DROP TABLE IF EXISTS {name}")  # what would only be spilled to disk
+    _store_provenance(con, situations)
     return situations
 
 
-def _situate(
-    con: duckdb.DuckDBPyConnection, situation_columns: str, key: str
-) -> list[tuple[Any, ...]]:
-    """Table `situated` (each row's situation and its key); the distinct situations."""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE situated AS
-        SELECT *, {key}::VARCHAR AS skey FROM (
-          SELECT r.row_id, r.person_kind, r.place, {situation_columns},
-                 {", ".join(f"f.{m}" for m in MOMENT_FIELDS)}
-          FROM scrub_rows r LEFT JOIN scrub_facts f USING (row_id))
-    """)
-    return con.execute(
-        f"SELECT skey, count(*), {', '.join(KEY_COLUMNS)} FROM situated GROUP BY ALL"
-    ).fetchall()
+def _evaluate(plan: Plan, person_kind: PersonKind, place: str, situation: Facts) -> Verdict:
+    return evaluate(plan.ask(person_kind, PLACES_BY_KEY[place]), situation)
 
 
-def _sql_default(name: str) -> str:
-    value = _DEFAULTS[name]
-    if value is None:
-        return "NULL"
-    return "true" if value else "false"
-
-
-def _evaluate(plan: Plan, values: tuple[object, ...]) -> Verdict:
-    person_kind, place, *facts = values
-    arguments: dict[str, object] = {}
-    for name, value in zip(SITUATION_FIELDS, facts, strict=True):
-        arguments[name] = (
-            _ENUMS[name](str(value)) if name in _ENUMS and value is not None else value
-        )
-    situation = Facts(**arguments)  # type: ignore[arg-type]
-    ask = plan.ask(PersonKind(str(person_kind)), PLACES_BY_KEY[str(place)])
-    return evaluate(ask, situation)
+def _store_provenance(con: duckdb.DuckDBPyConnection, situations: Sequence[Situation]) -> None:
+    """Where the data came from, for the report (the latest collection of each row)."""
+    counts: dict[str, int] = {}
+    for situation in situations:
+        facts = decode(situation.key)[2]
+        if facts.collected:
+            method = facts.method.value if facts.method else "-"
+            counts[method] = counts.get(method, 0) + situation.count
+    con.execute("CREATE OR REPLACE TEMP TABLE provenance (method VARCHAR, n BIGINT)")
+    insert_rows(con, "provenance", (("method", "VARCHAR"), ("n", "BIGINT")), sorted(counts.items()))
 
 
 _VERDICT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("skey", "VARCHAR"),
+    ("skey", "BIGINT"),
     ("allowed", "BOOLEAN"),
     ("basis", "VARCHAR"),
     ("reasons", "VARCHAR[]"),

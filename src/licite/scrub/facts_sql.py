@@ -2,11 +2,33 @@
 
 Each query below mirrors one part of `read_facts` and says which; the
 differential test (tests/test_scrub_differential.py) holds them to the same
-answers on random histories. Input: table `scrub_events` — the history of each
-contact row (`row_id`), ledger columns, already cut at the moment (`at_us <=
-$at`). Output: the view `scrub_facts`, one row per contact row with a history,
-holding every field of `licite.situation.Facts` (moments in epoch µs, each computed
-once, by `duck.period_end`, and compared with `$at`).
+answers on random histories.
+
+Inputs:
+- `scrub_events(person_id, seq, at_us, type, <ledger field columns>)`: the
+  recorded history of each person asked for, already cut at the moment
+  (`at_us <= $at`);
+- `scrub_rows(row_id, person_id, person_kind, place)`: the contact rows, with
+  the person each one is (NULL when the ledger does not know it);
+- `scrub_marks(row_id, bloctel_at, bloctel_listed, erased_at)`: what belongs
+  to the row rather than to the person — the opposition list its number was
+  found on (a `bloctel` or, no longer listed, `bloctel_removed` event at the
+  import) and the objection an erasure left behind (all channels and senders).
+  These come after recorded events at the same moment.
+
+Output: the view `scrub_facts`, one row per contact row: its person kind and
+place (coded, see `CODES`) and every field of `licite.situation.Facts` (method
+and purpose coded too; moments in epoch µs, computed by `duck.period_end`).
+
+The history is read once, per person, in one grouping: where `read_facts` walks
+the events in order, the SQL keeps the position (`pos`, ordering events as
+`(at_us, seq)` would) of the events that decide each fact and compares them.
+A consent, for instance, is valid when it lies after the last withdrawal that
+reaches it (and, for a bought list without its own consent, after the
+collection): the latest candidate consent is valid exactly when some candidate
+is. Only events whose meaning depends on several of their kind (contracts by
+object, refused calls, political consents and their withdrawals) are read again,
+as the small sets they are.
 
 Parameters: $s sender id, $ch request channel, $pu the scope's purpose (see
 `facts._Scope`), $proc processing, $analysis, $at, $offer, $gdpr, $calls_from,
@@ -17,12 +39,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from licite.places import PLACES_BY_KEY
 from licite.scrub.duck import period_end
-from licite.vocabulary import CONSENT_ANALYSIS, POSITIVE_INTERACTIONS, VALID_MECHANISMS
+from licite.vocabulary import (
+    CONSENT_ANALYSIS,
+    POSITIVE_INTERACTIONS,
+    VALID_MECHANISMS,
+    CollectPurpose,
+    Method,
+    PersonKind,
+)
 
 
 def _values(members: frozenset[Any]) -> str:
     return "(" + ", ".join(f"'{m.value}'" for m in sorted(members)) + ")"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 SOUND = f"(mechanism IS NULL OR mechanism IN {_values(VALID_MECHANISMS)})"
@@ -30,41 +64,208 @@ ANY_CHANNEL = "(channel IS NULL OR channel = 'all')"
 ANALYSIS_PURPOSES = _values(CONSENT_ANALYSIS)
 POSITIVE = _values(POSITIVE_INTERACTIONS)
 
-_COLLECTED_FIELDS = (
-    "at_us",
-    "method",
+READ_COLUMNS: tuple[str, ...] = (
+    "sender",
+    "channel",
     "purpose",
-    "terms_forbid_reuse",
+    "method",
+    "mechanism",
+    "processing",
+    "kind",
+    "outcome",
+    "object",
+    "products",
     "informed",
     "informed_at_us",
+    "terms_forbid_reuse",
+    "opt_out_offered",
+    "partner_consent",
+    "partners_named",
+    "consent_proof",
+    "outside_hours",
+)
+"""The ledger's field columns the facts are read from (`licite.ledger.rows.FIELD_COLUMNS`)."""
+
+CODES: dict[str, tuple[str, ...]] = {
+    "person_kind": tuple(k.value for k in PersonKind),
+    "place": tuple(PLACES_BY_KEY),
+    "method": tuple(m.value for m in Method),
+    "collected_purpose": tuple(p.value for p in CollectPurpose),
+}
+"""The facts that are not yes-or-no, each carried as a code: 0 for none, else 1 + its
+index here."""
+
+
+def code_of(name: str, expression: str) -> str:
+    """The code of `expression`, one of `CODES[name]`; a value the vocabulary does not know
+    stops the batch (it would otherwise be read as another)."""
+    listed = ", ".join(_quote(v) for v in CODES[name])
+    return (
+        f"coalesce(list_position([{listed}], {expression}), CASE WHEN {expression} IS NULL"
+        f" THEN 0 ELSE error('{name}: unknown value ' || {expression}) END)"
+    )
+
+
+def _code(name: str, value: str) -> int:
+    return 1 + CODES[name].index(value)
+
+
+_SEQ_BITS = 63
+SYNTHETIC_SEQ = 1 << 62
+"""The seq of a row's own events (opposition list, erasure): after every recorded one."""
+
+
+def position(at_us: str, seq: str) -> str:
+    """An event's place in a history, `(at_us, seq)` as one positive number."""
+    return f"(({at_us})::HUGEINT + (1::HUGEINT << 60)) * (1::HUGEINT << {_SEQ_BITS}) + ({seq})"
+
+
+def _at_of(pos: str) -> str:
+    """The `at_us` of a position."""
+    return f"((({pos}) >> {_SEQ_BITS}) - (1::HUGEINT << 60))::BIGINT"
+
+
+# The latest `collected` event travels as one number (its method, its purpose and its
+# yes-or-no fields): one state per person in the grouping, where a value per field
+# would make each person's state several times larger.
+_PURPOSE_SHIFT = 6
+_COLLECTED_FLAGS = (
+    "terms_forbid_reuse",
+    "informed",
     "opt_out_offered",
     "partner_consent",
     "partners_named",
     "consent_proof",
 )
-_REFUSALS = "SELECT row_id, at_us FROM e WHERE type = 'call' AND who = $s AND outcome = 'refused'"
+_FLAG_SHIFT = 12
 
 
-_CONSENTS = f"""
-      SELECT e.row_id, e.pos, e.at_us, e.channel, e.purpose, e.mechanism, e.outside_hours,
-        e.who,
-        ((e.processing IS NOT NULL OR coalesce(e.purpose IN {ANALYSIS_PURPOSES}, false))
-          = $analysis) AS relevant,
-        e.who = $s AND CASE WHEN $analysis
-          THEN e.processing IS NOT DISTINCT FROM $proc AND e.purpose IS NOT DISTINCT FROM $pu
-          ELSE (e.channel IS NULL OR e.channel = 'all' OR e.channel = $ch)
-               AND (e.purpose IS NULL OR e.purpose = $pu) END AS covers,
-        e.pos < coalesce(agg.withdrawn_before, 0) AS withdrawn,
-        {SOUND.replace("mechanism", "e.mechanism")} AS sound,
-        coalesce(col.c_method IN ('list_purchase', 'list_rental')
-          AND (NOT (coalesce(col.c_partner_consent, false)
-                    AND coalesce(col.c_partners_named, false))
-               OR ($at >= $gdpr AND NOT coalesce(col.c_consent_proof, false)))
-          AND e.pos <= col.c_pos, false) AS bought_for_buyer
-      FROM e JOIN agg USING (row_id) LEFT JOIN col USING (row_id)
-      WHERE e.type = 'consent'
-"""
-"""Consent events with what judging them needs (the period is an analysis consent's year)."""
+def _packed_collection() -> str:
+    parts = [
+        code_of("method", "method"),
+        f"{code_of('collected_purpose', 'purpose')} << {_PURPOSE_SHIFT}",
+    ]
+    parts += [
+        f"coalesce({name}, false)::INTEGER << {_FLAG_SHIFT + i}"
+        for i, name in enumerate(_COLLECTED_FLAGS)
+    ]
+    # Only a collection's method and purpose are coded: a consent's purpose is another list.
+    return "CASE WHEN type = 'collected' THEN " + " | ".join(f"({p})" for p in parts) + " END"
+
+
+def _collected_flag(name: str) -> str:
+    return f"(((c_packed >> {_FLAG_SHIFT + _COLLECTED_FLAGS.index(name)}) & 1) = 1)"
+
+
+_METHOD = "(c_packed & 63)"
+_BOUGHT = tuple(_code("method", m.value) for m in (Method.LIST_PURCHASE, Method.LIST_RENTAL))
+
+# A consent within the request's domain (read_facts: `same_domain`), covering the request
+# (`specific`), given by a sound mechanism, and — for an analysis — past its year.
+_RELEVANT = (
+    f"((processing IS NOT NULL OR coalesce(purpose IN {ANALYSIS_PURPOSES}, false)) = $analysis)"
+)
+_COVERS = """(who = $s AND CASE WHEN $analysis
+    THEN processing IS NOT DISTINCT FROM $proc AND purpose IS NOT DISTINCT FROM $pu
+    ELSE (channel IS NULL OR channel = 'all' OR channel = $ch)
+         AND (purpose IS NULL OR purpose = $pu) END)"""
+_SPECIFIC = f"(type = 'consent' AND {_RELEVANT} AND {_COVERS})"
+_CANDIDATE = f"({_SPECIFIC} AND {SOUND} AND NOT lapsed)"
+
+# Yes-or-no facts of the loop, one bit each of a single `bit_or`.
+_FLAGS: tuple[tuple[str, str], ...] = (
+    ("opinion_inferred", "type = 'opinion_inferred'"),
+    (
+        "offer_analogous",
+        "type = 'customer' AND who = $s"
+        " AND list_contains(from_json(coalesce(products, '[]'), '[\"VARCHAR\"]'), $offer)",
+    ),
+    ("consent_via_terms", f"type = 'consent' AND {_RELEVANT} AND mechanism = 'terms_acceptance'"),
+    ("consent_preticked", f"type = 'consent' AND {_RELEVANT} AND mechanism = 'preticked'"),
+    (
+        "consent_misleading",
+        f"type = 'consent' AND {_RELEVANT} AND mechanism = 'misleading_design'",
+    ),
+    ("consent_implicit", f"type = 'consent' AND {_RELEVANT} AND mechanism = 'implicit'"),
+    ("consent_elsewhere", f"type = 'consent' AND {_RELEVANT} AND NOT {_COVERS}"),
+)
+
+
+def _flag(name: str) -> str:
+    bit = [n for n, _ in _FLAGS].index(name)
+    return f"coalesce(((flags >> {bit}) & 1) = 1, false)"
+
+
+def _events(analysis: bool) -> str:
+    """The events with their position, who sent them, and whether a consent lapsed.
+
+    D. 98-5 I renews an analysis consent every year: the year is computed only
+    for an analysis, on consents."""
+    source = f"""
+      SELECT *, coalesce(sender, $s) AS who, {position("at_us", "seq")} AS pos
+      FROM scrub_events"""
+    if not analysis:
+        return f"SELECT *, false AS lapsed FROM ({source})"
+    lapses = period_end(
+        f"SELECT *, CASE WHEN type = 'consent' THEN at_us END AS consent_at FROM ({source})",
+        "consent_at",
+        months=12,
+        out="lapses_at",
+    )
+    return (
+        "SELECT * EXCLUDE (consent_at, lapses_at), coalesce($at >= lapses_at, false) AS lapsed"
+        f" FROM ({lapses})"
+    )
+
+
+def _per_person(analysis: bool) -> str:
+    """Everything that is one pass over a person's events (read_facts: the loop), and the
+    few events read again as sets (contracts, refused calls, political consents)."""
+    flags = " | ".join(
+        f"(({condition})::INTEGER << {bit})" for bit, (_, condition) in enumerate(_FLAGS)
+    )
+    return f"""
+    CREATE OR REPLACE TEMP TABLE pf AS
+    SELECT person_id,
+      min(at_us) AS first_at,
+      max(pos) FILTER (type = 'collected') AS c_pos,
+      arg_max_null({_packed_collection()}, pos) FILTER (type = 'collected') AS c_packed,
+      arg_max_null(informed_at_us, pos) FILTER (type = 'collected') AS c_informed_at_us,
+      max(pos) FILTER (type = 'withdrawal' AND who IN ($s, 'all') AND (CASE WHEN $analysis
+          THEN {ANY_CHANNEL} AND (processing IS NULL OR processing = $proc)
+               AND (purpose IS NULL OR purpose = $pu)
+          ELSE processing IS NULL AND (purpose IS NULL OR purpose = $pu)
+               AND ({ANY_CHANNEL} OR channel = $ch) END)) AS withdrawn_before,
+      max(at_us) FILTER (type = 'objection' AND who IN ($s, 'all')
+                         AND ({ANY_CHANNEL} OR channel = $ch)) AS objection_at,
+      max(at_us) FILTER (type = 'objection' AND who IN ($s, 'all')) AS suppression_from,
+      min(pos) FILTER (type = 'customer' AND who = $s) AS customer_first,
+      max(pos) FILTER (type = 'customer' AND who = $s) AS customer_last,
+      max(pos) FILTER (type = 'customer_end' AND who = $s) AS end_last,
+      max(pos) FILTER (type = 'bloctel') AS bloctel_on,
+      max(pos) FILTER (type = 'bloctel_removed') AS bloctel_off,
+      count(*) FILTER (type = 'call' AND who = $s AND at_us >= $calls_from AND at_us < $at)
+        AS recent_calls,
+      max(at_us) FILTER ((type = 'consent' AND who = $s AND {SOUND})
+          OR (type = 'interaction' AND who = $s AND kind IN {POSITIVE})) AS last_positive,
+      max(pos) FILTER ({_CANDIDATE}) AS candidate_last,
+      max(pos) FILTER ({_CANDIDATE} AND coalesce(outside_hours, false)) AS candidate_oh_last,
+      min(pos) FILTER ({_SPECIFIC}) AS specific_first,
+      {
+        "max(pos) FILTER (" + _SPECIFIC + " AND " + SOUND + " AND lapsed)"
+        if analysis
+        else "NULL::HUGEINT"
+    } AS lapsed_last,
+      bit_or({flags}) AS flags,
+      list({{'pos': pos, 'type': type, 'object': object}})
+        FILTER (type IN ('contract', 'contract_end') AND who = $s) AS contract_events,
+      list(at_us) FILTER (type = 'call' AND who = $s AND outcome = 'refused') AS refusals,
+      list({{'pos': pos, 'type': type, 'channel': channel}})
+        FILTER ((type = 'consent' AND purpose = 'political' AND who = $s AND {SOUND})
+          OR (type = 'withdrawal' AND who IN ($s, 'all') AND processing IS NULL
+              AND (purpose IS NULL OR purpose = 'political'))) AS political_events
+    FROM e GROUP BY person_id
+    """
 
 
 def _ends(source: str) -> str:
@@ -79,190 +280,167 @@ def _ends(source: str) -> str:
     return source
 
 
-STEPS: tuple[str, ...] = (
-    # Events in `at` order, file order (seq) for ties; a missing sender is the case's.
-    # `pos` orders a row's events as (at_us, seq) would, in one positive number: a view,
-    # not a numbered copy — numbering needs a sort of every event, and the copy memory.
-    """
-    CREATE OR REPLACE TEMP VIEW e AS
-    SELECT *, coalesce(sender, $s) AS who,
-           (at_us::HUGEINT + (1::HUGEINT << 60)) * (1::HUGEINT << 63) + seq AS pos
-    FROM scrub_events
-    """,
-    # Everything that is one pass over the events.
-    f"""
-    CREATE OR REPLACE TEMP TABLE agg AS
-    SELECT row_id,
-      min(at_us) AS first_at,
-      max(pos) FILTER (type = 'collected') AS c_pos,
-      max(pos) FILTER (type = 'withdrawal' AND who IN ($s, 'all') AND (CASE WHEN $analysis
-          THEN {ANY_CHANNEL} AND (processing IS NULL OR processing = $proc)
-               AND (purpose IS NULL OR purpose = $pu)
-          ELSE processing IS NULL AND (purpose IS NULL OR purpose = $pu)
-               AND ({ANY_CHANNEL} OR channel = $ch) END)) AS withdrawn_before,
-      max(at_us) FILTER (type = 'objection' AND who IN ($s, 'all')
-                         AND ({ANY_CHANNEL} OR channel = $ch)) AS objection_at,
-      max(at_us) FILTER (type = 'objection' AND who IN ($s, 'all')) AS suppression_from,
-      min(pos) FILTER (type = 'customer' AND who = $s) AS customer_first,
-      max(pos) FILTER (type = 'customer' AND who = $s) AS customer_last,
-      bool_or(type = 'customer' AND who = $s
-              AND list_contains(from_json(coalesce(products, '[]'), '["VARCHAR"]'), $offer))
-        AS offer_analogous,
-      arg_max(type, pos) FILTER (type IN ('bloctel', 'bloctel_removed')) AS bloctel_state,
-      count(*) FILTER (type = 'call' AND who = $s AND at_us >= $calls_from AND at_us < $at)
-        AS recent_calls,
-      bool_or(type = 'opinion_inferred') AS opinion_inferred,
-      max(at_us) FILTER ((type = 'consent' AND who = $s AND {SOUND})
-          OR (type = 'interaction' AND who = $s
-              AND kind IN {POSITIVE}))
-        AS last_positive
-    FROM e GROUP BY row_id
-    """,
-    # The latest `collected` event (read_facts: `collected`), fetched by its position:
-    # an arg_max per field, or of a struct of them, costs several times this join.
-    f"""
-    CREATE OR REPLACE TEMP TABLE col AS
-    SELECT e.row_id, e.pos AS c_pos, {", ".join(f"e.{n} AS c_{n}" for n in _COLLECTED_FIELDS)}
-    FROM e JOIN agg ON agg.row_id = e.row_id AND agg.c_pos = e.pos
-    WHERE e.type = 'collected'
-    """,
-    # A customer_end counts once the person has been a customer (read_facts: CustomerEnd).
-    """
-    CREATE OR REPLACE TEMP TABLE ends AS
-    SELECT e.row_id, max(e.pos) AS end_last, arg_max(e.at_us, e.pos) AS end_at
-    FROM e JOIN agg USING (row_id)
-    WHERE e.type = 'customer_end' AND e.who = $s AND e.pos > agg.customer_first
-    GROUP BY e.row_id
-    """,
-    # Contracts by object: current while the last contract outlasts the last end (dict semantics).
-    """
-    CREATE OR REPLACE TEMP TABLE contracts AS
-    WITH opened AS (
-      SELECT row_id, coalesce(object, '') AS object, max(pos) AS opened_last
-      FROM e WHERE type = 'contract' AND who = $s GROUP BY ALL),
-    ended AS (
-      SELECT o.row_id, o.object, max(x.pos) AS ended_last
-      FROM opened o JOIN e x ON x.row_id = o.row_id AND x.type = 'contract_end' AND x.who = $s
-       AND (x.object IS NULL OR x.object = o.object)
-      GROUP BY ALL)
-    SELECT row_id,
-      bool_or(opened_last > coalesce(ended_last, 0)) AS contract_current,
-      bool_or(opened_last > coalesce(ended_last, 0) AND object = $offer) AS contract_related
-    FROM opened LEFT JOIN ended USING (row_id, object) GROUP BY row_id
-    """,
-    # D. 223-9: no call while `at` < a refusal + 60 days (read_facts: Call).
-    f"""
-    CREATE OR REPLACE TEMP TABLE refusals AS
-    SELECT row_id, bool_or($at < cooldown_ends) AS refused_recently
-    FROM ({period_end(_REFUSALS, "at_us", days=60, out="cooldown_ends")})
-    GROUP BY row_id
-    """,
-    # Consents, judged one by one (read_facts: `specific`, `valid`, flaws, `elsewhere`).
-    f"""
-    CREATE OR REPLACE TEMP TABLE cons AS
-    WITH c AS ({period_end(_CONSENTS, "at_us", months=12, out="analysis_lapses")})
-    SELECT *, relevant AND covers AS specific,
-      relevant AND covers AND NOT withdrawn AND sound AND NOT (NOT $analysis AND bought_for_buyer)
-        AND NOT ($analysis AND $at >= analysis_lapses) AS valid,
-      relevant AND covers AND NOT withdrawn AND sound AND $analysis
-        AND $at >= analysis_lapses AS expired
-    FROM c
-    """,
-    # A political consent stands unless a later withdrawal names its channel or all (the
-    # election rule, read_facts: _withdraws_political).
-    """
-    CREATE OR REPLACE TEMP TABLE political AS
-    SELECT c.row_id, bool_or(c.who = $s AND c.sound AND NOT EXISTS (
-        SELECT 1 FROM e w WHERE w.row_id = c.row_id AND w.type = 'withdrawal' AND w.pos > c.pos
-          AND w.who IN ($s, 'all') AND w.processing IS NULL
-          AND (w.purpose IS NULL OR w.purpose = 'political')
-          AND (w.channel IS NULL OR w.channel = 'all' OR w.channel = c.channel))) AS consented
-    FROM cons c WHERE c.purpose = 'political' GROUP BY c.row_id
-    """,
-    """
-    CREATE OR REPLACE TEMP TABLE cagg AS
-    SELECT row_id,
-      bool_or(valid) AS consent,
-      max(at_us) FILTER (valid) AS latest_valid,
-      bool_or(specific AND withdrawn) AS consent_withdrawn,
-      bool_or(expired) AS consent_expired,
-      bool_or(relevant AND mechanism = 'terms_acceptance') AS consent_via_terms,
-      bool_or(relevant AND mechanism = 'preticked') AS consent_preticked,
-      bool_or(relevant AND mechanism = 'misleading_design') AS consent_misleading,
-      bool_or(relevant AND mechanism = 'implicit') AS consent_implicit,
-      bool_or(relevant AND NOT covers) AS consent_elsewhere,
-      bool_or(valid AND coalesce(outside_hours, false)) AS consent_outside_hours
-    FROM cons GROUP BY row_id
-    """,
-    # Retention and the final facts (read_facts: the return statement); a view, read
-    # once, by the grouping into situations.
-    f"""
-    CREATE OR REPLACE TEMP VIEW scrub_facts AS
-    WITH r AS (
-      SELECT agg.* EXCLUDE (c_pos), col.* EXCLUDE (row_id), cagg.* EXCLUDE (row_id),
-        contracts.* EXCLUDE (row_id),
-        ends.end_last, ends.end_at, political.consented AS political_consented,
-        refusals.refused_recently,
-        agg.customer_last IS NOT NULL AS customer,
-        agg.customer_last IS NOT NULL AND agg.customer_last > coalesce(ends.end_last, 0)
+def steps(analysis: bool) -> tuple[str, ...]:
+    """The statements that make `scrub_facts`, for an analysis or for any other request.
+
+    `scrub_events` is read once, by the grouping `pf`."""
+    synthetic = position("m.bloctel_at", str(SYNTHETIC_SEQ))
+    refusals = """
+      SELECT person_id, unnest(refusals) AS at_us FROM pf WHERE refusals IS NOT NULL"""
+    return (
+        f"CREATE OR REPLACE TEMP VIEW e AS {_events(analysis)}",
+        _per_person(analysis),
+        # Contracts by object: current while the last contract outlasts the last end that
+        # reaches it (read_facts: the `contracts` dict).
+        """
+        CREATE OR REPLACE TEMP TABLE contracts AS
+        WITH x AS (
+          SELECT person_id, unnest(contract_events, recursive := true)
+          FROM pf WHERE contract_events IS NOT NULL),
+        opened AS (
+          SELECT person_id, coalesce(object, '') AS object, max(pos) AS opened_last
+          FROM x WHERE type = 'contract' GROUP BY ALL),
+        ended AS (
+          SELECT o.person_id, o.object, max(x.pos) AS ended_last
+          FROM opened o JOIN x ON x.person_id = o.person_id AND x.type = 'contract_end'
+           AND (x.object IS NULL OR x.object = o.object)
+          GROUP BY ALL)
+        SELECT person_id,
+          bool_or(opened_last > coalesce(ended_last, 0)) AS contract_current,
+          bool_or(opened_last > coalesce(ended_last, 0) AND object = $offer) AS contract_related
+        FROM opened LEFT JOIN ended USING (person_id, object) GROUP BY person_id
+        """,
+        # D. 223-9: no call while `at` < a refusal + 60 days (read_facts: Call).
+        f"""
+        CREATE OR REPLACE TEMP TABLE refused AS
+        SELECT person_id, bool_or($at < cooldown_ends) AS refused_recently
+        FROM ({period_end(refusals, "at_us", days=60, out="cooldown_ends")})
+        GROUP BY person_id
+        """,
+        # A political consent stands unless a later withdrawal names its channel or all
+        # (the election rule, read_facts: _withdraws_political).
+        """
+        CREATE OR REPLACE TEMP TABLE political AS
+        WITH x AS (
+          SELECT person_id, unnest(political_events, recursive := true)
+          FROM pf WHERE political_events IS NOT NULL)
+        SELECT c.person_id, bool_or(NOT EXISTS (
+            SELECT 1 FROM x w WHERE w.person_id = c.person_id AND w.type = 'withdrawal'
+              AND w.pos > c.pos
+              AND (w.channel IS NULL OR w.channel = 'all' OR w.channel = c.channel)))
+          AS political_consent
+        FROM x c WHERE c.type = 'consent' GROUP BY c.person_id
+        """,
+        f"CREATE OR REPLACE TEMP VIEW scrub_facts AS {_row_facts(synthetic)}",
+    )
+
+
+def _row_facts(synthetic: str) -> str:
+    """A row's facts: its person's, with the row's own events (read_facts: the return)."""
+    bought = ", ".join(str(code) for code in _BOUGHT)
+    return f"""
+    WITH joined AS (
+      SELECT r.row_id, r.person_kind, r.place,
+        pf.* EXCLUDE (person_id, objection_at, suppression_from, contract_events, refusals,
+                      political_events),
+        m.* EXCLUDE (row_id), contracts.* EXCLUDE (person_id),
+        refused.* EXCLUDE (person_id), political.* EXCLUDE (person_id),
+        pf.person_id IS NOT NULL OR m.bloctel_at IS NOT NULL OR m.erased_at IS NOT NULL
+          AS known,
+        least(pf.first_at, m.bloctel_at, m.erased_at) AS first_seen,
+        CASE WHEN m.bloctel_at IS NOT NULL THEN {synthetic} END AS bloctel_mark,
+        greatest(pf.objection_at, m.erased_at) AS objection_at,
+        greatest(pf.suppression_from, m.erased_at) AS suppression_from
+      FROM scrub_rows r
+        LEFT JOIN pf ON pf.person_id = r.person_id
+        LEFT JOIN scrub_marks m ON m.row_id = r.row_id
+        LEFT JOIN contracts ON contracts.person_id = r.person_id
+        LEFT JOIN refused ON refused.person_id = r.person_id
+        LEFT JOIN political ON political.person_id = r.person_id),
+    judged AS (
+      SELECT *,
+        -- A valid consent lies after the last withdrawal that reaches it and, for a list
+        -- bought without the list's own consent (RGPD art. 6, 7(1); CNIL SAN-2022-021),
+        -- after the collection; any valid consent means the latest candidate is one.
+        greatest(coalesce(withdrawn_before, 0), CASE WHEN NOT $analysis
+          AND {_METHOD} IN ({bought})
+          AND (NOT ({_collected_flag("partner_consent")} AND {_collected_flag("partners_named")})
+               OR ($at >= $gdpr AND NOT {_collected_flag("consent_proof")}))
+          THEN c_pos + 1 ELSE 0 END) AS valid_from,
+        CASE WHEN end_last > customer_first THEN end_last END AS ended_last,
+        CASE WHEN c_pos IS NOT NULL THEN {_at_of("c_pos")} END AS collected_at
+      FROM joined),
+    r AS (
+      SELECT *,
+        coalesce(candidate_last >= valid_from, false) AS consent,
+        CASE WHEN candidate_last >= valid_from THEN {_at_of("candidate_last")} END
+          AS latest_valid,
+        CASE WHEN ended_last IS NOT NULL THEN {_at_of("ended_last")} END AS end_at,
+        customer_last IS NOT NULL AS customer,
+        customer_last IS NOT NULL AND customer_last > coalesce(ended_last, 0)
           AS current_customer,
-        coalesce(col.c_at_us, agg.first_at) AS collection_at
-      FROM agg LEFT JOIN col USING (row_id) LEFT JOIN cagg USING (row_id)
-        LEFT JOIN contracts USING (row_id) LEFT JOIN ends USING (row_id)
-        LEFT JOIN political USING (row_id) LEFT JOIN refusals USING (row_id)),
+        coalesce(collected_at, first_seen) AS collection_at
+      FROM judged),
     anchored AS (
       SELECT *, CASE WHEN current_customer THEN NULL
         WHEN customer THEN coalesce(greatest(end_at, last_positive), collection_at)
         ELSE greatest(collection_at, last_positive) END AS retention_from,
-        c_at_us AS collected_at,
         CASE WHEN $analysis THEN latest_valid END AS analysis_consent_at
       FROM r),
     t AS ({_ends("SELECT * FROM anchored")})
     SELECT row_id,
-      true AS known,
+      {code_of("person_kind", "person_kind")} AS person_kind,
+      {code_of("place", "place")} AS place,
+      known,
       c_pos IS NOT NULL AS collected,
-      c_method AS method,
-      c_purpose AS collected_purpose,
-      coalesce(c_terms_forbid_reuse, false) AS terms_forbid_reuse,
-      coalesce(c_informed, false) OR coalesce(c_informed_at_us <= $at, false) AS informed,
+      coalesce({_METHOD}, 0) AS method,
+      coalesce((c_packed >> {_PURPOSE_SHIFT}) & 63, 0) AS collected_purpose,
+      coalesce({_collected_flag("terms_forbid_reuse")}, false) AS terms_forbid_reuse,
+      coalesce({_collected_flag("informed")}, false)
+        OR coalesce(c_informed_at_us <= $at, false) AS informed,
       coalesce($at < inform_deadline, false) AS inform_window_open,
-      coalesce(c_opt_out_offered, false) AS opt_out_offered,
-      coalesce(c_partner_consent AND c_partners_named, false) AS partner_consent,
-      coalesce(c_consent_proof, false) AS consent_proof,
-      coalesce(consent, false) AS consent,
-      coalesce(consent_withdrawn, false) AS consent_withdrawn,
-      coalesce(consent_expired, false) AS consent_expired,
-      coalesce(consent_via_terms, false) AS consent_via_terms,
-      coalesce(consent_preticked, false) AS consent_preticked,
-      coalesce(consent_misleading, false) AS consent_misleading,
-      coalesce(consent_implicit, false) AS consent_implicit,
-      coalesce(consent_elsewhere, false) AS consent_elsewhere,
-      coalesce(consent_outside_hours, false) AS consent_outside_hours,
+      coalesce({_collected_flag("opt_out_offered")}, false) AS opt_out_offered,
+      coalesce({_collected_flag("partner_consent")} AND {_collected_flag("partners_named")},
+               false) AS partner_consent,
+      coalesce({_collected_flag("consent_proof")}, false) AS consent_proof,
+      consent,
+      coalesce(specific_first < coalesce(withdrawn_before, 0), false) AS consent_withdrawn,
+      coalesce($analysis AND lapsed_last >= coalesce(withdrawn_before, 0), false)
+        AS consent_expired,
+      {_flag("consent_via_terms")} AS consent_via_terms,
+      {_flag("consent_preticked")} AS consent_preticked,
+      {_flag("consent_misleading")} AS consent_misleading,
+      {_flag("consent_implicit")} AS consent_implicit,
+      {_flag("consent_elsewhere")} AS consent_elsewhere,
+      coalesce(candidate_oh_last >= valid_from, false) AS consent_outside_hours,
       objection_at IS NOT NULL AND NOT coalesce(latest_valid > objection_at, false) AS objected,
       customer,
       current_customer,
-      coalesce(offer_analogous, false) AS offer_analogous,
+      {_flag("offer_analogous")} AS offer_analogous,
       coalesce(contract_related, false) AS contract_related,
       coalesce(contract_current, false) AS contract_current,
-      coalesce(bloctel_state = 'bloctel', false) AS bloctel_registered,
-      recent_calls >= 4 AS calls_capped,
+      -- The latest of the person's and the row's opposition-list events.
+      CASE WHEN bloctel_mark > greatest(coalesce(bloctel_on, 0), coalesce(bloctel_off, 0))
+        THEN bloctel_listed
+        ELSE coalesce(bloctel_on > coalesce(bloctel_off, 0), false) END AS bloctel_registered,
+      coalesce(recent_calls >= 4, false) AS calls_capped,
       coalesce(refused_recently, false) AS refused_recently,
-      coalesce(opinion_inferred, false) AS opinion_inferred,
-      coalesce(c_method = 'regular_contact', false) AS regular_contact,
-      coalesce(political_consented, false) AS political_consent,
-      retention_ends IS NULL OR $at < retention_ends AS within_retention,
+      {_flag("opinion_inferred")} AS opinion_inferred,
+      coalesce({_METHOD} = {_code("method", Method.REGULAR_CONTACT.value)}, false)
+        AS regular_contact,
+      coalesce(political_consent, false) AS political_consent,
+      known AND (retention_ends IS NULL OR $at < retention_ends) AS within_retention,
       coalesce($at < suppression_ends, false) AS suppression,
       consent_expires,
       retention_ends,
       suppression_ends,
       inform_deadline
     FROM t
-    """,
-)
+    """
 
 
-INTERMEDIATE_TABLES = ("agg", "col", "ends", "contracts", "refusals", "cons", "political", "cagg")
-"""The tables STEPS make on the way to `scrub_facts`."""
+INTERMEDIATE_TABLES = ("pf", "contracts", "refused", "political")
+"""The tables `steps` make on the way to `scrub_facts`."""
 
 
 def literal(value: str | int | bool | None, sql_type: str) -> str:

@@ -55,7 +55,7 @@ def staged(target: Path) -> Iterator[Path]:
 
 
 _TEXT_COLUMNS = (
-    ("skey", "VARCHAR"),
+    ("skey", "BIGINT"),
     ("codes", "VARCHAR"),
     ("citations", "VARCHAR"),
     ("obligations_text", "VARCHAR"),
@@ -67,7 +67,7 @@ def store_texts(
 ) -> None:
     """Per situation: its codes and citations as text, for the CSV files."""
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE verdict_texts (skey VARCHAR, codes VARCHAR,"
+        "CREATE OR REPLACE TEMP TABLE verdict_texts (skey BIGINT, codes VARCHAR,"
         " citations VARCHAR, obligations_text VARCHAR)"
     )
     rows = []

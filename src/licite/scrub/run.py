@@ -115,12 +115,12 @@ def scrub(
         match_people(con, micros(plan.at))
         gather_events(con, micros(plan.at))
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE scrub_rows AS"
-            " SELECT row_id, kind AS person_kind, place FROM contacts"
+            "CREATE OR REPLACE TEMP VIEW scrub_rows AS"
+            " SELECT row_id, person_id, person_kind, place FROM matched"
         )
         progress(Text("décisions", "deciding")(lang))
         situations = decide_rows(con, plan)
-        for name in ("VIEW e", "TABLE scrub_events", "TABLE opposition", "TABLE people"):
+        for name in ("VIEW e", "VIEW scrub_events", "TABLE scrub_marks", "TABLE people"):
             con.execute(f"DROP {name}")  # read into the facts: only spill from now on
         progress(Text("écriture des résultats", "writing the results")(lang))
         matched = con.execute("SELECT count(person_id) FROM matched").fetchone()

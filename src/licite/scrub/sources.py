@@ -5,44 +5,29 @@ else by the keyed hash of its address, else of its number), cut at the
 campaign's moment; the opposition list (`bloctel` at the latest import at or
 before the moment when the number is on it; `bloctel_removed` then when it was
 on an earlier list only); and the hashes an erasure left behind (an objection,
-all channels and senders, at the erasure). Synthetic events come after
-recorded ones at the same moment.
+all channels and senders, at the erasure). The first is the person's history,
+the others the row's own (`facts_sql` says how they are read together).
 """
 
 from __future__ import annotations
 
 import duckdb
 
-from licite.ledger.rows import BOOLEAN_COLUMNS, FIELD_COLUMNS
-
-_SYNTHETIC_SEQ = 1 << 62
-EVENT_COLUMNS: tuple[str, ...] = ("row_id", "seq", "at_us", "type", *FIELD_COLUMNS)
+from licite.ledger.rows import BOOLEAN_COLUMNS
+from licite.scrub.facts_sql import READ_COLUMNS
 
 
-def _typed(column: str, source: str = "e") -> str:
+def _typed(column: str) -> str:
     if column in BOOLEAN_COLUMNS:
-        return f"{source}.{column}::BOOLEAN AS {column}"
-    if column in ("informed_at_us",):
-        return f"{source}.{column}::BIGINT AS {column}"
-    return f"{source}.{column}::VARCHAR AS {column}"
-
-
-def _null_row(row_id: str, seq: str, at_us: str, kind: str, **values: str) -> str:
-    cells = [f"{row_id} AS row_id", f"{seq} AS seq", f"{at_us} AS at_us", f"'{kind}' AS type"]
-    for column in FIELD_COLUMNS:
-        if column in values:
-            cells.append(f"{values[column]} AS {column}")
-        elif column in BOOLEAN_COLUMNS:
-            cells.append(f"NULL::BOOLEAN AS {column}")
-        elif column == "informed_at_us":
-            cells.append(f"NULL::BIGINT AS {column}")
-        else:
-            cells.append(f"NULL::VARCHAR AS {column}")
-    return ", ".join(cells)
+        return f"e.{column}::BOOLEAN AS {column}"
+    if column == "informed_at_us":
+        return f"e.{column}::BIGINT AS {column}"
+    return f"e.{column}::VARCHAR AS {column}"
 
 
 def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
-    """`matched(row_id, person_id, email_hash, phone_hash)`: the ledger person of each row.
+    """`matched(row_id, person_id, email_hash, phone_hash, person_kind, place)`: the ledger
+    person of each row, and what the rules read of the row itself.
 
     A row whose id is in the ledger is that person, with the hashes the ledger
     holds (as `decide --person` reads them); only the other rows are hashed —
@@ -58,13 +43,15 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
         CREATE OR REPLACE TEMP TABLE by_id AS
         SELECT c.row_id, p.id AS person_id,
                coalesce(p.email_hash, hmac_hex(c.email_norm)) AS email_hash,
-               coalesce(p.phone_hash, hmac_hex(c.phone_e164)) AS phone_hash
+               coalesce(p.phone_hash, hmac_hex(c.phone_e164)) AS phone_hash,
+               c.kind AS person_kind, c.place
         FROM contacts c JOIN people p ON p.id = nullif(trim(c.id), '')
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE matched AS
         WITH hashed AS MATERIALIZED (
-          SELECT row_id, hmac_hex(email_norm) AS email_hash, hmac_hex(phone_e164) AS phone_hash
+          SELECT row_id, hmac_hex(email_norm) AS email_hash, hmac_hex(phone_e164) AS phone_hash,
+                 kind AS person_kind, place
           FROM contacts ANTI JOIN by_id USING (row_id)),
         -- The first person recorded with each address or number, among those asked for
         -- only: grouping every person of a large ledger by hash would cost more.
@@ -77,7 +64,8 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
         SELECT * FROM by_id
         UNION ALL
         SELECT h.row_id, coalesce(e.pid, f.pid) AS person_id,
-               coalesce(h.email_hash, p.email_hash), coalesce(h.phone_hash, p.phone_hash)
+               coalesce(h.email_hash, p.email_hash), coalesce(h.phone_hash, p.phone_hash),
+               h.person_kind, h.place
         FROM hashed h
         LEFT JOIN by_email e ON e.email_hash = h.email_hash
         LEFT JOIN by_phone f ON f.phone_hash = h.phone_hash
@@ -87,29 +75,24 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
 
 
 def gather_events(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
-    """`scrub_events`: recorded and synthetic events of every matched row, up to `at_us`."""
+    """`scrub_events` (the recorded history of every person matched, up to `at_us`) and
+    `scrub_marks` (each row's opposition-list and erasure events); see `facts_sql`."""
     recorded = ", ".join(
         [
-            "m.row_id AS row_id",
+            "e.person_id::VARCHAR AS person_id",
             "e.seq::BIGINT AS seq",
             "e.at_us::BIGINT AS at_us",
             "e.type::VARCHAR AS type",
-            *(_typed(c) for c in FIELD_COLUMNS),
+            *(_typed(c) for c in READ_COLUMNS),
         ]
     )
-    bloctel = _null_row("o.row_id", str(_SYNTHETIC_SEQ), "o.at_us", "bloctel")
-    removed = _null_row("o.row_id", str(_SYNTHETIC_SEQ), "o.at_us", "bloctel_removed")
-    erased = _null_row(
-        "x.row_id",
-        str(_SYNTHETIC_SEQ + 1),
-        "x.at_us",
-        "objection",
-        channel="'all'",
-        sender="'all'",
-        via="'form'",
-    )
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE opposition AS
+        CREATE OR REPLACE TEMP VIEW scrub_events AS
+        SELECT {recorded} FROM ledger.events e SEMI JOIN matched m ON m.person_id = e.person_id
+        WHERE e.at_us <= {at_us}
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE scrub_marks AS
         WITH latest AS (
           SELECT id, imported_at_us AS at_us FROM ledger.suppression_imports
           WHERE list = 'bloctel' AND imported_at_us <= {at_us}
@@ -117,25 +100,22 @@ def gather_events(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
         earlier AS (
           SELECT DISTINCT s.phone_hash FROM ledger.suppression_entries s
           JOIN ledger.suppression_imports i ON i.id = s.import_id
-          WHERE i.list = 'bloctel' AND i.imported_at_us <= {at_us})
-        SELECT m.row_id, latest.at_us,
-               EXISTS (SELECT 1 FROM ledger.suppression_entries s
-                       WHERE s.import_id = latest.id AND s.phone_hash = m.phone_hash) AS listed
-        FROM matched m, latest
-        WHERE latest.id IS NOT NULL AND m.phone_hash IN (SELECT phone_hash FROM earlier)
-    """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE scrub_events AS
-        SELECT {recorded} FROM matched m JOIN ledger.events e ON e.person_id = m.person_id
-        WHERE e.at_us <= {at_us}
-        UNION ALL SELECT {bloctel} FROM opposition o WHERE o.listed
-        UNION ALL SELECT {removed} FROM opposition o WHERE NOT o.listed
-        UNION ALL SELECT {erased} FROM (
+          WHERE i.list = 'bloctel' AND i.imported_at_us <= {at_us}),
+        opposition AS (
+          SELECT m.row_id, latest.at_us,
+                 EXISTS (SELECT 1 FROM ledger.suppression_entries s
+                         WHERE s.import_id = latest.id AND s.phone_hash = m.phone_hash) AS listed
+          FROM matched m, latest
+          WHERE latest.id IS NOT NULL AND m.phone_hash IN (SELECT phone_hash FROM earlier)),
+        erased AS (
           SELECT m.row_id, min(s.at_us) AS at_us FROM matched m JOIN ledger.suppressions s
             ON s.hash IN (m.email_hash, m.phone_hash)
            AND s.person_id IS DISTINCT FROM m.person_id AND s.at_us <= {at_us}
-          GROUP BY m.row_id) x
+          GROUP BY m.row_id)
+        SELECT coalesce(o.row_id, x.row_id) AS row_id, o.at_us AS bloctel_at,
+               o.listed AS bloctel_listed, x.at_us AS erased_at
+        FROM opposition o FULL JOIN erased x ON x.row_id = o.row_id
     """)
 
 
-__all__ = ["EVENT_COLUMNS", "gather_events", "match_people"]
+__all__ = ["READ_COLUMNS", "gather_events", "match_people"]

@@ -3,7 +3,9 @@
 `duck.period_end` computes start + period with a table of Paris summer times
 instead of ICU; it must give `licite.moments.add_period`'s instant for every
 start: month ends, leap days, the hours around each daylight-saving change, the
-years before today's EU rule and far ahead of now.
+years before today's EU rule and far ahead of now. `duck.paris_text`, which
+writes an instant as Paris local time for the outputs, is held to Python's
+reading the same way.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from licite.ledger.rows import micros
-from licite.moments import add_period
-from licite.scrub.duck import connect, period_end, summer_time
+from licite.moments import PARIS, add_period
+from licite.scrub.duck import connect, paris_text, period_end, summer_time
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PERIODS = [(60, 0), (0, 1), (0, 12), (0, 36), (-30, 0), (1, 0)]
@@ -88,3 +90,46 @@ def test_any_start_any_period(starts: list[int], period: tuple[int, int]) -> Non
 
 def test_no_start_no_end() -> None:
     assert in_sql([None, micros(datetime(2024, 1, 31, tzinfo=UTC))], 0, 1)[0] is None
+
+
+def texts_in_sql(moments: list[int | None]) -> list[str | None]:
+    con = connect(threads=1)
+    con.execute("CREATE TEMP TABLE v (k BIGINT, moment BIGINT)")
+    con.execute(
+        "INSERT INTO v SELECT * FROM (SELECT unnest(range(len($1::BIGINT[]))) AS k,"
+        " unnest($1::BIGINT[]) AS moment)",
+        [moments],
+    )
+    query = paris_text("SELECT * FROM v", "moment", out="t")
+    texts = dict(con.execute(f"SELECT k, t FROM ({query})").fetchall())
+    return [texts[k] for k in range(len(moments))]
+
+
+def text_in_python(moment: int) -> str:
+    local = (EPOCH + timedelta(microseconds=moment)).astimezone(PARIS)
+    return local.replace(microsecond=0).isoformat()
+
+
+def test_paris_text_around_every_daylight_saving_change() -> None:
+    moments = around_the_changes(0, 0)
+    assert texts_in_sql([*moments]) == [text_in_python(m) for m in moments]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.integers(
+            min_value=micros(datetime(1946, 1, 1, 1, tzinfo=UTC)),
+            max_value=micros(datetime(2500, 12, 31, tzinfo=UTC)),
+        ),
+        min_size=1,
+        max_size=50,
+    )
+)
+def test_paris_text_of_any_moment(moments: list[int]) -> None:
+    assert texts_in_sql([*moments]) == [text_in_python(m) for m in moments]
+
+
+def test_paris_text_outside_the_table_and_of_nothing() -> None:
+    far = micros(datetime(2700, 6, 1, 12, tzinfo=UTC))
+    assert texts_in_sql([None, far]) == [None, text_in_python(far)]

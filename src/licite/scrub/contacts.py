@@ -8,8 +8,9 @@ number that is not a phone number, a postal code that is not five digits, a
 duplicate) land in `rejected` with their line and reason; the others are
 scrubbed.
 
-Tables made: `contacts(row_id, line, <list columns>, email_norm, phone_e164,
-postal_norm, place)` and `rejected(line, problem, reason_fr, reason_en, raw)`.
+Made: the view `contacts(row_id, line, <list columns>, email_norm, phone_e164,
+postal_norm, place)` of the good rows and the table `rejected(line, problem,
+reason_fr, reason_en, raw)`.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def _normalize(con: duckdb.DuckDBPyConnection) -> None:
     # The line number is unique among the rows read: it is the row's id too (numbering
     # the rows afresh would sort the whole list).
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE contacts AS
+        CREATE OR REPLACE TEMP TABLE contacts_read AS
         SELECT line AS row_id, * REPLACE (trim(kind) AS kind),
           nullif(lower(trim(email)), '') AS email_norm,
           phone_fast(phone) AS phone_e164,
@@ -147,7 +148,7 @@ def _normalize(con: duckdb.DuckDBPyConnection) -> None:
     """)
     con.execute("DROP VIEW raw_contacts")
     con.execute("DROP TABLE IF EXISTS csv_rows")
-    settle_slow_phones(con, "contacts", "phone", "phone_e164")
+    settle_slow_phones(con, "contacts_read", "phone", "phone_e164")
 
 
 def _reject(con: duckdb.DuckDBPyConnection) -> None:
@@ -158,10 +159,10 @@ def _reject(con: duckdb.DuckDBPyConnection) -> None:
             f"SELECT row_id, line, '{problem}' AS problem,"
             f" '{fr}' || coalesce('«' || {shown} || '»', 'NULL') AS reason_fr,"
             f" '{en}' || coalesce('«' || {shown} || '»', 'NULL') AS reason_en"
-            f" FROM contacts WHERE {condition}"
+            f" FROM contacts_read WHERE {condition}"
         )
     # A second row for the same person (same id, or same address and number without an id).
-    keyed = f"SELECT row_id, line, {_PERSON_KEY} AS dkey FROM contacts"
+    keyed = f"SELECT row_id, line, {_PERSON_KEY} AS dkey FROM contacts_read"
     reasons.append(f"""
         SELECT k.row_id, k.line, 'duplicate',
           'doublon de la ligne ' || first_line, 'duplicate of line ' || first_line
@@ -179,10 +180,12 @@ def _reject(con: duckdb.DuckDBPyConnection) -> None:
         SELECT p.line, string_agg(p.problem, ';'), string_agg(p.reason_fr, ' ; '),
                string_agg(p.reason_en, '; '),
                any_value(concat_ws(',', c.id, c.kind, c.email, c.phone, c.postal_code))
-        FROM row_problems p JOIN contacts c USING (row_id) GROUP BY p.line
+        FROM row_problems p JOIN contacts_read c USING (row_id) GROUP BY p.line
     """)
+    # A view, not a copy: the list is read twice more (matching, writing), by then
+    # without the rows set aside.
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE contacts AS
+        CREATE OR REPLACE TEMP VIEW contacts AS
         SELECT *, place_key(postal_norm, phone_e164) AS place
-        FROM contacts ANTI JOIN row_problems USING (row_id)
+        FROM contacts_read ANTI JOIN row_problems USING (row_id)
     """)

@@ -38,6 +38,13 @@ MACROS = (
     " WHEN timezone('Europe/Paris', timezone('Europe/Paris', lt) - INTERVAL 1 HOUR) = lt"
     " THEN epoch_us(timezone('Europe/Paris', lt) - INTERVAL 1 HOUR)"
     " ELSE epoch_us(timezone('Europe/Paris', lt)) END",
+    # `iso_paris` is ICU's reading; `paris_text` below is the same, by the table, faster.
+    "CREATE OR REPLACE MACRO iso_paris(us) AS CASE WHEN us IS NULL THEN NULL ELSE"
+    " strftime(paris_local(us), '%Y-%m-%dT%H:%M:%S') ||"
+    " CASE WHEN epoch_us(paris_local(us)) >= us THEN '+' ELSE '-' END ||"
+    " lpad((abs(epoch_us(paris_local(us)) - us) // 3600000000)::VARCHAR, 2, '0') || ':' ||"
+    " lpad((abs(epoch_us(paris_local(us)) - us) % 3600000000 // 60000000)::VARCHAR, 2, '0')"
+    " END",
     "CREATE OR REPLACE MACRO paris_add(us, d, m) AS"
     " CASE WHEN us IS NULL THEN NULL"
     " ELSE paris_instant(paris_local(us) + to_months(m) + to_days(d)) END",
@@ -142,6 +149,28 @@ def period_end(source: str, start: str, *, days: int = 0, months: int = 0, out: 
         FROM ({source}) src
         LEFT JOIN paris_summer a ON a.summer_year = year(make_timestamp(src.{start}))
       ) src LEFT JOIN paris_summer b ON b.summer_year = year(make_timestamp(_shifted))
+    """
+
+
+def paris_text(source: str, moment: str, *, out: str) -> str:
+    """`source` (a query) with a column `out`: the instant `moment` (epoch µs) as Paris
+    local time with its offset, `2026-03-29T03:00:00+02:00`, to the second.
+
+    The offset comes from the table of summer times, as in `period_end`; ICU formats
+    only the moments outside its years."""
+    hour = _HOUR_US
+    return f"""
+      SELECT * EXCLUDE (_summer, summer_year, summer_from, summer_to),
+        CASE WHEN {moment} IS NULL THEN NULL
+             WHEN summer_year IS NULL THEN iso_paris({moment})
+             ELSE strftime(make_timestamp({moment} + CASE WHEN _summer THEN {2 * hour}
+                                          ELSE {hour} END), '%Y-%m-%dT%H:%M:%S')
+                  || CASE WHEN _summer THEN '+02:00' ELSE '+01:00' END END AS {out}
+      FROM (
+        SELECT src.*, a.*, src.{moment} >= a.summer_from AND src.{moment} < a.summer_to
+          AS _summer
+        FROM ({source}) src
+        LEFT JOIN paris_summer a ON a.summer_year = year(make_timestamp(src.{moment})))
     """
 
 

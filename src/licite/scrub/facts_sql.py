@@ -218,11 +218,55 @@ def _events(analysis: bool) -> str:
     )
 
 
+# Events that decide a fact only now and then — a withdrawal, the end of a customer
+# relationship, a contract, a refused call… — go into one list per person (one small
+# state in the grouping, where a value per fact would make every person's state larger)
+# and are read from there. Each carries the roles it plays, one bit each.
+_ROLES: tuple[tuple[str, str], ...] = (
+    (
+        "withdrawal",  # one that reaches the request's consents (read_facts: _withdraw)
+        f"""type = 'withdrawal' AND who IN ($s, 'all') AND (CASE WHEN $analysis
+          THEN {ANY_CHANNEL} AND (processing IS NULL OR processing = $proc)
+               AND (purpose IS NULL OR purpose = $pu)
+          ELSE processing IS NULL AND (purpose IS NULL OR purpose = $pu)
+               AND ({ANY_CHANNEL} OR channel = $ch) END)""",
+    ),
+    ("customer_end", "type = 'customer_end' AND who = $s"),
+    ("bloctel", "type = 'bloctel'"),
+    ("bloctel_removed", "type = 'bloctel_removed'"),
+    ("outside_hours", f"{_CANDIDATE} AND coalesce(outside_hours, false)"),
+    ("informed_at", "type = 'collected' AND informed_at_us IS NOT NULL"),
+    ("contract", "type = 'contract' AND who = $s"),
+    ("contract_end", "type = 'contract_end' AND who = $s"),
+    ("refusal", "type = 'call' AND who = $s AND outcome = 'refused'"),
+    ("political_consent", f"type = 'consent' AND purpose = 'political' AND who = $s AND {SOUND}"),
+    (
+        "political_withdrawal",
+        "type = 'withdrawal' AND who IN ($s, 'all') AND processing IS NULL"
+        " AND (purpose IS NULL OR purpose = 'political')",
+    ),
+)
+
+
+def _role(name: str) -> str:
+    bit = [n for n, _ in _ROLES].index(name)
+    return f"(((roles >> {bit}) & 1) = 1)"
+
+
 def _per_person(analysis: bool) -> str:
     """Everything that is one pass over a person's events (read_facts: the loop), and the
-    few events read again as sets (contracts, refused calls, political consents)."""
+    rare events, read again as the small set they are (see `_ROLES`)."""
     flags = " | ".join(
-        f"(({condition})::INTEGER << {bit})" for bit, (_, condition) in enumerate(_FLAGS)
+        f"(coalesce({condition}, false)::INTEGER << {bit})"
+        for bit, (_, condition) in enumerate(_FLAGS)
+    )
+    roles = (
+        "("
+        + " | ".join(
+            f"(coalesce({condition}, false)::INTEGER << {bit})"
+            for bit, (_, condition) in enumerate(_ROLES)
+        )
+        + ")"
     )
     return f"""
     CREATE OR REPLACE TEMP TABLE pf AS
@@ -230,26 +274,16 @@ def _per_person(analysis: bool) -> str:
       min(at_us) AS first_at,
       max(pos) FILTER (type = 'collected') AS c_pos,
       arg_max_null({_packed_collection()}, pos) FILTER (type = 'collected') AS c_packed,
-      arg_max_null(informed_at_us, pos) FILTER (type = 'collected') AS c_informed_at_us,
-      max(pos) FILTER (type = 'withdrawal' AND who IN ($s, 'all') AND (CASE WHEN $analysis
-          THEN {ANY_CHANNEL} AND (processing IS NULL OR processing = $proc)
-               AND (purpose IS NULL OR purpose = $pu)
-          ELSE processing IS NULL AND (purpose IS NULL OR purpose = $pu)
-               AND ({ANY_CHANNEL} OR channel = $ch) END)) AS withdrawn_before,
       max(at_us) FILTER (type = 'objection' AND who IN ($s, 'all')
                          AND ({ANY_CHANNEL} OR channel = $ch)) AS objection_at,
       max(at_us) FILTER (type = 'objection' AND who IN ($s, 'all')) AS suppression_from,
       min(pos) FILTER (type = 'customer' AND who = $s) AS customer_first,
       max(pos) FILTER (type = 'customer' AND who = $s) AS customer_last,
-      max(pos) FILTER (type = 'customer_end' AND who = $s) AS end_last,
-      max(pos) FILTER (type = 'bloctel') AS bloctel_on,
-      max(pos) FILTER (type = 'bloctel_removed') AS bloctel_off,
       count(*) FILTER (type = 'call' AND who = $s AND at_us >= $calls_from AND at_us < $at)
         AS recent_calls,
       max(at_us) FILTER ((type = 'consent' AND who = $s AND {SOUND})
           OR (type = 'interaction' AND who = $s AND kind IN {POSITIVE})) AS last_positive,
       max(pos) FILTER ({_CANDIDATE}) AS candidate_last,
-      max(pos) FILTER ({_CANDIDATE} AND coalesce(outside_hours, false)) AS candidate_oh_last,
       min(pos) FILTER ({_SPECIFIC}) AS specific_first,
       {
         "max(pos) FILTER (" + _SPECIFIC + " AND " + SOUND + " AND lapsed)"
@@ -257,13 +291,9 @@ def _per_person(analysis: bool) -> str:
         else "NULL::HUGEINT"
     } AS lapsed_last,
       bit_or({flags}) AS flags,
-      list({{'pos': pos, 'type': type, 'object': object}})
-        FILTER (type IN ('contract', 'contract_end') AND who = $s) AS contract_events,
-      list(at_us) FILTER (type = 'call' AND who = $s AND outcome = 'refused') AS refusals,
-      list({{'pos': pos, 'type': type, 'channel': channel}})
-        FILTER ((type = 'consent' AND purpose = 'political' AND who = $s AND {SOUND})
-          OR (type = 'withdrawal' AND who IN ($s, 'all') AND processing IS NULL
-              AND (purpose IS NULL OR purpose = 'political'))) AS political_events
+      list({{'pos': pos, 'roles': {roles}, 'at_us': at_us, 'object': object,
+             'channel': channel, 'informed_at_us': informed_at_us}})
+        FILTER ({roles} <> 0) AS rare
     FROM e GROUP BY person_id
     """
 
@@ -285,24 +315,37 @@ def steps(analysis: bool) -> tuple[str, ...]:
 
     `scrub_events` is read once, by the grouping `pf`."""
     synthetic = position("m.bloctel_at", str(SYNTHETIC_SEQ))
-    refusals = """
-      SELECT person_id, unnest(refusals) AS at_us FROM pf WHERE refusals IS NOT NULL"""
+    refusals = f"SELECT person_id, at_us FROM rare WHERE {_role('refusal')}"
     return (
         f"CREATE OR REPLACE TEMP VIEW e AS {_events(analysis)}",
         _per_person(analysis),
+        """
+        CREATE OR REPLACE TEMP TABLE rare AS
+        SELECT person_id, c_pos, unnest(rare, recursive := true) FROM pf WHERE rare IS NOT NULL
+        """,
+        f"""
+        CREATE OR REPLACE TEMP TABLE rare_facts AS
+        SELECT person_id,
+          max(pos) FILTER ({_role("withdrawal")}) AS withdrawn_before,
+          max(pos) FILTER ({_role("customer_end")}) AS end_last,
+          max(pos) FILTER ({_role("bloctel")}) AS bloctel_on,
+          max(pos) FILTER ({_role("bloctel_removed")}) AS bloctel_off,
+          max(pos) FILTER ({_role("outside_hours")}) AS candidate_oh_last,
+          any_value(informed_at_us) FILTER ({_role("informed_at")} AND pos = c_pos)
+            AS c_informed_at_us
+        FROM rare GROUP BY person_id
+        """,
         # Contracts by object: current while the last contract outlasts the last end that
         # reaches it (read_facts: the `contracts` dict).
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE contracts AS
-        WITH x AS (
-          SELECT person_id, unnest(contract_events, recursive := true)
-          FROM pf WHERE contract_events IS NOT NULL),
-        opened AS (
+        WITH opened AS (
           SELECT person_id, coalesce(object, '') AS object, max(pos) AS opened_last
-          FROM x WHERE type = 'contract' GROUP BY ALL),
+          FROM rare WHERE {_role("contract")} GROUP BY ALL),
         ended AS (
           SELECT o.person_id, o.object, max(x.pos) AS ended_last
-          FROM opened o JOIN x ON x.person_id = o.person_id AND x.type = 'contract_end'
+          FROM opened o JOIN rare x ON x.person_id = o.person_id
+           AND {_role("contract_end").replace("roles", "x.roles")}
            AND (x.object IS NULL OR x.object = o.object)
           GROUP BY ALL)
         SELECT person_id,
@@ -319,17 +362,15 @@ def steps(analysis: bool) -> tuple[str, ...]:
         """,
         # A political consent stands unless a later withdrawal names its channel or all
         # (the election rule, read_facts: _withdraws_political).
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE political AS
-        WITH x AS (
-          SELECT person_id, unnest(political_events, recursive := true)
-          FROM pf WHERE political_events IS NOT NULL)
         SELECT c.person_id, bool_or(NOT EXISTS (
-            SELECT 1 FROM x w WHERE w.person_id = c.person_id AND w.type = 'withdrawal'
-              AND w.pos > c.pos
+            SELECT 1 FROM rare w WHERE w.person_id = c.person_id
+              AND {_role("political_withdrawal").replace("roles", "w.roles")} AND w.pos > c.pos
               AND (w.channel IS NULL OR w.channel = 'all' OR w.channel = c.channel)))
           AS political_consent
-        FROM x c WHERE c.type = 'consent' GROUP BY c.person_id
+        FROM rare c WHERE {_role("political_consent").replace("roles", "c.roles")}
+        GROUP BY c.person_id
         """,
         f"CREATE OR REPLACE TEMP VIEW scrub_facts AS {_row_facts(synthetic)}",
     )
@@ -341,9 +382,8 @@ def _row_facts(synthetic: str) -> str:
     return f"""
     WITH joined AS (
       SELECT r.row_id, r.person_kind, r.place,
-        pf.* EXCLUDE (person_id, objection_at, suppression_from, contract_events, refusals,
-                      political_events),
-        m.* EXCLUDE (row_id), contracts.* EXCLUDE (person_id),
+        pf.* EXCLUDE (person_id, objection_at, suppression_from, rare),
+        rare_facts.* EXCLUDE (person_id), m.* EXCLUDE (row_id), contracts.* EXCLUDE (person_id),
         refused.* EXCLUDE (person_id), political.* EXCLUDE (person_id),
         pf.person_id IS NOT NULL OR m.bloctel_at IS NOT NULL OR m.erased_at IS NOT NULL
           AS known,
@@ -353,6 +393,7 @@ def _row_facts(synthetic: str) -> str:
         greatest(pf.suppression_from, m.erased_at) AS suppression_from
       FROM scrub_rows r
         LEFT JOIN pf ON pf.person_id = r.person_id
+        LEFT JOIN rare_facts ON rare_facts.person_id = r.person_id
         LEFT JOIN scrub_marks m ON m.row_id = r.row_id
         LEFT JOIN contracts ON contracts.person_id = r.person_id
         LEFT JOIN refused ON refused.person_id = r.person_id
@@ -439,7 +480,7 @@ def _row_facts(synthetic: str) -> str:
     """
 
 
-INTERMEDIATE_TABLES = ("pf", "contracts", "refused", "political")
+INTERMEDIATE_TABLES = ("pf", "rare", "rare_facts", "contracts", "refused", "political")
 """The tables `steps` make on the way to `scrub_facts`."""
 
 

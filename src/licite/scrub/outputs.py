@@ -21,17 +21,8 @@ from licite.catalogue import rule
 from licite.decision import cite
 from licite.i18n import Lang
 from licite.scrub.decisions import Situation
-from licite.scrub.duck import insert_rows
+from licite.scrub.duck import insert_rows, paris_text
 from licite.scrub.plan import Plan
-
-ISO_PARIS = (
-    "CREATE OR REPLACE MACRO iso_paris(us) AS CASE WHEN us IS NULL THEN NULL ELSE"
-    " strftime(paris_local(us), '%Y-%m-%dT%H:%M:%S') ||"
-    " CASE WHEN epoch_us(paris_local(us)) >= us THEN '+' ELSE '-' END ||"
-    " lpad((abs(epoch_us(paris_local(us)) - us) // 3600000000)::VARCHAR, 2, '0') || ':' ||"
-    " lpad((abs(epoch_us(paris_local(us)) - us) % 3600000000 // 60000000)::VARCHAR, 2, '0')"
-    " END"
-)
 
 
 @contextmanager
@@ -89,15 +80,20 @@ def store_texts(
 def write_csvs(
     con: duckdb.DuckDBPyConnection, directory: Path, extras: list[str], lang: Lang
 ) -> None:
-    con.execute(ISO_PARIS)
     listed = ", ".join(
         f'c."{name}"' for name in ("id", "kind", "email", "phone", "postal_code", *extras)
     )
     base = "FROM scrub_results r JOIN contacts c USING (row_id) JOIN verdict_texts t USING (skey)"
+    allowed = paris_text(
+        f"SELECT {listed}, r.basis, r.expires_at_us, t.obligations_text AS obligations, c.line"
+        f" {base} WHERE r.allowed",
+        "expires_at_us",
+        out="expires_at",
+    )
     _copy(
         con,
-        f"SELECT {listed}, r.basis, iso_paris(r.expires_at_us) AS expires_at,"
-        f" t.obligations_text AS obligations {base} WHERE r.allowed ORDER BY c.line",
+        f"SELECT {listed.replace('c.', '')}, basis, expires_at, obligations FROM ({allowed})"
+        " ORDER BY line",
         directory / "allowed.csv",
     )
     _copy(

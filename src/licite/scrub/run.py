@@ -120,7 +120,7 @@ def scrub(
         )
         progress(Text("décisions", "deciding")(lang))
         situations = decide_rows(con, plan)
-        for name in ("VIEW e", "VIEW scrub_events", "TABLE scrub_marks", "TABLE people"):
+        for name in ("VIEW e", "VIEW scrub_events", "TABLE scrub_marks"):
             con.execute(f"DROP {name}")  # read into the facts: only spill from now on
         progress(Text("écriture des résultats", "writing the results")(lang))
         matched = con.execute("SELECT count(person_id) FROM matched").fetchone()

@@ -72,6 +72,7 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
         LEFT JOIN people p ON p.id = coalesce(e.pid, f.pid)
     """)
     con.execute("DROP TABLE by_id")
+    con.execute("DROP TABLE people")
 
 
 def gather_events(con: duckdb.DuckDBPyConnection, at_us: int) -> None:

@@ -182,3 +182,26 @@ def test_cli_scrub(setup: dict[str, Any]) -> None:
         check=False,
     )
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_a_number_only_phonenumbers_reads_still_places_the_row(tmp_path: Path) -> None:
+    from licite.phones import normalize_phone
+    from licite.places import place_of
+    from licite.scrub.contacts import read_contacts
+    from licite.scrub.duck import connect
+    from licite.scrub.normalize import install
+
+    raw = "+262 (0) 692 12 34 56"  # beyond the fast path: settled by phonenumbers
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_bytes(
+        HEADER + f"p1,consumer,,{raw},,a\np2,consumer,,0692 12 34 57,,b\n".encode()
+    )
+    con = connect(threads=1)
+    install(con)
+    read_contacts(con, contacts)
+    places = dict(con.execute("SELECT id, place FROM contacts").fetchall())
+    assert places == {
+        "p1": place_of(None, normalize_phone(raw)).key,
+        "p2": place_of(None, normalize_phone("0692 12 34 57")).key,
+    }
+    assert places["p1"] == "reunion"

@@ -140,15 +140,21 @@ def _normalize(con: duckdb.DuckDBPyConnection) -> None:
     # the rows afresh would sort the whole list).
     con.execute("""
         CREATE OR REPLACE TEMP TABLE contacts_read AS
-        SELECT line AS row_id, * REPLACE (trim(kind) AS kind),
-          nullif(lower(trim(email)), '') AS email_norm,
-          phone_fast(phone) AS phone_e164,
-          nullif(trim(postal_code), '') AS postal_norm
-        FROM raw_contacts
+        SELECT *, place_key(postal_norm, phone_e164) AS place FROM (
+          SELECT line AS row_id, * REPLACE (trim(kind) AS kind),
+            nullif(lower(trim(email)), '') AS email_norm,
+            phone_fast(phone) AS phone_e164,
+            nullif(trim(postal_code), '') AS postal_norm
+          FROM raw_contacts)
     """)
     con.execute("DROP VIEW raw_contacts")
     con.execute("DROP TABLE IF EXISTS csv_rows")
-    settle_slow_phones(con, "contacts_read", "phone", "phone_e164")
+    if settle_slow_phones(con, "contacts_read", "phone", "phone_e164"):
+        # A number only phonenumbers could read may place a row without a postal code.
+        con.execute(
+            "UPDATE contacts_read SET place = place_key(postal_norm, phone_e164)"
+            " WHERE phone IN (SELECT raw FROM phone_slow)"
+        )
 
 
 def _reject(con: duckdb.DuckDBPyConnection) -> None:
@@ -186,6 +192,5 @@ def _reject(con: duckdb.DuckDBPyConnection) -> None:
     # without the rows set aside.
     con.execute("""
         CREATE OR REPLACE TEMP VIEW contacts AS
-        SELECT *, place_key(postal_norm, phone_e164) AS place
-        FROM contacts_read ANTI JOIN row_problems USING (row_id)
+        SELECT * FROM contacts_read ANTI JOIN row_problems USING (row_id)
     """)

@@ -170,7 +170,6 @@ _COVERS = """(who = $s AND CASE WHEN $analysis
     ELSE (channel IS NULL OR channel = 'all' OR channel = $ch)
          AND (purpose IS NULL OR purpose = $pu) END)"""
 _SPECIFIC = f"(type = 'consent' AND {_RELEVANT} AND {_COVERS})"
-_CANDIDATE = f"({_SPECIFIC} AND {SOUND} AND NOT lapsed)"
 
 # Yes-or-no facts of the loop, one bit each of a single `bit_or`.
 _FLAGS: tuple[tuple[str, str], ...] = (
@@ -234,7 +233,7 @@ _ROLES: tuple[tuple[str, str], ...] = (
     ("customer_end", "type = 'customer_end' AND who = $s"),
     ("bloctel", "type = 'bloctel'"),
     ("bloctel_removed", "type = 'bloctel_removed'"),
-    ("outside_hours", f"{_CANDIDATE} AND coalesce(outside_hours, false)"),
+    ("outside_hours", "candidate AND coalesce(outside_hours, false)"),
     ("informed_at", "type = 'collected' AND informed_at_us IS NOT NULL"),
     ("contract", "type = 'contract' AND who = $s"),
     ("contract_end", "type = 'contract_end' AND who = $s"),
@@ -283,18 +282,21 @@ def _per_person(analysis: bool) -> str:
         AS recent_calls,
       max(at_us) FILTER ((type = 'consent' AND who = $s AND {SOUND})
           OR (type = 'interaction' AND who = $s AND kind IN {POSITIVE})) AS last_positive,
-      max(pos) FILTER ({_CANDIDATE}) AS candidate_last,
-      min(pos) FILTER ({_SPECIFIC}) AS specific_first,
+      max(pos) FILTER (candidate) AS candidate_last,
+      min(pos) FILTER (specific) AS specific_first,
       {
-        "max(pos) FILTER (" + _SPECIFIC + " AND " + SOUND + " AND lapsed)"
-        if analysis
-        else "NULL::HUGEINT"
+        "max(pos) FILTER (specific AND " + SOUND + " AND lapsed)" if analysis else "NULL::HUGEINT"
     } AS lapsed_last,
       bit_or({flags}) AS flags,
-      list({{'pos': pos, 'roles': {roles}, 'at_us': at_us, 'object': object,
+      list({{'pos': pos, 'roles': roles, 'at_us': at_us, 'object': object,
              'channel': channel, 'informed_at_us': informed_at_us}})
-        FILTER ({roles} <> 0) AS rare
-    FROM e GROUP BY person_id
+        FILTER (roles <> 0) AS rare
+    FROM (
+      -- What several aggregates test, computed once an event.
+      SELECT *, {roles} AS roles FROM (
+        SELECT *, specific AND {SOUND} AND NOT lapsed AS candidate FROM (
+          SELECT *, coalesce({_SPECIFIC}, false) AS specific FROM e)))
+    GROUP BY person_id
     """
 
 

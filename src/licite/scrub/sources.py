@@ -40,7 +40,7 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
         SELECT id, seq, email_hash, phone_hash FROM ledger.persons
     """)
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE by_id AS
+        CREATE OR REPLACE TEMP TABLE matched AS
         SELECT c.row_id, p.id AS person_id,
                coalesce(p.email_hash, hmac_hex(c.email_norm)) AS email_hash,
                coalesce(p.phone_hash, hmac_hex(c.phone_e164)) AS phone_hash,
@@ -48,21 +48,21 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
         FROM contacts c JOIN people p ON p.id = nullif(trim(c.id), '')
     """)
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE matched AS
-        WITH hashed AS MATERIALIZED (
-          SELECT row_id, hmac_hex(email_norm) AS email_hash, hmac_hex(phone_e164) AS phone_hash,
-                 kind AS person_kind, place
-          FROM contacts ANTI JOIN by_id USING (row_id)),
+        CREATE OR REPLACE TEMP TABLE hashed AS
+        SELECT row_id, hmac_hex(email_norm) AS email_hash, hmac_hex(phone_e164) AS phone_hash,
+               kind AS person_kind, place
+        FROM contacts ANTI JOIN matched USING (row_id)
+    """)
+    con.execute("""
+        INSERT INTO matched
         -- The first person recorded with each address or number, among those asked for
         -- only: grouping every person of a large ledger by hash would cost more.
-        by_email AS (SELECT p.email_hash, arg_min(p.id, p.seq) AS pid
-                     FROM people p SEMI JOIN hashed h ON h.email_hash = p.email_hash
-                     GROUP BY p.email_hash),
+        WITH by_email AS (SELECT p.email_hash, arg_min(p.id, p.seq) AS pid
+                          FROM people p SEMI JOIN hashed h ON h.email_hash = p.email_hash
+                          GROUP BY p.email_hash),
         by_phone AS (SELECT p.phone_hash, arg_min(p.id, p.seq) AS pid
                      FROM people p SEMI JOIN hashed h ON h.phone_hash = p.phone_hash
                      GROUP BY p.phone_hash)
-        SELECT * FROM by_id
-        UNION ALL
         SELECT h.row_id, coalesce(e.pid, f.pid) AS person_id,
                coalesce(h.email_hash, p.email_hash), coalesce(h.phone_hash, p.phone_hash),
                h.person_kind, h.place
@@ -71,7 +71,7 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
         LEFT JOIN by_phone f ON f.phone_hash = h.phone_hash
         LEFT JOIN people p ON p.id = coalesce(e.pid, f.pid)
     """)
-    con.execute("DROP TABLE by_id")
+    con.execute("DROP TABLE hashed")
     con.execute("DROP TABLE people")
 
 

@@ -64,26 +64,24 @@ def read_contacts(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     """Load, normalize and check the list; returns the extra columns carried through."""
     if not path.is_file():
         raise InvalidInput(Text(f"{path} : fichier introuvable", f"{path}: no such file"))
+    quoted = str(path).replace("'", "''")
     parquet = path.suffix.lower() in (".parquet", ".pq")
+    if parquet:
+        source = (
+            "(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS line"
+            f" FROM read_parquet('{quoted}', file_row_number = true))"
+        )
+    else:
+        options = "header = true, all_varchar = true"
+        source = (
+            f"read_csv('{quoted}', {options}, store_rejects = true,"
+            " rejects_table = 'csv_rejects', rejects_scan = 'csv_scans')"
+        )
     try:
-        if parquet:
-            quoted = str(path).replace("'", "''")
-            con.execute(
-                "CREATE OR REPLACE TEMP VIEW raw_contacts AS SELECT * EXCLUDE (file_row_number),"
-                " file_row_number + 1 AS line"
-                f" FROM read_parquet('{quoted}', file_row_number = true)"
-            )
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE reject_lines (line BIGINT, problem VARCHAR,"
-                " message VARCHAR, raw VARCHAR)"
-            )
-        else:
-            _read_csv(con, path)
+        # Only the header is read here: a list without the columns stops before any work.
+        columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
     except duckdb.Error as error:
-        raise InvalidInput(
-            Text(f"{path} : illisible ({error})", f"{path}: unreadable ({error})")
-        ) from None
-    columns = [row[0] for row in con.execute("DESCRIBE raw_contacts").fetchall()]
+        raise _unreadable(path, error) from None
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
         found = ", ".join(c for c in columns if c != "line")
@@ -95,20 +93,52 @@ def read_contacts(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
                 f" id,kind,email,phone,postal_code; found: {found}",
             )
         )
-    extras = [c for c in columns if c not in REQUIRED and c != "line"]
-    _normalize(con)
+    try:
+        _normalize(con, source)
+        if parquet:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE reject_lines (line BIGINT, problem VARCHAR,"
+                " message VARCHAR, raw VARCHAR)"
+            )
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW contacts_lined AS"
+                " SELECT line AS row_id, * FROM contacts_read"
+            )
+        else:
+            _number_lines(con)
+    except duckdb.Error as error:
+        raise _unreadable(path, error) from None
     _reject(con)
-    return extras
+    return [c for c in columns if c not in REQUIRED and c != "line"]
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE csv_rows AS SELECT * FROM read_csv(?, header = true,"
-        " all_varchar = true, store_rejects = true, rejects_table = 'csv_rejects',"
-        " rejects_scan = 'csv_scans')",
-        [str(path)],
-    )
-    # Accepted rows keep file order; a rejected line shifts the rows after it by one.
+def _unreadable(path: Path, error: duckdb.Error) -> InvalidInput:
+    return InvalidInput(Text(f"{path} : illisible ({error})", f"{path}: unreadable ({error})"))
+
+
+def _normalize(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """`contacts_read`: the list as read, in file order, with its normalized columns (one
+    copy of the list: the lines are numbered by a view over it)."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE contacts_read AS
+        SELECT *, place_key(postal_norm, phone_e164) AS place FROM (
+          SELECT * REPLACE (trim(kind) AS kind),
+            nullif(lower(trim(email)), '') AS email_norm,
+            phone_fast(phone) AS phone_e164,
+            nullif(trim(postal_code), '') AS postal_norm
+          FROM {source})
+    """)
+    if settle_slow_phones(con, "contacts_read", "phone", "phone_e164"):
+        # A number only phonenumbers could read may place a row without a postal code.
+        con.execute(
+            "UPDATE contacts_read SET place = place_key(postal_norm, phone_e164)"
+            " WHERE phone IN (SELECT raw FROM phone_slow)"
+        )
+
+
+def _number_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """`reject_lines` (what DuckDB could not read) and the view `contacts_lined`: each row
+    read with its line in the file, which is also its id."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE reject_lines AS
         SELECT line::BIGINT AS line, 'unreadable' AS problem,
@@ -118,43 +148,26 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """)
     rejected = con.execute("SELECT count(*) FROM reject_lines").fetchone()
     if not rejected or not rejected[0]:
-        # Nothing rejected: line n + 2 is row n (a view, so the list is copied only once).
+        # Nothing rejected: row n (in file order) is on line n + 2, after the header.
         con.execute(
-            "CREATE OR REPLACE TEMP VIEW raw_contacts AS SELECT *, rowid + 2 AS line FROM csv_rows"
+            "CREATE OR REPLACE TEMP VIEW contacts_lined AS"
+            " SELECT rowid + 2 AS row_id, rowid + 2 AS line, * FROM contacts_read"
         )
         return
+    # A rejected line shifts the rows after it by one.
     con.execute("""
-        CREATE OR REPLACE TEMP VIEW raw_contacts AS
-        WITH bounds AS (
-          SELECT line - 2 - (row_number() OVER (ORDER BY line) - 1) AS accepted_before,
-                 row_number() OVER (ORDER BY line) AS shift
-          FROM reject_lines),
-        numbered AS (SELECT *, rowid AS k FROM csv_rows)
-        SELECT numbered.* EXCLUDE (k), numbered.k + 2 + coalesce(bounds.shift, 0) AS line
-        FROM numbered ASOF LEFT JOIN bounds ON numbered.k >= bounds.accepted_before
+        CREATE OR REPLACE TEMP TABLE line_shifts AS
+        SELECT line - 2 - (row_number() OVER (ORDER BY line) - 1) AS accepted_before,
+               row_number() OVER (ORDER BY line) AS shift
+        FROM reject_lines
     """)
-
-
-def _normalize(con: duckdb.DuckDBPyConnection) -> None:
-    # The line number is unique among the rows read: it is the row's id too (numbering
-    # the rows afresh would sort the whole list).
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE contacts_read AS
-        SELECT *, place_key(postal_norm, phone_e164) AS place FROM (
-          SELECT line AS row_id, * REPLACE (trim(kind) AS kind),
-            nullif(lower(trim(email)), '') AS email_norm,
-            phone_fast(phone) AS phone_e164,
-            nullif(trim(postal_code), '') AS postal_norm
-          FROM raw_contacts)
+        CREATE OR REPLACE TEMP VIEW contacts_lined AS
+        WITH numbered AS (SELECT *, rowid AS k FROM contacts_read)
+        SELECT numbered.k + 2 + coalesce(b.shift, 0) AS row_id,
+               numbered.k + 2 + coalesce(b.shift, 0) AS line, numbered.* EXCLUDE (k)
+        FROM numbered ASOF LEFT JOIN line_shifts b ON numbered.k >= b.accepted_before
     """)
-    con.execute("DROP VIEW raw_contacts")
-    con.execute("DROP TABLE IF EXISTS csv_rows")
-    if settle_slow_phones(con, "contacts_read", "phone", "phone_e164"):
-        # A number only phonenumbers could read may place a row without a postal code.
-        con.execute(
-            "UPDATE contacts_read SET place = place_key(postal_norm, phone_e164)"
-            " WHERE phone IN (SELECT raw FROM phone_slow)"
-        )
 
 
 def _reject(con: duckdb.DuckDBPyConnection) -> None:
@@ -165,10 +178,10 @@ def _reject(con: duckdb.DuckDBPyConnection) -> None:
             f"SELECT row_id, line, '{problem}' AS problem,"
             f" '{fr}' || coalesce('«' || {shown} || '»', 'NULL') AS reason_fr,"
             f" '{en}' || coalesce('«' || {shown} || '»', 'NULL') AS reason_en"
-            f" FROM contacts_read WHERE {condition}"
+            f" FROM contacts_lined WHERE {condition}"
         )
     # A second row for the same person (same id, or same address and number without an id).
-    keyed = f"SELECT row_id, line, {_PERSON_KEY} AS dkey FROM contacts_read"
+    keyed = f"SELECT row_id, line, {_PERSON_KEY} AS dkey FROM contacts_lined"
     reasons.append(f"""
         SELECT k.row_id, k.line, 'duplicate',
           'doublon de la ligne ' || first_line, 'duplicate of line ' || first_line
@@ -186,11 +199,11 @@ def _reject(con: duckdb.DuckDBPyConnection) -> None:
         SELECT p.line, string_agg(p.problem, ';'), string_agg(p.reason_fr, ' ; '),
                string_agg(p.reason_en, '; '),
                any_value(concat_ws(',', c.id, c.kind, c.email, c.phone, c.postal_code))
-        FROM row_problems p JOIN contacts_read c USING (row_id) GROUP BY p.line
+        FROM row_problems p JOIN contacts_lined c USING (row_id) GROUP BY p.line
     """)
     # A view, not a copy: the list is read twice more (matching, writing), by then
     # without the rows set aside.
     con.execute("""
         CREATE OR REPLACE TEMP VIEW contacts AS
-        SELECT * FROM contacts_read ANTI JOIN row_problems USING (row_id)
+        SELECT * FROM contacts_lined ANTI JOIN row_problems USING (row_id)
     """)

@@ -26,9 +26,11 @@ the events in order, the SQL keeps the position (`pos`, ordering events as
 A consent, for instance, is valid when it lies after the last withdrawal that
 reaches it (and, for a bought list without its own consent, after the
 collection): the latest candidate consent is valid exactly when some candidate
-is. Only events whose meaning depends on several of their kind (contracts by
-object, refused calls, political consents and their withdrawals) are read again,
-as the small sets they are.
+is. Events that decide a fact only now and then (withdrawals, ends of a customer
+relationship, contracts, refused calls, political consents…) travel in one list
+per person, each with the roles it plays (`_ROLES`), and are read from there as
+the small set they are. `scrub_events` may be a view over the ledger: it is
+scanned once.
 
 Parameters: $s sender id, $ch request channel, $pu the scope's purpose (see
 `facts._Scope`), $proc processing, $analysis, $at, $offer, $gdpr, $calls_from,
@@ -217,10 +219,10 @@ def _events(analysis: bool) -> str:
     )
 
 
-# Events that decide a fact only now and then — a withdrawal, the end of a customer
-# relationship, a contract, a refused call… — go into one list per person (one small
-# state in the grouping, where a value per fact would make every person's state larger)
-# and are read from there. Each carries the roles it plays, one bit each.
+# Events that decide a fact only now and then — a withdrawal, a purchase or the end of a
+# customer relationship, an objection, a call, a contract… — go into one list per person
+# (one small state in the grouping, where a value per fact would make every person's
+# state larger) and are read from there. Each carries the roles it plays, one bit each.
 _ROLES: tuple[tuple[str, str], ...] = (
     (
         "withdrawal",  # one that reaches the request's consents (read_facts: _withdraw)
@@ -230,7 +232,14 @@ _ROLES: tuple[tuple[str, str], ...] = (
           ELSE processing IS NULL AND (purpose IS NULL OR purpose = $pu)
                AND ({ANY_CHANNEL} OR channel = $ch) END)""",
     ),
+    ("customer", "type = 'customer' AND who = $s"),
     ("customer_end", "type = 'customer_end' AND who = $s"),
+    ("objection", "type = 'objection' AND who IN ($s, 'all')"),
+    (
+        "objection_here",  # one that names the request's channel, or all
+        f"type = 'objection' AND who IN ($s, 'all') AND ({ANY_CHANNEL} OR channel = $ch)",
+    ),
+    ("recent_call", "type = 'call' AND who = $s AND at_us >= $calls_from AND at_us < $at"),
     ("bloctel", "type = 'bloctel'"),
     ("bloctel_removed", "type = 'bloctel_removed'"),
     ("outside_hours", "candidate AND coalesce(outside_hours, false)"),
@@ -273,13 +282,6 @@ def _per_person(analysis: bool) -> str:
       min(at_us) AS first_at,
       max(pos) FILTER (type = 'collected') AS c_pos,
       arg_max_null({_packed_collection()}, pos) FILTER (type = 'collected') AS c_packed,
-      max(at_us) FILTER (type = 'objection' AND who IN ($s, 'all')
-                         AND ({ANY_CHANNEL} OR channel = $ch)) AS objection_at,
-      max(at_us) FILTER (type = 'objection' AND who IN ($s, 'all')) AS suppression_from,
-      min(pos) FILTER (type = 'customer' AND who = $s) AS customer_first,
-      max(pos) FILTER (type = 'customer' AND who = $s) AS customer_last,
-      count(*) FILTER (type = 'call' AND who = $s AND at_us >= $calls_from AND at_us < $at)
-        AS recent_calls,
       max(at_us) FILTER ((type = 'consent' AND who = $s AND {SOUND})
           OR (type = 'interaction' AND who = $s AND kind IN {POSITIVE})) AS last_positive,
       max(pos) FILTER (candidate) AS candidate_last,
@@ -329,7 +331,12 @@ def steps(analysis: bool) -> tuple[str, ...]:
         CREATE OR REPLACE TEMP TABLE rare_facts AS
         SELECT person_id,
           max(pos) FILTER ({_role("withdrawal")}) AS withdrawn_before,
+          min(pos) FILTER ({_role("customer")}) AS customer_first,
+          max(pos) FILTER ({_role("customer")}) AS customer_last,
           max(pos) FILTER ({_role("customer_end")}) AS end_last,
+          max(at_us) FILTER ({_role("objection_here")}) AS objection_at,
+          max(at_us) FILTER ({_role("objection")}) AS suppression_from,
+          count(*) FILTER ({_role("recent_call")}) AS recent_calls,
           max(pos) FILTER ({_role("bloctel")}) AS bloctel_on,
           max(pos) FILTER ({_role("bloctel_removed")}) AS bloctel_off,
           max(pos) FILTER ({_role("outside_hours")}) AS candidate_oh_last,
@@ -384,15 +391,16 @@ def _row_facts(synthetic: str) -> str:
     return f"""
     WITH joined AS (
       SELECT r.row_id, r.person_kind, r.place,
-        pf.* EXCLUDE (person_id, objection_at, suppression_from, rare),
-        rare_facts.* EXCLUDE (person_id), m.* EXCLUDE (row_id), contracts.* EXCLUDE (person_id),
+        pf.* EXCLUDE (person_id, rare),
+        rare_facts.* EXCLUDE (person_id, objection_at, suppression_from),
+        m.* EXCLUDE (row_id), contracts.* EXCLUDE (person_id),
         refused.* EXCLUDE (person_id), political.* EXCLUDE (person_id),
         pf.person_id IS NOT NULL OR m.bloctel_at IS NOT NULL OR m.erased_at IS NOT NULL
           AS known,
         least(pf.first_at, m.bloctel_at, m.erased_at) AS first_seen,
         CASE WHEN m.bloctel_at IS NOT NULL THEN {synthetic} END AS bloctel_mark,
-        greatest(pf.objection_at, m.erased_at) AS objection_at,
-        greatest(pf.suppression_from, m.erased_at) AS suppression_from
+        greatest(rare_facts.objection_at, m.erased_at) AS objection_at,
+        greatest(rare_facts.suppression_from, m.erased_at) AS suppression_from
       FROM scrub_rows r
         LEFT JOIN pf ON pf.person_id = r.person_id
         LEFT JOIN rare_facts ON rare_facts.person_id = r.person_id

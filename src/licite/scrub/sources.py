@@ -36,22 +36,29 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
     """
     del at_us
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE people AS
-        SELECT id, seq, email_hash, phone_hash FROM ledger.persons
-    """)
-    con.execute("""
         CREATE OR REPLACE TEMP TABLE matched AS
         SELECT c.row_id, p.id AS person_id,
                coalesce(p.email_hash, hmac_hex(c.email_norm)) AS email_hash,
                coalesce(p.phone_hash, hmac_hex(c.phone_e164)) AS phone_hash,
                c.kind AS person_kind, c.place
-        FROM contacts c JOIN people p ON p.id = nullif(trim(c.id), '')
+        FROM contacts c JOIN ledger.persons p ON p.id = nullif(trim(c.id), '')
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE hashed AS
         SELECT row_id, hmac_hex(email_norm) AS email_hash, hmac_hex(phone_e164) AS phone_hash,
                kind AS person_kind, place
         FROM contacts ANTI JOIN matched USING (row_id)
+    """)
+    left = con.execute("SELECT count(*) FROM hashed").fetchone()
+    if not left or not left[0]:
+        con.execute("DROP TABLE hashed")
+        return
+    # The people recorded with those addresses or numbers: a few, read from the ledger.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE people AS
+        SELECT id, seq, email_hash, phone_hash FROM ledger.persons
+        WHERE email_hash IN (SELECT email_hash FROM hashed)
+           OR phone_hash IN (SELECT phone_hash FROM hashed)
     """)
     con.execute("""
         INSERT INTO matched

@@ -124,6 +124,9 @@ def gather_events(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
                o.listed AS bloctel_listed, x.at_us AS erased_at
         FROM opposition o FULL JOIN erased x ON x.row_id = o.row_id
     """)
+    # The hashes were for the lists above; the grouping to come needs the memory.
+    con.execute("ALTER TABLE matched DROP COLUMN email_hash")
+    con.execute("ALTER TABLE matched DROP COLUMN phone_hash")
 
 
 __all__ = ["READ_COLUMNS", "gather_events", "match_people"]

@@ -167,7 +167,7 @@ _BOUGHT = tuple(_code("method", m.value) for m in (Method.LIST_PURCHASE, Method.
 _RELEVANT = (
     f"((processing IS NOT NULL OR coalesce(purpose IN {ANALYSIS_PURPOSES}, false)) = $analysis)"
 )
-_COVERS = """(who = $s AND CASE WHEN $analysis
+_COVERS = """(mine AND CASE WHEN $analysis
     THEN processing IS NOT DISTINCT FROM $proc AND purpose IS NOT DISTINCT FROM $pu
     ELSE (channel IS NULL OR channel = 'all' OR channel = $ch)
          AND (purpose IS NULL OR purpose = $pu) END)"""
@@ -178,7 +178,7 @@ _FLAGS: tuple[tuple[str, str], ...] = (
     ("opinion_inferred", "type = 'opinion_inferred'"),
     (
         "offer_analogous",
-        "type = 'customer' AND who = $s"
+        "type = 'customer' AND mine"
         " AND list_contains(from_json(coalesce(products, '[]'), '[\"VARCHAR\"]'), $offer)",
     ),
     ("consent_via_terms", f"type = 'consent' AND {_RELEVANT} AND mechanism = 'terms_acceptance'"),
@@ -198,12 +198,15 @@ def _flag(name: str) -> str:
 
 
 def _events(analysis: bool) -> str:
-    """The events with their position, who sent them, and whether a consent lapsed.
+    """The events with their position, whether the sender is the campaign's (`mine`; a
+    missing sender is the case's) or it or all (`mine_or_all`), and whether a consent
+    lapsed.
 
     D. 98-5 I renews an analysis consent every year: the year is computed only
     for an analysis, on consents."""
     source = f"""
-      SELECT *, coalesce(sender, $s) AS who, {position("at_us", "seq")} AS pos
+      SELECT *, coalesce(sender, $s) = $s AS mine,
+        coalesce(sender, $s) IN ($s, 'all') AS mine_or_all, {position("at_us", "seq")} AS pos
       FROM scrub_events"""
     if not analysis:
         return f"SELECT *, false AS lapsed FROM ({source})"
@@ -226,31 +229,31 @@ def _events(analysis: bool) -> str:
 _ROLES: tuple[tuple[str, str], ...] = (
     (
         "withdrawal",  # one that reaches the request's consents (read_facts: _withdraw)
-        f"""type = 'withdrawal' AND who IN ($s, 'all') AND (CASE WHEN $analysis
+        f"""type = 'withdrawal' AND mine_or_all AND (CASE WHEN $analysis
           THEN {ANY_CHANNEL} AND (processing IS NULL OR processing = $proc)
                AND (purpose IS NULL OR purpose = $pu)
           ELSE processing IS NULL AND (purpose IS NULL OR purpose = $pu)
                AND ({ANY_CHANNEL} OR channel = $ch) END)""",
     ),
-    ("customer", "type = 'customer' AND who = $s"),
-    ("customer_end", "type = 'customer_end' AND who = $s"),
-    ("objection", "type = 'objection' AND who IN ($s, 'all')"),
+    ("customer", "type = 'customer' AND mine"),
+    ("customer_end", "type = 'customer_end' AND mine"),
+    ("objection", "type = 'objection' AND mine_or_all"),
     (
         "objection_here",  # one that names the request's channel, or all
-        f"type = 'objection' AND who IN ($s, 'all') AND ({ANY_CHANNEL} OR channel = $ch)",
+        f"type = 'objection' AND mine_or_all AND ({ANY_CHANNEL} OR channel = $ch)",
     ),
-    ("recent_call", "type = 'call' AND who = $s AND at_us >= $calls_from AND at_us < $at"),
+    ("recent_call", "type = 'call' AND mine AND at_us >= $calls_from AND at_us < $at"),
     ("bloctel", "type = 'bloctel'"),
     ("bloctel_removed", "type = 'bloctel_removed'"),
     ("outside_hours", "candidate AND coalesce(outside_hours, false)"),
     ("informed_at", "type = 'collected' AND informed_at_us IS NOT NULL"),
-    ("contract", "type = 'contract' AND who = $s"),
-    ("contract_end", "type = 'contract_end' AND who = $s"),
-    ("refusal", "type = 'call' AND who = $s AND outcome = 'refused'"),
-    ("political_consent", f"type = 'consent' AND purpose = 'political' AND who = $s AND {SOUND}"),
+    ("contract", "type = 'contract' AND mine"),
+    ("contract_end", "type = 'contract_end' AND mine"),
+    ("refusal", "type = 'call' AND mine AND outcome = 'refused'"),
+    ("political_consent", f"type = 'consent' AND purpose = 'political' AND mine AND {SOUND}"),
     (
         "political_withdrawal",
-        "type = 'withdrawal' AND who IN ($s, 'all') AND processing IS NULL"
+        "type = 'withdrawal' AND mine_or_all AND processing IS NULL"
         " AND (purpose IS NULL OR purpose = 'political')",
     ),
 )
@@ -282,8 +285,8 @@ def _per_person(analysis: bool) -> str:
       min(at_us) AS first_at,
       max(pos) FILTER (type = 'collected') AS c_pos,
       arg_max_null({_packed_collection()}, pos) FILTER (type = 'collected') AS c_packed,
-      max(at_us) FILTER ((type = 'consent' AND who = $s AND {SOUND})
-          OR (type = 'interaction' AND who = $s AND kind IN {POSITIVE})) AS last_positive,
+      max(at_us) FILTER ((type = 'consent' AND mine AND {SOUND})
+          OR (type = 'interaction' AND mine AND kind IN {POSITIVE})) AS last_positive,
       max(pos) FILTER (candidate) AS candidate_last,
       min(pos) FILTER (specific) AS specific_first,
       {

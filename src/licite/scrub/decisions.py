@@ -49,6 +49,7 @@ assert len(_FLAGS) + _CODE_BITS * len(CODES) < 63, "a situation must fit in a BI
 class Situation:
     key: int
     count: int
+    facts: Facts
     verdict: Verdict
 
 
@@ -93,7 +94,10 @@ def decide_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> list[Situation]:
     for name in INTERMEDIATE_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {name}")  # what would only be spilled to disk
     distinct = con.execute("SELECT skey, count(*) FROM situated GROUP BY skey").fetchall()
-    situations = [Situation(key, count, _evaluate(plan, *decode(key))) for key, count in distinct]
+    situations = []
+    for key, count in distinct:
+        person_kind, place, facts = decode(key)
+        situations.append(Situation(key, count, facts, _evaluate(plan, person_kind, place, facts)))
     _store_verdicts(con, plan, situations)
     least = ", ".join(
         [f"CASE WHEN v.use_{m} THEN s.{m} END" for m in MOMENT_FIELDS] + ["v.constant_us"]
@@ -116,7 +120,7 @@ def _store_provenance(con: duckdb.DuckDBPyConnection, situations: Sequence[Situa
     """Where the data came from, for the report (the latest collection of each row)."""
     counts: dict[str, int] = {}
     for situation in situations:
-        facts = decode(situation.key)[2]
+        facts = situation.facts
         if facts.collected:
             method = facts.method.value if facts.method else "-"
             counts[method] = counts.get(method, 0) + situation.count

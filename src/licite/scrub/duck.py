@@ -123,6 +123,15 @@ def _change_after(start: datetime, end: datetime) -> datetime:
     return end.replace(microsecond=0)
 
 
+def _offset_sql(moment: str, summer: str) -> str:
+    """Paris's UTC offset at the instant `moment`, in µs, by the row `summer` of the table of
+    summer times joined on the instant's year."""
+    return (
+        f"CASE WHEN {moment} >= {summer}.summer_from AND {moment} < {summer}.summer_to"
+        f" THEN {2 * _HOUR_US} ELSE {_HOUR_US} END"
+    )
+
+
 def period_end(source: str, start: str, *, days: int = 0, months: int = 0, out: str) -> str:
     """`source` (a query) with a column `out`: `start` plus a legal period, exactly as
     `licite.moments.add_period` computes it.
@@ -143,9 +152,8 @@ def period_end(source: str, start: str, *, days: int = 0, months: int = 0, out: 
              ELSE paris_add({start}, {days}, {months}) END AS {out}
       FROM (
         SELECT src.*, a.summer_year IS NOT NULL AS _read,
-          epoch_us(make_timestamp(src.{start} + CASE
-            WHEN src.{start} >= a.summer_from AND src.{start} < a.summer_to THEN {summer}
-            ELSE {hour} END) + to_months({months}) + to_days({days})) AS _shifted
+          epoch_us(make_timestamp(src.{start} + {_offset_sql(f"src.{start}", "a")})
+            + to_months({months}) + to_days({days})) AS _shifted
         FROM ({source}) src
         LEFT JOIN paris_summer a ON a.summer_year = year(make_timestamp(src.{start}))
       ) src LEFT JOIN paris_summer b ON b.summer_year = year(make_timestamp(_shifted))
@@ -158,17 +166,14 @@ def paris_text(source: str, moment: str, *, out: str) -> str:
 
     The offset comes from the table of summer times, as in `period_end`; ICU formats
     only the moments outside its years."""
-    hour = _HOUR_US
     return f"""
-      SELECT * EXCLUDE (_summer, summer_year, summer_from, summer_to),
+      SELECT * EXCLUDE (_offset, summer_year, summer_from, summer_to),
         CASE WHEN {moment} IS NULL THEN NULL
              WHEN summer_year IS NULL THEN iso_paris({moment})
-             ELSE strftime(make_timestamp({moment} + CASE WHEN _summer THEN {2 * hour}
-                                          ELSE {hour} END), '%Y-%m-%dT%H:%M:%S')
-                  || CASE WHEN _summer THEN '+02:00' ELSE '+01:00' END END AS {out}
+             ELSE strftime(make_timestamp({moment} + _offset), '%Y-%m-%dT%H:%M:%S')
+                  || CASE WHEN _offset = {_HOUR_US} THEN '+01:00' ELSE '+02:00' END END AS {out}
       FROM (
-        SELECT src.*, a.*, src.{moment} >= a.summer_from AND src.{moment} < a.summer_to
-          AS _summer
+        SELECT src.*, a.*, {_offset_sql(f"src.{moment}", "a")} AS _offset
         FROM ({source}) src
         LEFT JOIN paris_summer a ON a.summer_year = year(make_timestamp(src.{moment})))
     """

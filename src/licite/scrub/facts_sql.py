@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from licite.ledger.rows import BOOLEAN_COLUMNS, FIELD_COLUMNS
 from licite.places import PLACES_BY_KEY
 from licite.scrub.duck import period_end
 from licite.vocabulary import (
@@ -57,36 +58,15 @@ def _values(members: frozenset[Any]) -> str:
     return "(" + ", ".join(f"'{m.value}'" for m in sorted(members)) + ")"
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 SOUND = f"(mechanism IS NULL OR mechanism IN {_values(VALID_MECHANISMS)})"
 ANY_CHANNEL = "(channel IS NULL OR channel = 'all')"
 ANALYSIS_PURPOSES = _values(CONSENT_ANALYSIS)
 POSITIVE = _values(POSITIVE_INTERACTIONS)
 
-READ_COLUMNS: tuple[str, ...] = (
-    "sender",
-    "channel",
-    "purpose",
-    "method",
-    "mechanism",
-    "processing",
-    "kind",
-    "outcome",
-    "object",
-    "products",
-    "informed",
-    "informed_at_us",
-    "terms_forbid_reuse",
-    "opt_out_offered",
-    "partner_consent",
-    "partners_named",
-    "consent_proof",
-    "outside_hours",
+READ_COLUMNS: tuple[str, ...] = tuple(
+    c for c in FIELD_COLUMNS if c not in ("via", "source", "wording", "informed_at_text")
 )
-"""The ledger's field columns the facts are read from (`licite.ledger.rows.FIELD_COLUMNS`)."""
+"""The ledger's field columns the facts are read from (the others are evidence)."""
 
 CODES: dict[str, tuple[str, ...]] = {
     "person_kind": tuple(k.value for k in PersonKind),
@@ -101,7 +81,7 @@ index here."""
 def code_of(name: str, expression: str) -> str:
     """The code of `expression`, one of `CODES[name]`; a value the vocabulary does not know
     stops the batch (it would otherwise be read as another)."""
-    listed = ", ".join(_quote(v) for v in CODES[name])
+    listed = ", ".join(literal(v, "VARCHAR") for v in CODES[name])
     return (
         f"coalesce(list_position([{listed}], {expression}), CASE WHEN {expression} IS NULL"
         f" THEN 0 ELSE error('{name}: unknown value ' || {expression}) END)"
@@ -131,14 +111,7 @@ def _at_of(pos: str) -> str:
 # yes-or-no fields): one state per person in the grouping, where a value per field
 # would make each person's state several times larger.
 _PURPOSE_SHIFT = 6
-_COLLECTED_FLAGS = (
-    "terms_forbid_reuse",
-    "informed",
-    "opt_out_offered",
-    "partner_consent",
-    "partners_named",
-    "consent_proof",
-)
+_COLLECTED_FLAGS = tuple(sorted(BOOLEAN_COLUMNS - {"outside_hours"}))
 _FLAG_SHIFT = 12
 
 
@@ -155,8 +128,29 @@ def _packed_collection() -> str:
     return "CASE WHEN type = 'collected' THEN " + " | ".join(f"({p})" for p in parts) + " END"
 
 
+def _bit(column: str, bit: int) -> str:
+    """Whether bit `bit` of the integer `column` is set."""
+    return f"((({column} >> {bit}) & 1) = 1)"
+
+
+def _bits(conditions: tuple[tuple[str, str], ...]) -> str:
+    """One integer with a bit per (name, condition), set where the condition holds."""
+    return (
+        "("
+        + " | ".join(
+            f"(coalesce({condition}, false)::INTEGER << {bit})"
+            for bit, (_, condition) in enumerate(conditions)
+        )
+        + ")"
+    )
+
+
+def _index(conditions: tuple[tuple[str, str], ...], name: str) -> int:
+    return [n for n, _ in conditions].index(name)
+
+
 def _collected_flag(name: str) -> str:
-    return f"(((c_packed >> {_FLAG_SHIFT + _COLLECTED_FLAGS.index(name)}) & 1) = 1)"
+    return _bit("c_packed", _FLAG_SHIFT + _COLLECTED_FLAGS.index(name))
 
 
 _METHOD = "(c_packed & 63)"
@@ -193,8 +187,7 @@ _FLAGS: tuple[tuple[str, str], ...] = (
 
 
 def _flag(name: str) -> str:
-    bit = [n for n, _ in _FLAGS].index(name)
-    return f"coalesce(((flags >> {bit}) & 1) = 1, false)"
+    return f"coalesce({_bit('flags', _index(_FLAGS, name))}, false)"
 
 
 def _events(analysis: bool) -> str:
@@ -259,26 +252,14 @@ _ROLES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _role(name: str) -> str:
-    bit = [n for n, _ in _ROLES].index(name)
-    return f"(((roles >> {bit}) & 1) = 1)"
+def _role(name: str, event: str = "") -> str:
+    """Whether an event of `rare` (`event`, an alias, or the only one) plays role `name`."""
+    return _bit(f"{event}.roles" if event else "roles", _index(_ROLES, name))
 
 
 def _per_person(analysis: bool) -> str:
     """Everything that is one pass over a person's events (read_facts: the loop), and the
     rare events, read again as the small set they are (see `_ROLES`)."""
-    flags = " | ".join(
-        f"(coalesce({condition}, false)::INTEGER << {bit})"
-        for bit, (_, condition) in enumerate(_FLAGS)
-    )
-    roles = (
-        "("
-        + " | ".join(
-            f"(coalesce({condition}, false)::INTEGER << {bit})"
-            for bit, (_, condition) in enumerate(_ROLES)
-        )
-        + ")"
-    )
     return f"""
     CREATE OR REPLACE TEMP TABLE pf AS
     SELECT person_id,
@@ -292,13 +273,13 @@ def _per_person(analysis: bool) -> str:
       {
         "max(pos) FILTER (specific AND " + SOUND + " AND lapsed)" if analysis else "NULL::HUGEINT"
     } AS lapsed_last,
-      bit_or({flags}) AS flags,
+      bit_or({_bits(_FLAGS)}) AS flags,
       list({{'pos': pos, 'roles': roles, 'at_us': at_us, 'object': object,
              'channel': channel, 'informed_at_us': informed_at_us}})
         FILTER (roles <> 0) AS rare
     FROM (
       -- What several aggregates test, computed once an event.
-      SELECT *, {roles} AS roles FROM (
+      SELECT *, {_bits(_ROLES)} AS roles FROM (
         SELECT *, specific AND {SOUND} AND NOT lapsed AS candidate FROM (
           SELECT *, coalesce({_SPECIFIC}, false) AS specific FROM e)))
     GROUP BY person_id
@@ -357,7 +338,7 @@ def steps(analysis: bool) -> tuple[str, ...]:
         ended AS (
           SELECT o.person_id, o.object, max(x.pos) AS ended_last
           FROM opened o JOIN rare x ON x.person_id = o.person_id
-           AND {_role("contract_end").replace("roles", "x.roles")}
+           AND {_role("contract_end", "x")}
            AND (x.object IS NULL OR x.object = o.object)
           GROUP BY ALL)
         SELECT person_id,
@@ -378,10 +359,10 @@ def steps(analysis: bool) -> tuple[str, ...]:
         CREATE OR REPLACE TEMP TABLE political AS
         SELECT c.person_id, bool_or(NOT EXISTS (
             SELECT 1 FROM rare w WHERE w.person_id = c.person_id
-              AND {_role("political_withdrawal").replace("roles", "w.roles")} AND w.pos > c.pos
+              AND {_role("political_withdrawal", "w")} AND w.pos > c.pos
               AND (w.channel IS NULL OR w.channel = 'all' OR w.channel = c.channel)))
           AS political_consent
-        FROM rare c WHERE {_role("political_consent").replace("roles", "c.roles")}
+        FROM rare c WHERE {_role("political_consent", "c")}
         GROUP BY c.person_id
         """,
         f"CREATE OR REPLACE TEMP VIEW scrub_facts AS {_row_facts(synthetic)}",

@@ -58,12 +58,21 @@ def test_adding_days_keeps_the_local_time_of_day(moment: datetime, days: int) ->
         assert later.time() == local.time()
 
 
-@given(instants, st.integers(0, 120))
-def test_periods_are_monotonic(moment: datetime, months: int) -> None:
+@given(instants, st.integers(0, 120), st.integers(0, 400))
+def test_periods_are_monotonic(moment: datetime, months: int, days: int) -> None:
     assert add_period(moment, months=months) >= moment
     assert add_period(moment, months=months) <= add_period(moment, months=months + 1)
     other = moment + timedelta(hours=5)
-    assert add_period(moment, months=months) <= add_period(other, months=months)
+    assert add_period(moment, days=days) <= add_period(other, days=days)
+
+
+def test_a_later_start_can_end_earlier_when_the_day_is_clamped() -> None:
+    # Months keep the day of the month, clamped to the month's last: the 30th at 19:00
+    # and the 31st at midnight both end on 28 February, in the order of their times.
+    evening = add_period(datetime(2010, 1, 30, 19, tzinfo=PARIS), months=1)
+    midnight = add_period(datetime(2010, 1, 31, 0, tzinfo=PARIS), months=1)
+    assert evening == datetime(2010, 2, 28, 19, tzinfo=PARIS)
+    assert midnight == datetime(2010, 2, 28, 0, tzinfo=PARIS)
 
 
 @given(instants, st.integers(0, 5))

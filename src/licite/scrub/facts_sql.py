@@ -133,20 +133,26 @@ def _bit(column: str, bit: int) -> str:
     return f"((({column} >> {bit}) & 1) = 1)"
 
 
-def _bits(conditions: tuple[tuple[str, str], ...]) -> str:
-    """One integer with a bit per (name, condition), set where the condition holds."""
-    return (
-        "("
-        + " | ".join(
-            f"(coalesce({condition}, false)::INTEGER << {bit})"
-            for bit, (_, condition) in enumerate(conditions)
-        )
-        + ")"
-    )
+Condition = tuple[str, str, str]
+"""(name, event type, condition on an event of that type)."""
 
 
-def _index(conditions: tuple[tuple[str, str], ...], name: str) -> int:
-    return [n for n, _ in conditions].index(name)
+def _bits(*groups: tuple[tuple[Condition, ...], int]) -> str:
+    """One integer with a bit per condition (each group's from its bit on), set where the
+    event is of the condition's type and the condition holds. Each event tests only its own
+    type's conditions: in a projection both sides of an AND are computed for every row, and
+    twenty million events would pay for every test of every type."""
+    by_type: dict[str, list[str]] = {}
+    for conditions, shift in groups:
+        for bit, (_, kind, condition) in enumerate(conditions, start=shift):
+            term = f"(coalesce({condition}, false)::INTEGER << {bit})"
+            by_type.setdefault(kind, []).append(term)
+    cases = " ".join(f"WHEN '{kind}' THEN {' | '.join(terms)}" for kind, terms in by_type.items())
+    return f"(CASE type {cases} ELSE 0 END)"
+
+
+def _index(conditions: tuple[Condition, ...], name: str) -> int:
+    return [n for n, _, _ in conditions].index(name)
 
 
 def _collected_flag(name: str) -> str:
@@ -165,25 +171,26 @@ _COVERS = """(mine AND CASE WHEN $analysis
     THEN processing IS NOT DISTINCT FROM $proc AND purpose IS NOT DISTINCT FROM $pu
     ELSE (channel IS NULL OR channel = 'all' OR channel = $ch)
          AND (purpose IS NULL OR purpose = $pu) END)"""
-_SPECIFIC = f"(type = 'consent' AND {_RELEVANT} AND {_COVERS})"
+_SPECIFIC = (
+    f"CASE WHEN type = 'consent' THEN coalesce({_RELEVANT} AND {_COVERS}, false) ELSE false END"
+)
 
 # Yes-or-no facts of the loop, one bit each of a single `bit_or`.
-_FLAGS: tuple[tuple[str, str], ...] = (
-    ("opinion_inferred", "type = 'opinion_inferred'"),
+_FLAGS: tuple[Condition, ...] = (
+    ("opinion_inferred", "opinion_inferred", "true"),
     (
         "offer_analogous",
-        "type = 'customer' AND mine"
-        " AND list_contains(from_json(coalesce(products, '[]'), '[\"VARCHAR\"]'), $offer)",
+        "customer",
+        "mine AND list_contains(from_json(coalesce(products, '[]'), '[\"VARCHAR\"]'), $offer)",
     ),
-    ("consent_via_terms", f"type = 'consent' AND {_RELEVANT} AND mechanism = 'terms_acceptance'"),
-    ("consent_preticked", f"type = 'consent' AND {_RELEVANT} AND mechanism = 'preticked'"),
-    (
-        "consent_misleading",
-        f"type = 'consent' AND {_RELEVANT} AND mechanism = 'misleading_design'",
-    ),
-    ("consent_implicit", f"type = 'consent' AND {_RELEVANT} AND mechanism = 'implicit'"),
-    ("consent_elsewhere", f"type = 'consent' AND {_RELEVANT} AND NOT {_COVERS}"),
+    ("consent_via_terms", "consent", f"{_RELEVANT} AND mechanism = 'terms_acceptance'"),
+    ("consent_preticked", "consent", f"{_RELEVANT} AND mechanism = 'preticked'"),
+    ("consent_misleading", "consent", f"{_RELEVANT} AND mechanism = 'misleading_design'"),
+    ("consent_implicit", "consent", f"{_RELEVANT} AND mechanism = 'implicit'"),
+    ("consent_elsewhere", "consent", f"{_RELEVANT} AND NOT {_COVERS}"),
 )
+_FLAG_BITS = 16
+"""The flags come after the roles (`_ROLES`) in the one integer an event carries."""
 
 
 def _flag(name: str) -> str:
@@ -219,37 +226,40 @@ def _events(analysis: bool) -> str:
 # customer relationship, an objection, a call, a contract… — go into one list per person
 # (one small state in the grouping, where a value per fact would make every person's
 # state larger) and are read from there. Each carries the roles it plays, one bit each.
-_ROLES: tuple[tuple[str, str], ...] = (
+_ROLES: tuple[Condition, ...] = (
     (
         "withdrawal",  # one that reaches the request's consents (read_facts: _withdraw)
-        f"""type = 'withdrawal' AND mine_or_all AND (CASE WHEN $analysis
+        "withdrawal",
+        f"""mine_or_all AND (CASE WHEN $analysis
           THEN {ANY_CHANNEL} AND (processing IS NULL OR processing = $proc)
                AND (purpose IS NULL OR purpose = $pu)
           ELSE processing IS NULL AND (purpose IS NULL OR purpose = $pu)
                AND ({ANY_CHANNEL} OR channel = $ch) END)""",
     ),
-    ("customer", "type = 'customer' AND mine"),
-    ("customer_end", "type = 'customer_end' AND mine"),
-    ("objection", "type = 'objection' AND mine_or_all"),
+    ("customer", "customer", "mine"),
+    ("customer_end", "customer_end", "mine"),
+    ("objection", "objection", "mine_or_all"),
     (
         "objection_here",  # one that names the request's channel, or all
-        f"type = 'objection' AND mine_or_all AND ({ANY_CHANNEL} OR channel = $ch)",
+        "objection",
+        f"mine_or_all AND ({ANY_CHANNEL} OR channel = $ch)",
     ),
-    ("recent_call", "type = 'call' AND mine AND at_us >= $calls_from AND at_us < $at"),
-    ("bloctel", "type = 'bloctel'"),
-    ("bloctel_removed", "type = 'bloctel_removed'"),
-    ("outside_hours", "candidate AND coalesce(outside_hours, false)"),
-    ("informed_at", "type = 'collected' AND informed_at_us IS NOT NULL"),
-    ("contract", "type = 'contract' AND mine"),
-    ("contract_end", "type = 'contract_end' AND mine"),
-    ("refusal", "type = 'call' AND mine AND outcome = 'refused'"),
-    ("political_consent", f"type = 'consent' AND purpose = 'political' AND mine AND {SOUND}"),
+    ("recent_call", "call", "mine AND at_us >= $calls_from AND at_us < $at"),
+    ("bloctel", "bloctel", "true"),
+    ("bloctel_removed", "bloctel_removed", "true"),
+    ("outside_hours", "consent", "candidate AND outside_hours"),
+    ("informed_at", "collected", "informed_at_us IS NOT NULL"),
+    ("contract", "contract", "mine"),
+    ("contract_end", "contract_end", "mine"),
+    ("refusal", "call", "mine AND outcome = 'refused'"),
+    ("political_consent", "consent", f"purpose = 'political' AND mine AND {SOUND}"),
     (
         "political_withdrawal",
-        "type = 'withdrawal' AND mine_or_all AND processing IS NULL"
-        " AND (purpose IS NULL OR purpose = 'political')",
+        "withdrawal",
+        "mine_or_all AND processing IS NULL AND (purpose IS NULL OR purpose = 'political')",
     ),
 )
+assert len(_ROLES) <= _FLAG_BITS
 
 
 def _role(name: str, event: str = "") -> str:
@@ -273,15 +283,16 @@ def _per_person(analysis: bool) -> str:
       {
         "max(pos) FILTER (specific AND " + SOUND + " AND lapsed)" if analysis else "NULL::HUGEINT"
     } AS lapsed_last,
-      bit_or({_bits(_FLAGS)}) AS flags,
+      bit_or(marks >> {_FLAG_BITS}) AS flags,
       list({{'pos': pos, 'roles': roles, 'at_us': at_us, 'object': object,
              'channel': channel, 'informed_at_us': informed_at_us}})
         FILTER (roles <> 0) AS rare
     FROM (
-      -- What several aggregates test, computed once an event.
-      SELECT *, {_bits(_ROLES)} AS roles FROM (
+      -- What several aggregates test, computed once an event: its roles and its flags.
+      SELECT *, marks & {(1 << _FLAG_BITS) - 1} AS roles FROM (
+      SELECT *, {_bits((_ROLES, 0), (_FLAGS, _FLAG_BITS))} AS marks FROM (
         SELECT *, specific AND {SOUND} AND NOT lapsed AS candidate FROM (
-          SELECT *, coalesce({_SPECIFIC}, false) AS specific FROM e)))
+          SELECT *, {_SPECIFIC} AS specific FROM e))))
     GROUP BY person_id
     """
 

@@ -87,6 +87,8 @@ def scrub(
     campaign = load_campaign(read_document(campaign_file), name=str(campaign_file))
     with Ledger.open(database_url) as ledger:
         location, hmac_key = ledger.location, ledger.keys.hmac
+        # People are numbered by their chain: the last number bounds how many there are.
+        ledger_people = ledger.store.read("SELECT coalesce(max(seq), 0) FROM persons")[0][0]
     out.resolve().parent.mkdir(parents=True, exist_ok=True)
     # Past `memory_limit`, DuckDB spills its tables to this directory instead of growing.
     spill = tempfile.mkdtemp(prefix=f".{out.name}.spill-", dir=out.resolve().parent)
@@ -113,7 +115,7 @@ def scrub(
         extras = read_contacts(con, contacts)
         progress(Text("rapprochement avec le registre", "matching the ledger")(lang))
         match_people(con, micros(plan.at))
-        gather_events(con, micros(plan.at))
+        gather_events(con, micros(plan.at), ledger_people)
         con.execute(
             "CREATE OR REPLACE TEMP VIEW scrub_rows AS"
             " SELECT row_id, person_id, person_kind, place FROM matched"

@@ -82,9 +82,17 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
     con.execute("DROP TABLE people")
 
 
-def gather_events(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
-    """`scrub_events` (the recorded history of every person matched, up to `at_us`) and
-    `scrub_marks` (each row's opposition-list and erasure events); see `facts_sql`."""
+EVERYONE = 0.9
+"""Past this share of the ledger's people matched, `scrub_events` is every person's history:
+keeping only the people asked for would cost more than grouping the few others (whose
+facts no row joins)."""
+
+
+def gather_events(con: duckdb.DuckDBPyConnection, at_us: int, ledger_people: int) -> None:
+    """`scrub_events` (the recorded history of every person matched, up to `at_us`, and
+    possibly of others: see `EVERYONE`) and `scrub_marks` (each row's opposition-list and
+    erasure events); see `facts_sql`. `ledger_people` is how many people the ledger has
+    recorded, or more."""
     recorded = ", ".join(
         [
             "e.person_id::VARCHAR AS person_id",
@@ -94,10 +102,12 @@ def gather_events(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
             *(_typed(c) for c in READ_COLUMNS),
         ]
     )
+    found = con.execute("SELECT count(person_id) FROM matched").fetchone()
+    everyone = found is not None and found[0] >= EVERYONE * ledger_people
+    asked = "" if everyone else "SEMI JOIN matched m ON m.person_id = e.person_id"
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW scrub_events AS
-        SELECT {recorded} FROM ledger.events e SEMI JOIN matched m ON m.person_id = e.person_id
-        WHERE e.at_us <= {at_us}
+        SELECT {recorded} FROM ledger.events e {asked} WHERE e.at_us <= {at_us}
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE scrub_marks AS

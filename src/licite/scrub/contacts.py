@@ -9,8 +9,8 @@ duplicate) land in `rejected` with their line and reason; the others are
 scrubbed.
 
 Made: the view `contacts(row_id, line, <list columns>, email_norm, phone_e164,
-postal_norm, place)` of the good rows and the table `rejected(line, problem,
-reason_fr, reason_en, raw)`.
+postal_norm, place)` of the good rows (the last four until `release_normalized`)
+and the table `rejected(line, problem, reason_fr, reason_en, raw)`.
 """
 
 from __future__ import annotations
@@ -110,6 +110,17 @@ def read_contacts(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         raise _unreadable(path, error) from None
     _reject(con)
     return [c for c in columns if c not in REQUIRED and c != "line"]
+
+
+NORMALIZED: tuple[str, ...] = ("email_norm", "phone_e164", "postal_norm", "place")
+"""The columns `read_contacts` adds, for matching and checking the rows."""
+
+
+def release_normalized(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the normalized columns once the rows are matched and checked: only the list as
+    read is written out, and the grouping to come needs the memory."""
+    for name in NORMALIZED:
+        con.execute(f"ALTER TABLE contacts_read DROP COLUMN {name}")
 
 
 def _unreadable(path: Path, error: duckdb.Error) -> InvalidInput:

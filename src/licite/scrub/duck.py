@@ -72,21 +72,14 @@ def connect(
         con.execute("SET memory_limit = ?", [memory_limit])
     if spill_to:
         con.execute("SET temp_directory = ?", [spill_to])
-    for statement in MACROS:
+    for statement in (*MACROS, *_summer_macros()):
         con.execute(statement)
-    con.execute(
-        "CREATE TEMP TABLE paris_summer ("
-        + ", ".join(f"{name} {kind}" for name, kind in _SUMMER_COLUMNS)
-        + ")"
-    )
-    insert_rows(con, "paris_summer", _SUMMER_COLUMNS, summer_time())
     return con
 
 
 _HOUR_US = 3_600_000_000
 _FIRST_YEAR, _LAST_YEAR = 1946, 2500
 """Years over which Paris is UTC+1 with, some years, an hour of summer time."""
-_SUMMER_COLUMNS = (("summer_year", "INTEGER"), ("summer_from", "BIGINT"), ("summer_to", "BIGINT"))
 
 
 @cache
@@ -123,40 +116,49 @@ def _change_after(start: datetime, end: datetime) -> datetime:
     return end.replace(microsecond=0)
 
 
-def _offset_sql(moment: str, summer: str) -> str:
-    """Paris's UTC offset at the instant `moment`, in µs, by the row `summer` of the table of
-    summer times joined on the instant's year."""
-    return (
-        f"CASE WHEN {moment} >= {summer}.summer_from AND {moment} < {summer}.summer_to"
-        f" THEN {2 * _HOUR_US} ELSE {_HOUR_US} END"
-    )
+def _summer_macros() -> tuple[str, ...]:
+    """`paris_offset(us)`: Paris's UTC offset at the instant `us`, in µs; `paris_back(lt)`:
+    the offset that turns the Paris clock reading `lt` (µs as if UTC) back into an instant
+    as zoneinfo does with fold=0 (a time met twice in autumn is the first; a time skipped
+    in spring takes the offset before the change: both are "summer time from start + 2 h
+    to end + 2 h" on the local clock). Both read the start and end of the year's summer
+    time from two constant lists, and are NULL outside their years (ICU is used there)."""
+    years = summer_time()
+    starts = ", ".join(str(start) for _, start, _ in years)
+    ends = ", ".join(str(end) for _, _, end in years)
+    first, last = years[0][0], years[-1][0]
+
+    def macro(name: str, shift: int) -> str:
+        year = "year(make_timestamp(t))"
+        index = f"{year} - {first - 1}"
+        return (
+            f"CREATE OR REPLACE MACRO {name}(t) AS CASE"
+            f" WHEN {year} BETWEEN {first} AND {last} THEN CASE"
+            f" WHEN t >= list_extract([{starts}], {index}) + {shift}"
+            f" AND t < list_extract([{ends}], {index}) + {shift}"
+            f" THEN {2 * _HOUR_US} ELSE {_HOUR_US} END END"
+        )
+
+    return macro("paris_offset", 0), macro("paris_back", 2 * _HOUR_US)
 
 
 def period_end(source: str, start: str, *, days: int = 0, months: int = 0, out: str) -> str:
     """`source` (a query) with a column `out`: `start` plus a legal period, exactly as
     `licite.moments.add_period` computes it.
 
-    Two joins with the small table of summer times: one reads the start on the Paris
-    calendar, one turns the shifted reading back into an instant as zoneinfo does with
-    fold=0 (a time met twice in autumn is the first; a time skipped in spring takes the
-    offset before the change: both are "summer time from start + 2 h to end + 2 h" on
-    the local clock). ICU's time zone functions would cost about two microseconds a
-    value on every row; they remain only for moments outside the table's years."""
-    hour, summer = _HOUR_US, 2 * _HOUR_US
+    The start is read on the Paris calendar (`paris_offset`), shifted, and the shifted
+    reading turned back into an instant (`paris_back`). ICU's time zone functions would
+    cost about two microseconds a value on every row; they remain only for moments
+    outside the years of the summer-time lists."""
     return f"""
-      SELECT * EXCLUDE (_shifted, _read, summer_year, summer_from, summer_to),
+      SELECT * EXCLUDE (_shifted, _back),
         CASE WHEN {start} IS NULL THEN NULL
-             WHEN _read AND summer_year IS NOT NULL THEN _shifted - CASE
-               WHEN _shifted >= summer_from + {summer} AND _shifted < summer_to + {summer}
-               THEN {summer} ELSE {hour} END
+             WHEN _back IS NOT NULL THEN _shifted - _back
              ELSE paris_add({start}, {days}, {months}) END AS {out}
-      FROM (
-        SELECT src.*, a.summer_year IS NOT NULL AS _read,
-          epoch_us(make_timestamp(src.{start} + {_offset_sql(f"src.{start}", "a")})
+      FROM (SELECT *, paris_back(_shifted) AS _back FROM (
+        SELECT *, epoch_us(make_timestamp({start} + paris_offset({start}))
             + to_months({months}) + to_days({days})) AS _shifted
-        FROM ({source}) src
-        LEFT JOIN paris_summer a ON a.summer_year = year(make_timestamp(src.{start}))
-      ) src LEFT JOIN paris_summer b ON b.summer_year = year(make_timestamp(_shifted))
+        FROM ({source})))
     """
 
 
@@ -164,18 +166,15 @@ def paris_text(source: str, moment: str, *, out: str) -> str:
     """`source` (a query) with a column `out`: the instant `moment` (epoch µs) as Paris
     local time with its offset, `2026-03-29T03:00:00+02:00`, to the second.
 
-    The offset comes from the table of summer times, as in `period_end`; ICU formats
-    only the moments outside its years."""
+    The offset is `paris_offset`'s, as in `period_end`; ICU formats only the moments
+    outside its years."""
     return f"""
-      SELECT * EXCLUDE (_offset, summer_year, summer_from, summer_to),
+      SELECT * EXCLUDE (_offset),
         CASE WHEN {moment} IS NULL THEN NULL
-             WHEN summer_year IS NULL THEN iso_paris({moment})
+             WHEN _offset IS NULL THEN iso_paris({moment})
              ELSE strftime(make_timestamp({moment} + _offset), '%Y-%m-%dT%H:%M:%S')
                   || CASE WHEN _offset = {_HOUR_US} THEN '+01:00' ELSE '+02:00' END END AS {out}
-      FROM (
-        SELECT src.*, a.*, {_offset_sql(f"src.{moment}", "a")} AS _offset
-        FROM ({source}) src
-        LEFT JOIN paris_summer a ON a.summer_year = year(make_timestamp(src.{moment})))
+      FROM (SELECT *, paris_offset({moment}) AS _offset FROM ({source}))
     """
 
 

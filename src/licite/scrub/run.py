@@ -28,7 +28,7 @@ from licite.i18n import Lang, Text
 from licite.ledger import Ledger
 from licite.ledger.rows import micros
 from licite.scrub.checks import campaign_problems
-from licite.scrub.contacts import read_contacts
+from licite.scrub.contacts import read_contacts, release_normalized
 from licite.scrub.decisions import decide_rows
 from licite.scrub.duck import BatchError, attach_ledger, connect, define_hmac
 from licite.scrub.normalize import install
@@ -116,6 +116,7 @@ def scrub(
         progress(Text("rapprochement avec le registre", "matching the ledger")(lang))
         match_people(con, micros(plan.at))
         gather_events(con, micros(plan.at), ledger_people)
+        release_normalized(con)
         con.execute(
             "CREATE OR REPLACE TEMP VIEW scrub_rows AS"
             " SELECT row_id, person_id, person_kind, place FROM matched"

@@ -130,21 +130,24 @@ def _unreadable(path: Path, error: duckdb.Error) -> InvalidInput:
 def _normalize(con: duckdb.DuckDBPyConnection, source: str) -> None:
     """`contacts_read`: the list as read, in file order, with its normalized columns (one
     copy of the list: the lines are numbered by a view over it)."""
+    # A row's place is its postal code's, else its number's: the numbers are only settled
+    # below, and reading them inside this copy would compute each one again.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE contacts_read AS
-        SELECT *, place_key(postal_norm, phone_e164) AS place FROM (
+        SELECT *, CASE WHEN postal_norm IS NOT NULL THEN place_key(postal_norm, NULL) END
+            AS place
+        FROM (
           SELECT * REPLACE (trim(kind) AS kind),
             nullif(lower(trim(email)), '') AS email_norm,
             phone_fast(phone) AS phone_e164,
             nullif(trim(postal_code), '') AS postal_norm
           FROM {source})
     """)
-    if settle_slow_phones(con, "contacts_read", "phone", "phone_e164"):
-        # A number only phonenumbers could read may place a row without a postal code.
-        con.execute(
-            "UPDATE contacts_read SET place = place_key(postal_norm, phone_e164)"
-            " WHERE phone IN (SELECT raw FROM phone_slow)"
-        )
+    settle_slow_phones(con, "contacts_read", "phone", "phone_e164")
+    con.execute(
+        "UPDATE contacts_read SET place = place_key(postal_norm, phone_e164)"
+        " WHERE postal_norm IS NULL"
+    )
 
 
 def _number_lines(con: duckdb.DuckDBPyConnection) -> None:

@@ -53,10 +53,25 @@ def phone_macros() -> tuple[str, ...]:
     )
 
 
+def _postal_case(prefixes: dict[str, str], length: int, otherwise: str) -> str:
+    """The place of the postal code `pc` by its first `length` characters, then by longer
+    prefixes under them: one short substring compared a level, not every prefix in turn."""
+    here = sorted({prefix[:length] for prefix in prefixes})
+    branches = []
+    for head in here:
+        found = _quote(prefixes[head]) if head in prefixes else otherwise
+        longer = {p: k for p, k in prefixes.items() if p.startswith(head) and len(p) > length}
+        value = _postal_case(longer, length + 1, found) if longer else found
+        branches.append(f"WHEN {_quote(head)} THEN {value}")
+    return f"CASE left(pc, {length}) {' '.join(branches)} ELSE {otherwise} END"
+
+
 def place_macro() -> str:
-    postal = " ".join(
-        f"WHEN left(pc, {len(prefix)}) = {_quote(prefix)} THEN {_quote(place.key)}"
-        for prefix, place in sorted(POSTAL_PREFIXES.items(), key=lambda kv: -len(kv[0]))
+    shortest = min(len(prefix) for prefix in POSTAL_PREFIXES)
+    postal = _postal_case(
+        {prefix: place.key for prefix, place in POSTAL_PREFIXES.items()},
+        shortest,
+        _quote(Place.METROPOLE.key),
     )
     phone = " ".join(
         f"WHEN starts_with(ph, {_quote(prefix)}) THEN {_quote(place.key)}"
@@ -65,7 +80,7 @@ def place_macro() -> str:
     metro = _quote(Place.METROPOLE.key)
     return (
         "CREATE OR REPLACE MACRO place_key(pc, ph) AS CASE"
-        f" WHEN coalesce(pc, '') <> '' THEN CASE {postal} ELSE {metro} END"
+        f" WHEN coalesce(pc, '') <> '' THEN {postal}"
         f" WHEN ph IS NOT NULL THEN CASE {phone} ELSE {metro} END"
         f" ELSE {metro} END"
     )

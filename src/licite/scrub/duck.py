@@ -78,6 +78,7 @@ def connect(
 
 
 _HOUR_US = 3_600_000_000
+_DAY_US = 24 * _HOUR_US
 _FIRST_YEAR, _LAST_YEAR = 1946, 2500
 """Years over which Paris is UTC+1 with, some years, an hour of summer time."""
 
@@ -150,15 +151,18 @@ def period_end(source: str, start: str, *, days: int = 0, months: int = 0, out: 
     reading turned back into an instant (`paris_back`). ICU's time zone functions would
     cost about two microseconds a value on every row; they remain only for moments
     outside the years of the summer-time lists."""
+    # On the local clock read as UTC a day is always 24 hours: only months need a calendar.
+    local = f"({start} + paris_offset({start}))"
+    if months:
+        local = f"epoch_us(make_timestamp({local}) + to_months({months}))"
+    shifted = f"{local} + {days * _DAY_US}" if days else local
     return f"""
       SELECT * EXCLUDE (_shifted, _back),
         CASE WHEN {start} IS NULL THEN NULL
              WHEN _back IS NOT NULL THEN _shifted - _back
              ELSE paris_add({start}, {days}, {months}) END AS {out}
       FROM (SELECT *, paris_back(_shifted) AS _back FROM (
-        SELECT *, epoch_us(make_timestamp({start} + paris_offset({start}))
-            + to_months({months}) + to_days({days})) AS _shifted
-        FROM ({source})))
+        SELECT *, {shifted} AS _shifted FROM ({source})))
     """
 
 

@@ -41,44 +41,36 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
                coalesce(p.email_hash, hmac_hex(c.email_norm)) AS email_hash,
                coalesce(p.phone_hash, hmac_hex(c.phone_e164)) AS phone_hash,
                c.kind AS person_kind, c.place
-        FROM contacts c JOIN ledger.persons p ON p.id = nullif(trim(c.id), '')
+        FROM contacts c LEFT JOIN ledger.persons p ON p.id = nullif(trim(c.id), '')
     """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE hashed AS
-        SELECT row_id, hmac_hex(email_norm) AS email_hash, hmac_hex(phone_e164) AS phone_hash,
-               kind AS person_kind, place
-        FROM contacts ANTI JOIN matched USING (row_id)
-    """)
-    left = con.execute("SELECT count(*) FROM hashed").fetchone()
-    if not left or not left[0]:
-        con.execute("DROP TABLE hashed")
-        return
-    # The people recorded with those addresses or numbers: a few, read from the ledger.
+    # The people recorded with the addresses or numbers of the rows not found by id: a few,
+    # read from the ledger.
     con.execute("""
         CREATE OR REPLACE TEMP TABLE people AS
+        WITH hashed AS (SELECT email_hash, phone_hash FROM matched WHERE person_id IS NULL)
         SELECT id, seq, email_hash, phone_hash FROM ledger.persons
         WHERE email_hash IN (SELECT email_hash FROM hashed)
            OR phone_hash IN (SELECT phone_hash FROM hashed)
     """)
     con.execute("""
-        INSERT INTO matched
-        -- The first person recorded with each address or number, among those asked for
-        -- only: grouping every person of a large ledger by hash would cost more.
-        WITH by_email AS (SELECT p.email_hash, arg_min(p.id, p.seq) AS pid
-                          FROM people p SEMI JOIN hashed h ON h.email_hash = p.email_hash
-                          GROUP BY p.email_hash),
-        by_phone AS (SELECT p.phone_hash, arg_min(p.id, p.seq) AS pid
-                     FROM people p SEMI JOIN hashed h ON h.phone_hash = p.phone_hash
-                     GROUP BY p.phone_hash)
-        SELECT h.row_id, coalesce(e.pid, f.pid) AS person_id,
-               coalesce(h.email_hash, p.email_hash), coalesce(h.phone_hash, p.phone_hash),
-               h.person_kind, h.place
-        FROM hashed h
-        LEFT JOIN by_email e ON e.email_hash = h.email_hash
-        LEFT JOIN by_phone f ON f.phone_hash = h.phone_hash
-        LEFT JOIN people p ON p.id = coalesce(e.pid, f.pid)
+        UPDATE matched SET person_id = found.pid,
+          email_hash = coalesce(matched.email_hash, found.email_hash),
+          phone_hash = coalesce(matched.phone_hash, found.phone_hash)
+        FROM (
+          -- The first person recorded with each address or number, among those asked for
+          -- only: grouping every person of a large ledger by hash would cost more.
+          WITH by_email AS (SELECT email_hash, arg_min(id, seq) AS pid FROM people
+                            GROUP BY email_hash),
+          by_phone AS (SELECT phone_hash, arg_min(id, seq) AS pid FROM people
+                       GROUP BY phone_hash)
+          SELECT m.row_id, p.id AS pid, p.email_hash, p.phone_hash
+          FROM matched m
+          LEFT JOIN by_email e ON e.email_hash = m.email_hash
+          LEFT JOIN by_phone f ON f.phone_hash = m.phone_hash
+          JOIN people p ON p.id = coalesce(e.pid, f.pid)
+          WHERE m.person_id IS NULL) found
+        WHERE matched.row_id = found.row_id
     """)
-    con.execute("DROP TABLE hashed")
     con.execute("DROP TABLE people")
 
 

@@ -107,16 +107,15 @@ def gather_events(con: duckdb.DuckDBPyConnection, at_us: int, ledger_people: int
           SELECT id, imported_at_us AS at_us FROM ledger.suppression_imports
           WHERE list = 'bloctel' AND imported_at_us <= {at_us}
           ORDER BY imported_at_us DESC, id DESC LIMIT 1),
-        earlier AS (
-          SELECT DISTINCT s.phone_hash FROM ledger.suppression_entries s
-          JOIN ledger.suppression_imports i ON i.id = s.import_id
-          WHERE i.list = 'bloctel' AND i.imported_at_us <= {at_us}),
         opposition AS (
-          SELECT m.row_id, latest.at_us,
-                 EXISTS (SELECT 1 FROM ledger.suppression_entries s
-                         WHERE s.import_id = latest.id AND s.phone_hash = m.phone_hash) AS listed
-          FROM matched m, latest
-          WHERE latest.id IS NOT NULL AND m.phone_hash IN (SELECT phone_hash FROM earlier)),
+          -- Each row whose number is on a list imported by then; on the latest one or not.
+          SELECT m.row_id, any_value(latest.at_us) AS at_us, bool_or(s.import_id = latest.id)
+                 AS listed
+          FROM matched m JOIN ledger.suppression_entries s ON s.phone_hash = m.phone_hash
+          JOIN ledger.suppression_imports i ON i.id = s.import_id
+           AND i.list = 'bloctel' AND i.imported_at_us <= {at_us}
+          CROSS JOIN latest
+          GROUP BY m.row_id),
         erased AS (
           SELECT m.row_id, min(s.at_us) AS at_us FROM matched m JOIN ledger.suppressions s
             ON s.hash IN (m.email_hash, m.phone_hash)

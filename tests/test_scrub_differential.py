@@ -23,6 +23,7 @@ from licite.errors import NotModelled
 from licite.ledger.rows import FIELD_COLUMNS, fields_of, micros
 from licite.scrub.decisions import decide_rows
 from licite.scrub.duck import connect
+from licite.scrub.facts_sql import code_of
 from licite.scrub.normalize import install
 from licite.scrub.plan import Plan
 from tests.strategies import campaigns, people
@@ -84,7 +85,8 @@ def scrub_in_duckdb(campaign: dict[str, Any], crowd: list[dict[str, Any]]) -> di
     )
     con.execute(
         "CREATE TEMP TABLE scrub_rows AS SELECT row_id, 'p' || row_id AS person_id,"
-        " kind AS person_kind, place_key(postal_code, phone) AS place FROM contacts"
+        f" {code_of('person_kind', 'kind')} AS person_kind,"
+        f" {code_of('place', 'place_key(postal_code, phone)')} AS place FROM contacts"
     )
     con.execute(
         "CREATE TEMP TABLE scrub_marks (row_id BIGINT, bloctel_at BIGINT,"

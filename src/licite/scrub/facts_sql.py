@@ -9,7 +9,8 @@ Inputs:
   recorded history of each person asked for, already cut at the moment
   (`at_us <= $at`);
 - `scrub_rows(row_id, person_id, person_kind, place)`: the contact rows, with
-  the person each one is (NULL when the ledger does not know it);
+  the person each one is (NULL when the ledger does not know it), their kind and
+  place coded (`CODES`, `code_of`);
 - `scrub_marks(row_id, bloctel_at, bloctel_listed, erased_at)`: what belongs
   to the row rather than to the person — the opposition list its number was
   found on (a `bloctel` or, no longer listed, `bloctel_removed` event at the
@@ -435,8 +436,8 @@ def _row_facts(synthetic: str) -> str:
       FROM r),
     t AS ({_ends("SELECT * FROM anchored")})
     SELECT row_id,
-      {code_of("person_kind", "person_kind")} AS person_kind,
-      {code_of("place", "place")} AS place,
+      person_kind,
+      place,
       known,
       c_pos IS NOT NULL AS collected,
       coalesce({_METHOD}, 0) AS method,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import duckdb
 
 from licite.ledger.rows import BOOLEAN_COLUMNS
-from licite.scrub.facts_sql import READ_COLUMNS
+from licite.scrub.facts_sql import READ_COLUMNS, code_of
 
 
 def _typed(column: str) -> str:
@@ -27,7 +27,8 @@ def _typed(column: str) -> str:
 
 def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
     """`matched(row_id, person_id, email_hash, phone_hash, person_kind, place)`: the ledger
-    person of each row, and what the rules read of the row itself.
+    person of each row, and what the rules read of the row itself (its kind and place
+    coded, see `facts_sql.CODES`).
 
     A row whose id is in the ledger is that person, with the hashes the ledger
     holds (as `decide --person` reads them); only the other rows are hashed —
@@ -35,12 +36,13 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
     scrub — and looked up by address, then by number.
     """
     del at_us
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE matched AS
         SELECT c.row_id, p.id AS person_id,
                coalesce(p.email_hash, hmac_hex(c.email_norm)) AS email_hash,
                coalesce(p.phone_hash, hmac_hex(c.phone_e164)) AS phone_hash,
-               c.kind AS person_kind, c.place
+               {code_of("person_kind", "c.kind")}::UTINYINT AS person_kind,
+               {code_of("place", "c.place")}::UTINYINT AS place
         FROM contacts c LEFT JOIN ledger.persons p ON p.id = nullif(trim(c.id), '')
     """)
     # The people recorded with the addresses or numbers of the rows not found by id: a few,

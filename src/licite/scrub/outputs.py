@@ -74,6 +74,19 @@ def store_texts(
             )
         )
     insert_rows(con, "verdict_texts", _TEXT_COLUMNS, rows)
+    if rows:
+        # Each text becomes a value of its own enumeration: the rows sorted for the files
+        # then carry a small number to the writer, not the text.
+        for name, _ in _TEXT_COLUMNS[1:]:
+            con.execute(f"DROP TYPE IF EXISTS verdict_{name}")
+            con.execute(
+                f"CREATE TYPE verdict_{name} AS ENUM"
+                f" (SELECT DISTINCT {name} FROM verdict_texts WHERE {name} IS NOT NULL)"
+            )
+        typed = ", ".join(f"{name}::verdict_{name} AS {name}" for name, _ in _TEXT_COLUMNS[1:])
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE verdict_texts AS SELECT skey, {typed} FROM verdict_texts"
+        )
     del lang
 
 
@@ -83,7 +96,11 @@ def write_csvs(
     listed = ", ".join(
         f'c."{name}"' for name in ("id", "kind", "email", "phone", "postal_code", *extras)
     )
-    base = "FROM scrub_results r JOIN contacts c USING (row_id) JOIN verdict_texts t USING (skey)"
+    # Every decided row is a good one: the list's lines, without setting the bad ones aside.
+    base = (
+        "FROM scrub_results r JOIN contacts_lined c USING (row_id)"
+        " JOIN verdict_texts t USING (skey)"
+    )
     allowed = paris_text(
         f"SELECT {listed}, r.basis, r.expires_at_us, t.obligations_text AS obligations, c.line"
         f" {base} WHERE r.allowed",

@@ -119,6 +119,29 @@ def test_scrub_agrees_with_decide_person(world: dict[str, Any], name: str) -> No
     assert (out / "report.html").read_text(encoding="utf-8").startswith("<!doctype html>")
 
 
+@pytest.mark.parametrize("name", ["call-2026", "retain"])
+def test_a_list_of_a_few_of_the_ledgers_people_reads_only_theirs(
+    world: dict[str, Any], name: str
+) -> None:
+    # A third of the list: the histories are then those of the people asked for only.
+    lines = world["contacts"].read_text(encoding="utf-8").splitlines()
+    few = world["tmp"] / "few.csv"
+    few.write_text("\n".join([lines[0], *lines[1::3]]) + "\n", encoding="utf-8")
+    campaign_file = world["tmp"] / f"{name}.json"
+    campaign_file.write_text(json.dumps(CAMPAIGNS[name]), encoding="utf-8")
+    out = world["tmp"] / f"few-{name}"
+    scrub(few, campaign_file, out, database_url=world["url"])
+    rows = _read(out / "allowed.csv", allowed=True) + _read(out / "blocked.csv", allowed=False)
+    assert len(rows) == len(lines[1::3])
+    campaign = load_campaign(CAMPAIGNS[name])
+    by_email = {p.email: p.id for p in world["people"]}
+    with Ledger.open(world["url"]) as ledger:
+        for row in rows:
+            alone = decide_person(ledger, row["id"] or by_email[row["email"]], campaign)
+            assert (row["allowed"], row["basis"] or None) == (alone.allowed, alone.basis), row
+            assert set(filter(None, row["reasons"].split(";"))) == set(alone.codes), row
+
+
 def _read(path: Path, *, allowed: bool) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))

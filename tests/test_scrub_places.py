@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from licite.phones import normalize_phone
+from licite.phones import _SEPARATORS, _fast_path, normalize_phone
 from licite.places import POSTAL_PREFIXES, place_of
 from licite.scrub.duck import connect
 from licite.scrub.normalize import install
@@ -69,3 +69,17 @@ def test_the_fast_path_agrees_with_phonenumbers_where_it_answers(
     assert row is not None
     if row[0] is not None:  # what it cannot settle goes to phonenumbers
         assert row[0] == normalize_phone(raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    raw=st.builds(
+        lambda head, rest: head + rest,
+        st.sampled_from(["", "0", "00", "+", "06", "0590", "0690", "0262", "0639", "+33"]),
+        st.text(alphabet="0123456789 .-()+a\u00a0", max_size=12),
+    )
+)
+def test_phone_fast_is_the_python_fast_path(con: duckdb.DuckDBPyConnection, raw: str) -> None:
+    row = con.execute("SELECT phone_fast(?)", [raw]).fetchone()
+    assert row is not None
+    assert row[0] == _fast_path(raw.translate(_SEPARATORS))

@@ -29,10 +29,11 @@ def _char_class(chars: str) -> str:
 
 
 def phone_macros() -> tuple[str, ...]:
-    overseas = " ".join(
-        f"WHEN {_quote(prefix)} THEN {_quote(country)}"
-        for prefix, country in OVERSEAS_NATIONAL_PREFIXES.items()
-    )
+    # The overseas prefix by one lookup in a list (a CASE would cut the prefix out again
+    # for every one of them).
+    prefixes = ", ".join(_quote(prefix) for prefix in OVERSEAS_NATIONAL_PREFIXES)
+    countries = ", ".join(_quote(country) for country in OVERSEAS_NATIONAL_PREFIXES.values())
+    overseas = f"list_extract([{countries}], list_position([{prefixes}], t[1:4]))"
     return (
         "CREATE OR REPLACE MACRO phone_strip(raw) AS"
         f" regexp_replace(raw, '{_char_class(SEPARATORS)}', '', 'g')",
@@ -45,7 +46,7 @@ def phone_macros() -> tuple[str, ...]:
         "   WHEN regexp_full_match(phone_rest33(t), '[1-9][0-9]{8}') THEN '+33' || phone_rest33(t)"
         "   END"
         " WHEN regexp_full_match(t, '0[1-9][0-9]{8}') THEN"
-        f"   coalesce(CASE t[1:4] {overseas} END, '+33') || t[2:]"
+        f"   coalesce({overseas}, '+33') || t[2:]"
         " WHEN regexp_full_match(t, '\\+(590|596|594|262)[0-9]*') THEN"
         "   CASE WHEN length(t) = 13 THEN t END"
         " END",

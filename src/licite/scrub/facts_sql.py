@@ -377,6 +377,13 @@ def steps(analysis: bool) -> tuple[str, ...]:
         FROM rare c WHERE {_role("political_consent", "c")}
         GROUP BY c.person_id
         """,
+        # The few people with rare events, all their facts in one row: the list's rows
+        # then join one small table, not four.
+        """
+        CREATE OR REPLACE TEMP TABLE person_rare AS
+        SELECT * FROM rare_facts LEFT JOIN contracts USING (person_id)
+          LEFT JOIN refused USING (person_id) LEFT JOIN political USING (person_id)
+        """,
         f"CREATE OR REPLACE TEMP VIEW scrub_facts AS {_row_facts(synthetic)}",
     )
 
@@ -388,22 +395,17 @@ def _row_facts(synthetic: str) -> str:
     WITH joined AS (
       SELECT r.row_id, r.person_kind, r.place,
         pf.* EXCLUDE (person_id, rare),
-        rare_facts.* EXCLUDE (person_id, objection_at, suppression_from),
-        m.* EXCLUDE (row_id), contracts.* EXCLUDE (person_id),
-        refused.* EXCLUDE (person_id), political.* EXCLUDE (person_id),
+        x.* EXCLUDE (person_id, objection_at, suppression_from), m.* EXCLUDE (row_id),
         pf.person_id IS NOT NULL OR m.bloctel_at IS NOT NULL OR m.erased_at IS NOT NULL
           AS known,
         least(pf.first_at, m.bloctel_at, m.erased_at) AS first_seen,
         CASE WHEN m.bloctel_at IS NOT NULL THEN {synthetic} END AS bloctel_mark,
-        greatest(rare_facts.objection_at, m.erased_at) AS objection_at,
-        greatest(rare_facts.suppression_from, m.erased_at) AS suppression_from
+        greatest(x.objection_at, m.erased_at) AS objection_at,
+        greatest(x.suppression_from, m.erased_at) AS suppression_from
       FROM scrub_rows r
         LEFT JOIN pf ON pf.person_id = r.person_id
-        LEFT JOIN rare_facts ON rare_facts.person_id = r.person_id
-        LEFT JOIN scrub_marks m ON m.row_id = r.row_id
-        LEFT JOIN contracts ON contracts.person_id = r.person_id
-        LEFT JOIN refused ON refused.person_id = r.person_id
-        LEFT JOIN political ON political.person_id = r.person_id),
+        LEFT JOIN person_rare x ON x.person_id = r.person_id
+        LEFT JOIN scrub_marks m ON m.row_id = r.row_id),
     judged AS (
       SELECT *,
         -- A valid consent lies after the last withdrawal that reaches it and, for a list
@@ -486,7 +488,15 @@ def _row_facts(synthetic: str) -> str:
     """
 
 
-INTERMEDIATE_TABLES = ("pf", "rare", "rare_facts", "contracts", "refused", "political")
+INTERMEDIATE_TABLES = (
+    "pf",
+    "rare",
+    "rare_facts",
+    "contracts",
+    "refused",
+    "political",
+    "person_rare",
+)
 """The tables `steps` make on the way to `scrub_facts`."""
 
 

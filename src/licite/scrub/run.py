@@ -67,7 +67,7 @@ def terminal_progress(lang: Lang) -> Progress:
 
 
 DEFAULT_MEMORY_LIMIT = "6500MB"
-"""DuckDB's working memory for a scrub: ten million rows peaked at 6.8 GiB with it
+"""DuckDB's working memory for a scrub: ten million rows peaked at 6.3 GiB with it
 (docs/benchmarks.md), under the 8 GiB a scrub may take."""
 
 

@@ -53,6 +53,9 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
                {code_of("place", "c.place")}::UTINYINT AS place
         FROM contacts c LEFT JOIN ledger.persons p ON p.id = nullif(trim(c.id), '')
     """)
+    left = con.execute("SELECT count(*) FROM matched WHERE person_id IS NULL").fetchone()
+    if not left or not left[0]:
+        return  # every row found by id: the ledger's people need not be read again
     # The people recorded with the addresses or numbers of the rows not found by id: a few,
     # read from the ledger.
     con.execute("""

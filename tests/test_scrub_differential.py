@@ -10,7 +10,7 @@ and `expires_at`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -26,7 +26,8 @@ from licite.scrub.duck import connect
 from licite.scrub.facts_sql import code_of
 from licite.scrub.normalize import install
 from licite.scrub.plan import Plan
-from tests.strategies import campaigns, people
+from licite.vocabulary import Channel
+from tests.strategies import OFFERS, SENDER, campaigns, event_at, people
 
 EVENT_COLUMNS = ("person_id", "seq", "at_us", "type", *FIELD_COLUMNS)
 BOOLEANS = {
@@ -126,3 +127,115 @@ def test_scrub_and_decide_agree(sample: tuple[dict[str, Any], list[dict[str, Any
         assert set(warnings) == {w.code for w in alone.warnings}, where
         expected = None if alone.expires_at is None else micros(alone.expires_at)
         assert expires_us == expected, where
+
+
+# Facts read from a person's rare events decide only a few campaigns: the tests below
+# draw those campaigns, and histories made of the events concerned, so that the
+# combinations that matter are met in every run, not now and then.
+_RARE_CHANNEL = st.sampled_from([None, "all", "all", "email", "sms", "phone_call"])
+_RARE_SENDER = st.sampled_from([SENDER, SENDER, "partner", "all", None])
+
+
+def _cleaned(strategy: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    return strategy.map(lambda e: {k: v for k, v in e.items() if v is not None})
+
+
+def political_event(at: datetime) -> st.SearchStrategy[dict[str, Any]]:
+    """A political consent or a withdrawal, on any channel or all, from any sender."""
+    moment = event_at(at)
+    consent = st.fixed_dictionaries(
+        {
+            "at": moment,
+            "type": st.just("consent"),
+            "channel": _RARE_CHANNEL,
+            "purpose": st.sampled_from(["political", "political", "commercial"]),
+            "sender": _RARE_SENDER.filter(lambda s: s != "all"),
+            "mechanism": st.sampled_from(["checkbox", "double_opt_in", "preticked", None]),
+        }
+    )
+    withdrawal = st.fixed_dictionaries(
+        {
+            "at": moment,
+            "type": st.just("withdrawal"),
+            "channel": _RARE_CHANNEL,
+            "purpose": st.sampled_from([None, "political", "commercial"]),
+            "processing": st.sampled_from([None, None, "ads"]),
+            "sender": _RARE_SENDER,
+        }
+    )
+    return _cleaned(st.one_of(consent, withdrawal))
+
+
+def contract_event(at: datetime) -> st.SearchStrategy[dict[str, Any]]:
+    """A contract or its end, about one offer or none, from this sender or another."""
+    return _cleaned(
+        st.fixed_dictionaries(
+            {
+                "at": event_at(at),
+                "type": st.sampled_from(["contract", "contract_end", "contract"]),
+                "sender": st.sampled_from([SENDER, SENDER, "partner", None]),
+                "object": st.sampled_from([None, *OFFERS[:2]]),
+            }
+        )
+    )
+
+
+@st.composite
+def focused(
+    draw: st.DrawFn,
+    request: st.SearchStrategy[dict[str, Any]],
+    history: Any,
+    election_over: bool = False,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    campaign = draw(campaigns(request))
+    at = datetime.fromisoformat(campaign["at"])
+    if election_over:  # only consenting people (and regular contacts) remain
+        over = at - timedelta(days=draw(st.integers(1, 400)))
+        campaign["sender"] = {**campaign["sender"], "election_ends": over.date().isoformat()}
+    crowd = draw(st.lists(people(at, campaign["request"]), min_size=1, max_size=25))
+    histories = st.lists(history(at), min_size=1, max_size=6)
+    return campaign, [{**entry, "history": draw(histories)} for entry in crowd]
+
+
+FOCUSED = {
+    # The election rule: a political consent stands until a later withdrawal names its
+    # channel, or all of them.
+    "political": focused(
+        st.fixed_dictionaries(
+            {
+                "action": st.just("contact"),
+                "channel": st.sampled_from([c.value for c in Channel]),
+                "purpose": st.just("political"),
+            }
+        ),
+        political_event,
+        election_over=True,
+    ),
+    # A call about a contract in progress (L. 223-1) or during one (the sector bans).
+    "contracts": focused(
+        st.fixed_dictionaries(
+            {
+                "action": st.just("contact"),
+                "channel": st.just("phone_call"),
+                "purpose": st.just("commercial"),
+                "offer": st.sampled_from([None, *OFFERS[:2]]),
+                "sector": st.sampled_from([None, "energy_renovation"]),
+            }
+        ).map(lambda r: {k: v for k, v in r.items() if v is not None}),
+        contract_event,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FOCUSED))
+def test_scrub_and_decide_agree_where_rare_events_decide(name: str) -> None:
+    @settings(
+        max_examples=120,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(FOCUSED[name])
+    def agree(sample: tuple[dict[str, Any], list[dict[str, Any]]]) -> None:
+        test_scrub_and_decide_agree.hypothesis.inner_test(sample)  # type: ignore[attr-defined]
+
+    agree()

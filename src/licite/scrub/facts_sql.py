@@ -28,10 +28,11 @@ A consent, for instance, is valid when it lies after the last withdrawal that
 reaches it (and, for a bought list without its own consent, after the
 collection): the latest candidate consent is valid exactly when some candidate
 is. Events that decide a fact only now and then (withdrawals, ends of a customer
-relationship, contracts, refused calls, political consents…) travel in one list
-per person, each with the roles it plays (`_ROLES`), and are read from there as
-the small set they are. `scrub_events` may be a view over the ledger: it is
-scanned once.
+relationship, contracts, refused calls, political consents…) travel in a list
+per person, each with the roles it plays (`_ROLES`), its position and one number
+(`_detail`), and are read from there as the small set they are; contracts, which
+carry a text (their object), travel in a second list. `scrub_events` may be a
+view over the ledger: it is scanned once.
 
 Parameters: $s sender id, $ch request channel, $pu the scope's purpose (see
 `facts._Scope`), $proc processing, $analysis, $at, $offer, $gdpr, $calls_from,
@@ -49,6 +50,7 @@ from licite.vocabulary import (
     CONSENT_ANALYSIS,
     POSITIVE_INTERACTIONS,
     VALID_MECHANISMS,
+    ChannelOrAll,
     CollectPurpose,
     Method,
     PersonKind,
@@ -78,11 +80,15 @@ CODES: dict[str, tuple[str, ...]] = {
 """The facts that are not yes-or-no, each carried as a code: 0 for none, else 1 + its
 index here."""
 
+_EVENT_CODES: dict[str, tuple[str, ...]] = {"channel": tuple(c.value for c in ChannelOrAll)}
+"""Event fields carried as codes in a person's list of rare events (see `_ROLES`)."""
+
 
 def code_of(name: str, expression: str) -> str:
-    """The code of `expression`, one of `CODES[name]`; a value the vocabulary does not know
-    stops the batch (it would otherwise be read as another)."""
-    listed = ", ".join(literal(v, "VARCHAR") for v in CODES[name])
+    """The code of `expression`, one of `CODES[name]` (or of an event field's codes); a
+    value the vocabulary does not know stops the batch (it would otherwise be read as
+    another)."""
+    listed = ", ".join(literal(v, "VARCHAR") for v in {**CODES, **_EVENT_CODES}[name])
     return (
         f"coalesce(list_position([{listed}], {expression}), CASE WHEN {expression} IS NULL"
         f" THEN 0 ELSE error('{name}: unknown value ' || {expression}) END)"
@@ -90,7 +96,7 @@ def code_of(name: str, expression: str) -> str:
 
 
 def _code(name: str, value: str) -> int:
-    return 1 + CODES[name].index(value)
+    return 1 + {**CODES, **_EVENT_CODES}[name].index(value)
 
 
 _SEQ_BITS = 63
@@ -224,9 +230,10 @@ def _events(analysis: bool) -> str:
 
 
 # Events that decide a fact only now and then — a withdrawal, a purchase or the end of a
-# customer relationship, an objection, a call, a contract… — go into one list per person
+# customer relationship, an objection, a call, a contract… — go into a list per person
 # (one small state in the grouping, where a value per fact would make every person's
-# state larger) and are read from there. Each carries the roles it plays, one bit each.
+# state larger) and are read from there. Each carries the roles it plays, one bit each;
+# its moment is read from its position.
 _ROLES: tuple[Condition, ...] = (
     (
         "withdrawal",  # one that reaches the request's consents (read_facts: _withdraw)
@@ -263,6 +270,22 @@ _ROLES: tuple[Condition, ...] = (
 assert len(_ROLES) <= _FLAG_BITS
 
 
+_CONTRACT_ROLES = sum(1 << _index(_ROLES, name) for name in ("contract", "contract_end"))
+# What a rare event carries besides its position and roles is one number: a text field in
+# the list would cost seconds on twenty million events, even where it is NULL. A contract's
+# object is a text: contracts travel in a list of their own (`rare_contracts`).
+
+
+def _detail() -> str:
+    """A consent's or withdrawal's channel (coded), a collection's `informed_at_us`."""
+    channel = code_of("channel", "channel")
+    return f"""(CASE type WHEN 'consent' THEN {channel} WHEN 'withdrawal' THEN {channel}
+      WHEN 'collected' THEN informed_at_us END)::BIGINT"""
+
+
+_ALL_CHANNELS = _code("channel", ChannelOrAll.ALL.value)
+
+
 def _role(name: str, event: str = "") -> str:
     """Whether an event of `rare` (`event`, an alias, or the only one) plays role `name`."""
     return _bit(f"{event}.roles" if event else "roles", _index(_ROLES, name))
@@ -285,9 +308,10 @@ def _per_person(analysis: bool) -> str:
         "max(pos) FILTER (specific AND " + SOUND + " AND lapsed)" if analysis else "NULL::HUGEINT"
     } AS lapsed_last,
       bit_or(marks >> {_FLAG_BITS}) AS flags,
-      list({{'pos': pos, 'roles': roles, 'at_us': at_us, 'object': object,
-             'channel': channel, 'informed_at_us': informed_at_us}})
-        FILTER (roles <> 0) AS rare
+      list({{'pos': pos, 'roles': roles, 'detail': {_detail()}}})
+        FILTER (roles <> 0 AND roles & {_CONTRACT_ROLES} = 0) AS rare,
+      list({{'pos': pos, 'roles': roles, 'object': object}})
+        FILTER (roles & {_CONTRACT_ROLES} <> 0) AS rare_contracts
     FROM (
       -- What several aggregates test, computed once an event: its roles and its flags.
       SELECT *, marks & {(1 << _FLAG_BITS) - 1} AS roles FROM (
@@ -315,13 +339,18 @@ def steps(analysis: bool) -> tuple[str, ...]:
 
     `scrub_events` is read once, by the grouping `pf`."""
     synthetic = position("m.bloctel_at", str(SYNTHETIC_SEQ))
-    refusals = f"SELECT person_id, at_us FROM rare WHERE {_role('refusal')}"
+    refusals = f"SELECT person_id, {_at_of('pos')} AS at_us FROM rare WHERE {_role('refusal')}"
     return (
         f"CREATE OR REPLACE TEMP VIEW e AS {_events(analysis)}",
         _per_person(analysis),
         """
         CREATE OR REPLACE TEMP TABLE rare AS
         SELECT person_id, c_pos, unnest(rare, recursive := true) FROM pf WHERE rare IS NOT NULL
+        """,
+        """
+        CREATE OR REPLACE TEMP TABLE rare_contracts AS
+        SELECT person_id, unnest(rare_contracts, recursive := true) FROM pf
+        WHERE rare_contracts IS NOT NULL
         """,
         f"""
         CREATE OR REPLACE TEMP TABLE rare_facts AS
@@ -330,13 +359,13 @@ def steps(analysis: bool) -> tuple[str, ...]:
           min(pos) FILTER ({_role("customer")}) AS customer_first,
           max(pos) FILTER ({_role("customer")}) AS customer_last,
           max(pos) FILTER ({_role("customer_end")}) AS end_last,
-          max(at_us) FILTER ({_role("objection_here")}) AS objection_at,
-          max(at_us) FILTER ({_role("objection")}) AS suppression_from,
+          {_at_of(f"max(pos) FILTER ({_role('objection_here')})")} AS objection_at,
+          {_at_of(f"max(pos) FILTER ({_role('objection')})")} AS suppression_from,
           count(*) FILTER ({_role("recent_call")}) AS recent_calls,
           max(pos) FILTER ({_role("bloctel")}) AS bloctel_on,
           max(pos) FILTER ({_role("bloctel_removed")}) AS bloctel_off,
           max(pos) FILTER ({_role("outside_hours")}) AS candidate_oh_last,
-          any_value(informed_at_us) FILTER ({_role("informed_at")} AND pos = c_pos)
+          any_value(detail) FILTER ({_role("informed_at")} AND pos = c_pos)
             AS c_informed_at_us
         FROM rare GROUP BY person_id
         """,
@@ -346,10 +375,10 @@ def steps(analysis: bool) -> tuple[str, ...]:
         CREATE OR REPLACE TEMP TABLE contracts AS
         WITH opened AS (
           SELECT person_id, coalesce(object, '') AS object, max(pos) AS opened_last
-          FROM rare WHERE {_role("contract")} GROUP BY ALL),
+          FROM rare_contracts WHERE {_role("contract")} GROUP BY ALL),
         ended AS (
           SELECT o.person_id, o.object, max(x.pos) AS ended_last
-          FROM opened o JOIN rare x ON x.person_id = o.person_id
+          FROM opened o JOIN rare_contracts x ON x.person_id = o.person_id
            AND {_role("contract_end", "x")}
            AND (x.object IS NULL OR x.object = o.object)
           GROUP BY ALL)
@@ -372,16 +401,17 @@ def steps(analysis: bool) -> tuple[str, ...]:
         SELECT c.person_id, bool_or(NOT EXISTS (
             SELECT 1 FROM rare w WHERE w.person_id = c.person_id
               AND {_role("political_withdrawal", "w")} AND w.pos > c.pos
-              AND (w.channel IS NULL OR w.channel = 'all' OR w.channel = c.channel)))
+              AND (w.detail IN (0, {_ALL_CHANNELS}) OR w.detail = c.detail)))
           AS political_consent
         FROM rare c WHERE {_role("political_consent", "c")}
         GROUP BY c.person_id
         """,
         # The few people with rare events, all their facts in one row: the list's rows
-        # then join one small table, not four.
+        # then join one small table, not four. Contracts are read from their own list: a
+        # person may have them and no other rare event.
         """
         CREATE OR REPLACE TEMP TABLE person_rare AS
-        SELECT * FROM rare_facts LEFT JOIN contracts USING (person_id)
+        SELECT * FROM rare_facts FULL JOIN contracts USING (person_id)
           LEFT JOIN refused USING (person_id) LEFT JOIN political USING (person_id)
         """,
         f"CREATE OR REPLACE TEMP VIEW scrub_facts AS {_row_facts(synthetic)}",
@@ -394,7 +424,7 @@ def _row_facts(synthetic: str) -> str:
     return f"""
     WITH joined AS (
       SELECT r.row_id, r.person_kind, r.place,
-        pf.* EXCLUDE (person_id, rare),
+        pf.* EXCLUDE (person_id, rare, rare_contracts),
         x.* EXCLUDE (person_id, objection_at, suppression_from), m.* EXCLUDE (row_id),
         pf.person_id IS NOT NULL OR m.bloctel_at IS NOT NULL OR m.erased_at IS NOT NULL
           AS known,
@@ -491,6 +521,7 @@ def _row_facts(synthetic: str) -> str:
 INTERMEDIATE_TABLES = (
     "pf",
     "rare",
+    "rare_contracts",
     "rare_facts",
     "contracts",
     "refused",

@@ -286,8 +286,10 @@ def row_loop(folder: Path, rows: int, sample: int) -> float:
                 continue
             person_id = row["id"].strip() or None
             for column, value in (("email_hash", email), ("phone_hash", phone)):
-                if person_id is not None or value is None:
+                if person_id is not None:
                     break
+                if value is None:
+                    continue
                 found = ledger.store.read(
                     f"SELECT id FROM persons WHERE {column} = ? ORDER BY seq LIMIT 1",
                     (keyed(value.encode()),),

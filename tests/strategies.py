@@ -101,7 +101,7 @@ def optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(st.none(), strategy)
 
 
-def _clean(event: dict[str, Any]) -> dict[str, Any]:
+def clean(event: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in event.items() if value is not None}
 
 
@@ -219,7 +219,7 @@ def event(
         st.fixed_dictionaries({"at": at, "type": st.sampled_from(["bloctel", "bloctel_removed"])}),
         st.fixed_dictionaries({"at": at, "type": st.just("opinion_inferred")}),
     ]
-    return st.one_of(kinds).map(_clean)
+    return st.one_of(kinds).map(clean)
 
 
 requests = st.one_of(
@@ -254,7 +254,7 @@ requests = st.one_of(
         }
     ),
     st.just({"action": "retain"}),
-).map(_clean)
+).map(clean)
 
 
 @st.composite
@@ -279,7 +279,7 @@ def campaigns(
 @st.composite
 def people(draw: st.DrawFn, at: datetime, request: dict[str, Any] | None = None) -> dict[str, Any]:
     """A person and their history, around the campaign's moment."""
-    person = _clean(
+    person = clean(
         {
             "kind": draw(st.sampled_from(values(PersonKind))),
             "email": "someone@example.fr",

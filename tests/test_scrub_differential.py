@@ -27,7 +27,7 @@ from licite.scrub.facts_sql import code_of
 from licite.scrub.normalize import install
 from licite.scrub.plan import Plan
 from licite.vocabulary import Channel
-from tests.strategies import OFFERS, SENDER, campaigns, event_at, people
+from tests.strategies import OFFERS, SENDER, campaigns, clean, event_at, people
 
 EVENT_COLUMNS = ("person_id", "seq", "at_us", "type", *FIELD_COLUMNS)
 BOOLEANS = {
@@ -136,10 +136,6 @@ _RARE_CHANNEL = st.sampled_from([None, "all", "all", "email", "sms", "phone_call
 _RARE_SENDER = st.sampled_from([SENDER, SENDER, "partner", "all", None])
 
 
-def _cleaned(strategy: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
-    return strategy.map(lambda e: {k: v for k, v in e.items() if v is not None})
-
-
 def political_event(at: datetime) -> st.SearchStrategy[dict[str, Any]]:
     """A political consent or a withdrawal, on any channel or all, from any sender."""
     moment = event_at(at)
@@ -163,21 +159,19 @@ def political_event(at: datetime) -> st.SearchStrategy[dict[str, Any]]:
             "sender": _RARE_SENDER,
         }
     )
-    return _cleaned(st.one_of(consent, withdrawal))
+    return st.one_of(consent, withdrawal).map(clean)
 
 
 def contract_event(at: datetime) -> st.SearchStrategy[dict[str, Any]]:
     """A contract or its end, about one offer or none, from this sender or another."""
-    return _cleaned(
-        st.fixed_dictionaries(
-            {
-                "at": event_at(at),
-                "type": st.sampled_from(["contract", "contract_end", "contract"]),
-                "sender": st.sampled_from([SENDER, SENDER, "partner", None]),
-                "object": st.sampled_from([None, *OFFERS[:2]]),
-            }
-        )
-    )
+    return st.fixed_dictionaries(
+        {
+            "at": event_at(at),
+            "type": st.sampled_from(["contract", "contract_end", "contract"]),
+            "sender": st.sampled_from([SENDER, SENDER, "partner", None]),
+            "object": st.sampled_from([None, *OFFERS[:2]]),
+        }
+    ).map(clean)
 
 
 @st.composite
@@ -221,7 +215,7 @@ FOCUSED = {
                 "offer": st.sampled_from([None, *OFFERS[:2]]),
                 "sector": st.sampled_from([None, "energy_renovation"]),
             }
-        ).map(lambda r: {k: v for k, v in r.items() if v is not None}),
+        ).map(clean),
         contract_event,
     ),
 }

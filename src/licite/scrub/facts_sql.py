@@ -82,13 +82,14 @@ index here."""
 
 _EVENT_CODES: dict[str, tuple[str, ...]] = {"channel": tuple(c.value for c in ChannelOrAll)}
 """Event fields carried as codes in a person's list of rare events (see `_ROLES`)."""
+_CODED = {**CODES, **_EVENT_CODES}
 
 
 def code_of(name: str, expression: str) -> str:
     """The code of `expression`, one of `CODES[name]` (or of an event field's codes); a
     value the vocabulary does not know stops the batch (it would otherwise be read as
     another)."""
-    listed = ", ".join(literal(v, "VARCHAR") for v in {**CODES, **_EVENT_CODES}[name])
+    listed = ", ".join(literal(v, "VARCHAR") for v in _CODED[name])
     return (
         f"coalesce(list_position([{listed}], {expression}), CASE WHEN {expression} IS NULL"
         f" THEN 0 ELSE error('{name}: unknown value ' || {expression}) END)"
@@ -96,7 +97,7 @@ def code_of(name: str, expression: str) -> str:
 
 
 def _code(name: str, value: str) -> int:
-    return 1 + {**CODES, **_EVENT_CODES}[name].index(value)
+    return 1 + _CODED[name].index(value)
 
 
 _SEQ_BITS = 63
@@ -270,17 +271,16 @@ _ROLES: tuple[Condition, ...] = (
 assert len(_ROLES) <= _FLAG_BITS
 
 
-_CONTRACT_ROLES = sum(1 << _index(_ROLES, name) for name in ("contract", "contract_end"))
 # What a rare event carries besides its position and roles is one number: a text field in
 # the list would cost seconds on twenty million events, even where it is NULL. A contract's
 # object is a text: contracts travel in a list of their own (`rare_contracts`).
+_CONTRACT_ROLES = sum(1 << _index(_ROLES, name) for name in ("contract", "contract_end"))
 
 
 def _detail() -> str:
     """A consent's or withdrawal's channel (coded), a collection's `informed_at_us`."""
-    channel = code_of("channel", "channel")
-    return f"""(CASE type WHEN 'consent' THEN {channel} WHEN 'withdrawal' THEN {channel}
-      WHEN 'collected' THEN informed_at_us END)::BIGINT"""
+    return f"""(CASE WHEN type IN ('consent', 'withdrawal') THEN {code_of("channel", "channel")}
+      WHEN type = 'collected' THEN informed_at_us END)::BIGINT"""
 
 
 _ALL_CHANNELS = _code("channel", ChannelOrAll.ALL.value)

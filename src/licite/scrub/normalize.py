@@ -68,17 +68,15 @@ def _postal_case(prefixes: dict[str, str], length: int, otherwise: str) -> str:
 
 
 def place_macro() -> str:
+    metro = _quote(Place.METROPOLE.key)
     shortest = min(len(prefix) for prefix in POSTAL_PREFIXES)
     postal = _postal_case(
-        {prefix: place.key for prefix, place in POSTAL_PREFIXES.items()},
-        shortest,
-        _quote(Place.METROPOLE.key),
+        {prefix: place.key for prefix, place in POSTAL_PREFIXES.items()}, shortest, metro
     )
     phone = " ".join(
         f"WHEN starts_with(ph, {_quote(prefix)}) THEN {_quote(place.key)}"
         for prefix, place in PHONE_PREFIXES
     )
-    metro = _quote(Place.METROPOLE.key)
     return (
         "CREATE OR REPLACE MACRO place_key(pc, ph) AS CASE"
         f" WHEN coalesce(pc, '') <> '' THEN {postal}"

@@ -21,13 +21,24 @@ from licite.case import load_campaign, load_case
 from licite.engine import decide
 from licite.errors import NotModelled
 from licite.ledger.rows import FIELD_COLUMNS, fields_of, micros
+from licite.moments import add_period
+from licite.rules.dates import CALLING_HOURS
 from licite.scrub.decisions import decide_rows
 from licite.scrub.duck import connect
 from licite.scrub.facts_sql import code_of
 from licite.scrub.normalize import install
 from licite.scrub.plan import Plan
-from licite.vocabulary import Channel
-from tests.strategies import OFFERS, SENDER, campaigns, clean, event_at, people
+from licite.vocabulary import INDIRECT_METHODS, Channel, Method
+from tests.strategies import (
+    OFFERS,
+    SENDER,
+    campaigns,
+    clean,
+    contact_requests,
+    event_at,
+    iso,
+    people,
+)
 
 EVENT_COLUMNS = ("person_id", "seq", "at_us", "type", *FIELD_COLUMNS)
 BOOLEANS = {
@@ -174,20 +185,73 @@ def contract_event(at: datetime) -> st.SearchStrategy[dict[str, Any]]:
     ).map(clean)
 
 
+def near(at: datetime, days: int) -> st.SearchStrategy[str]:
+    """A moment in the `days` before `at`, often at the edge of the call rules' periods
+    (30 days for the cap, 60 for a refusal), sometimes at `at` or just after it."""
+    edge = st.builds(
+        lambda back, minutes: iso(add_period(at, days=-back) + timedelta(minutes=minutes)),
+        st.sampled_from([30, 60]),
+        st.sampled_from([-1, 0, 0, 1]),
+    )
+    return st.one_of(
+        st.integers(-days * 24 * 60, 0).map(lambda m: iso(at + timedelta(minutes=m))),
+        edge,
+        st.just(iso(at)),
+        st.integers(1, 60).map(lambda m: iso(at + timedelta(minutes=m))),
+    )
+
+
+def call_event(at: datetime) -> st.SearchStrategy[dict[str, Any]]:
+    """A call, most often by this sender in the last thirty days (four of them cap the
+    next), or at the edges of the cap's and a refusal's periods."""
+    return st.fixed_dictionaries(
+        {
+            "at": st.one_of(near(at, 30), near(at, 30), near(at, 75)),
+            "type": st.just("call"),
+            "sender": st.sampled_from([SENDER, SENDER, SENDER, SENDER, "partner", None]),
+            "outcome": st.sampled_from([None, "refused", "accepted", "no_answer", "no_answer"]),
+        }
+    ).map(clean)
+
+
+def collection_event(at: datetime) -> st.SearchStrategy[dict[str, Any]]:
+    """A collection around the moment, the person told at it, later, or not yet."""
+    moment = st.one_of(near(at, 45), event_at(at))
+    indirect = sorted(m.value for m in INDIRECT_METHODS)
+    return st.fixed_dictionaries(
+        {
+            "at": moment,
+            "type": st.just("collected"),
+            "method": st.sampled_from([*indirect, *indirect, *(m.value for m in Method)]),
+            "informed": st.sampled_from([None, False, False, True]),
+            "informed_at": st.one_of(st.none(), st.none(), moment, near(at, 45)),
+            "opt_out_offered": st.booleans(),
+            "partner_consent": st.booleans(),
+            "partners_named": st.booleans(),
+            "consent_proof": st.booleans(),
+        }
+    ).map(clean)
+
+
 @st.composite
 def focused(
     draw: st.DrawFn,
     request: st.SearchStrategy[dict[str, Any]],
     history: Any,
     election_over: bool = False,
+    since: datetime | None = None,
+    events: int = 6,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    campaign = draw(campaigns(request))
+    moments = campaigns(request)
+    if since is not None:
+        moments = moments.filter(lambda c: datetime.fromisoformat(c["at"]) >= since)
+    campaign = draw(moments)
     at = datetime.fromisoformat(campaign["at"])
     if election_over:  # only consenting people (and regular contacts) remain
         over = at - timedelta(days=draw(st.integers(1, 400)))
         campaign["sender"] = {**campaign["sender"], "election_ends": over.date().isoformat()}
     crowd = draw(st.lists(people(at, campaign["request"]), min_size=1, max_size=25))
-    histories = st.lists(history(at), min_size=1, max_size=6)
+    histories = st.lists(history(at), min_size=1, max_size=events)
     return campaign, [{**entry, "history": draw(histories)} for entry in crowd]
 
 
@@ -218,6 +282,22 @@ FOCUSED = {
         ).map(clean),
         contract_event,
     ),
+    # D. 223-9: four calls in thirty days, or a refusal in the last sixty, stop the next.
+    "calls": focused(
+        st.fixed_dictionaries(
+            {
+                "action": st.just("contact"),
+                "channel": st.just("phone_call"),
+                "purpose": st.just("commercial"),
+            }
+        ),
+        call_event,
+        since=CALLING_HOURS,
+        events=8,
+    ),
+    # RGPD art. 14: the person told at the collection, later (informed_at), or not yet,
+    # and the month to tell them; the latest collection decides.
+    "collections": focused(contact_requests, collection_event),
 }
 
 

@@ -105,6 +105,26 @@ def test_bad_rows_are_set_aside_with_their_line_and_the_rest_is_scrubbed(
     }
 
 
+def test_outputs_keep_the_order_of_the_list_around_the_rows_set_aside(
+    setup: dict[str, Any],
+) -> None:
+    good = [f"{n},consumer,p{n}@example.fr,06123456{n:02d},75011,s{n}" for n in range(40, 0, -1)]
+    lines = []
+    for index, line in enumerate(good):
+        lines.append(line)
+        if index % 7 == 3:
+            lines.append('x,consumer,"caf\xe9@example.fr",,75011,bad')  # unreadable
+        if index % 5 == 1:
+            lines.append(f"{index + 100},alien,q@example.fr,,75011,bad")  # set aside
+    content = HEADER + "\n".join(lines).encode("latin-1") + b"\n"
+    out = run(setup, content)
+    written = rows(out / "blocked.csv") + rows(out / "allowed.csv")
+    assert [r["id"] for r in rows(out / "blocked.csv")] == [str(n) for n in range(40, 0, -1)]
+    assert all(r["segment"] == f"s{r['id']}" for r in written)  # each row beside its line
+    rejected = [int(r["line"]) for r in rows(out / "rejected.csv")]
+    assert rejected == sorted(rejected) and len(rejected) == 6 + 8
+
+
 def test_unknown_people_are_refused_for_lack_of_consent(setup: dict[str, Any]) -> None:
     out = run(setup, HEADER + b",consumer,a@example.fr,,,x\n")
     blocked = rows(out / "blocked.csv")

@@ -34,6 +34,7 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -230,6 +231,19 @@ def into_page_cache(path: Path) -> None:
             pass
 
 
+def _per_row(work: Callable[[str], object], items: list[str], warmup: int) -> float:
+    """Seconds `work` takes an item, timed on the items after the first `warmup` (done
+    untimed; fewer when the list is short, so that at least one is timed)."""
+    warmup = min(warmup, len(items) - 1)
+    for item in items[:warmup]:
+        work(item)
+    timed = items[warmup:]
+    started = time.perf_counter()
+    for item in timed:
+        work(item)
+    return (time.perf_counter() - started) / len(timed)
+
+
 def engine_loop(folder: Path, rows: int, sample: int, warmup: int = WARMUP, seed: int = 1) -> float:
     """Seconds `decide --person` would take over every row, from a timed random sample of
     people, after `warmup` others (untimed: a loop over the whole list would have paid its
@@ -242,13 +256,9 @@ def engine_loop(folder: Path, rows: int, sample: int, warmup: int = WARMUP, seed
     rng = random.Random(seed)
     ids = [f"p{i:09d}" for i in rng.sample(range(rows), min(rows, sample + warmup))]
     with Ledger.open(f"sqlite:///{folder / 'ledger.db'}") as ledger:
-        for person_id in ids[:warmup]:
-            decide_person(ledger, person_id, campaign)
-        timed = ids[warmup:]
-        started = time.perf_counter()
-        for person_id in timed:
-            decide_person(ledger, person_id, campaign)
-        per_row = (time.perf_counter() - started) / len(timed)
+        per_row = _per_row(
+            lambda person_id: decide_person(ledger, person_id, campaign), ids, warmup
+        )
     return per_row * rows
 
 
@@ -321,13 +331,7 @@ def row_loop(folder: Path, rows: int, sample: int, warmup: int = WARMUP, seed: i
             citations = " | ".join(f"{c.code}: {c.citation}" for c in decision.reasons)
             out.writerow([*row.values(), decision.allowed, decision.basis, codes, citations])
 
-        for line in lines[:warmup]:
-            one(line)
-        timed = lines[warmup:]
-        started = time.perf_counter()
-        for line in timed:
-            one(line)
-        per_row = (time.perf_counter() - started) / len(timed)
+        per_row = _per_row(one, lines, warmup)
     return per_row * rows
 
 

@@ -79,6 +79,20 @@ def iso(moment: datetime) -> str:
 
 
 PERIODS = [{"days": -30}, {"days": -60}, {"months": -1}, {"years": -1}, {"years": -3}]
+EDGE_MINUTES = st.integers(-2, 2)
+
+
+def period_edge(
+    base: datetime,
+    periods: list[dict[str, int]] = PERIODS,
+    minutes: st.SearchStrategy[int] = EDGE_MINUTES,
+) -> st.SearchStrategy[str]:
+    """The end of one of `periods` counted back from `base`, give or take a few minutes."""
+    return st.builds(
+        lambda period, shift: iso(add_period(base, **period) + timedelta(minutes=shift)),
+        st.sampled_from(periods),
+        minutes,
+    )
 
 
 def event_at(base: datetime) -> st.SearchStrategy[str]:
@@ -87,11 +101,7 @@ def event_at(base: datetime) -> st.SearchStrategy[str]:
     return st.one_of(
         st.integers(-6 * 365 * 24 * 60, 0).map(lambda m: iso(base + timedelta(minutes=m))),
         st.integers(-8 * 365, 0).map(lambda d: (base + timedelta(days=d)).date().isoformat()),
-        st.builds(
-            lambda period, minutes: iso(add_period(base, **period) + timedelta(minutes=minutes)),
-            st.sampled_from(PERIODS),
-            st.integers(-2, 2),
-        ),
+        period_edge(base),
         st.just(iso(base)),
         st.integers(1, 400 * 24 * 60).map(lambda m: iso(base + timedelta(minutes=m))),
     )

@@ -21,7 +21,6 @@ from licite.case import load_campaign, load_case
 from licite.engine import decide
 from licite.errors import NotModelled
 from licite.ledger.rows import FIELD_COLUMNS, fields_of, micros
-from licite.moments import add_period
 from licite.rules.dates import CALLING_HOURS
 from licite.scrub.decisions import decide_rows
 from licite.scrub.duck import connect
@@ -38,6 +37,7 @@ from tests.strategies import (
     event_at,
     iso,
     people,
+    period_edge,
 )
 
 EVENT_COLUMNS = ("person_id", "seq", "at_us", "type", *FIELD_COLUMNS)
@@ -188,14 +188,9 @@ def contract_event(at: datetime) -> st.SearchStrategy[dict[str, Any]]:
 def near(at: datetime, days: int) -> st.SearchStrategy[str]:
     """A moment in the `days` before `at`, often at the edge of the call rules' periods
     (30 days for the cap, 60 for a refusal), sometimes at `at` or just after it."""
-    edge = st.builds(
-        lambda back, minutes: iso(add_period(at, days=-back) + timedelta(minutes=minutes)),
-        st.sampled_from([30, 60]),
-        st.sampled_from([-1, 0, 0, 1]),
-    )
     return st.one_of(
         st.integers(-days * 24 * 60, 0).map(lambda m: iso(at + timedelta(minutes=m))),
-        edge,
+        period_edge(at, [{"days": -30}, {"days": -60}], st.sampled_from([-1, 0, 0, 1])),
         st.just(iso(at)),
         st.integers(1, 60).map(lambda m: iso(at + timedelta(minutes=m))),
     )

@@ -11,9 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from licite.errors import InvalidInput
+from licite.phones import normalize_phone
 from licite.scrub import run as scrub_run
+from licite.scrub.contacts import read_contacts
+from licite.scrub.duck import connect
+from licite.scrub.normalize import install
 from licite.scrub.run import scrub
 
 LICITE = Path(sys.executable).with_name("licite")
@@ -225,3 +231,43 @@ def test_a_number_only_phonenumbers_reads_still_places_the_row(tmp_path: Path) -
         "p2": place_of(None, normalize_phone("0692 12 34 57")).key,
     }
     assert places["p1"] == "reunion"
+
+
+# A few ids, addresses and numbers, spelled several ways, so that rows often share them.
+_IDS = st.sampled_from(["", "1", " 1", "2", "p3"])
+_EMAILS = st.sampled_from(["", "a@example.fr", " A@Example.FR", "b@example.fr"])
+_PHONES = st.sampled_from(["", "0612345678", "06 12 34 56 78", "+33698765432"])
+
+
+def _person_key(ident: str, email: str, phone: str) -> str | None:
+    """Who a row is, as the list's checks read it: its id, else its address and number."""
+    if ident.strip():
+        return ident.strip()
+    address = email.strip().lower()
+    number = normalize_phone(phone) if phone.strip() else None
+    return f"~{address}|{number or ''}" if address or number else None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_IDS, _EMAILS, _PHONES), min_size=1, max_size=30))
+def test_every_row_after_the_first_of_its_person_is_a_duplicate_of_that_first(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[tuple[str, str, str]]
+) -> None:
+    path = tmp_path_factory.mktemp("dup") / "contacts.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "kind", "email", "phone", "postal_code"])
+        writer.writerows([(i, "consumer", e, p, "75011") for i, e, p in lines])
+    first: dict[str, int] = {}
+    expected = {}
+    for line, row in enumerate(lines, start=2):
+        key = _person_key(*row)
+        if key is not None and key in first:
+            expected[line] = f"duplicate of line {first[key]}"
+        elif key is not None:
+            first[key] = line
+    con = connect()
+    install(con)
+    read_contacts(con, path)
+    found = dict(con.execute("SELECT line, reason_en FROM rejected").fetchall())
+    assert found == expected

@@ -195,14 +195,20 @@ def _reject(con: duckdb.DuckDBPyConnection) -> None:
             f" FROM contacts_lined WHERE {condition}"
         )
     # A second row for the same person (same id, or same address and number without an id).
+    # The whole list is grouped on a 64-bit hash of the key, not on the text: the rows whose
+    # hash comes back (duplicates, and in theory a collision) are then grouped on the key.
     keyed = f"SELECT row_id, line, {_PERSON_KEY} AS dkey FROM contacts_lined"
     reasons.append(f"""
-        SELECT k.row_id, k.line, 'duplicate',
+        SELECT * FROM (
+        WITH k AS (SELECT *, hash(dkey) AS h FROM ({keyed}) WHERE dkey IS NOT NULL),
+        again AS (SELECT * FROM k SEMI JOIN (SELECT h FROM k GROUP BY h HAVING count(*) > 1)
+                  USING (h)),
+        f AS (SELECT dkey, min(line) AS first_line FROM again GROUP BY dkey
+              HAVING count(*) > 1)
+        SELECT a.row_id, a.line, 'duplicate',
           'doublon de la ligne ' || first_line, 'duplicate of line ' || first_line
-        FROM ({keyed}) k
-        JOIN (SELECT dkey, min(line) AS first_line FROM ({keyed})
-              WHERE dkey IS NOT NULL GROUP BY dkey HAVING count(*) > 1) f USING (dkey)
-        WHERE k.line <> f.first_line
+        FROM again a JOIN f USING (dkey)
+        WHERE a.line <> f.first_line)
     """)
     con.execute("CREATE OR REPLACE TEMP TABLE row_problems AS " + " UNION ALL ".join(reasons))
     con.execute("""

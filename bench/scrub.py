@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/scrub.py --contacts 200000 1000000 10000000 --sample 5000
      --work /tmp/bench-data   (two events and half a listed number a contact)
+     [--short 2 10000 50000]  (short lists against the largest ledger, see below)
 
 For each size it builds (once, cached under --work) a SQLite ledger, a contact
 list and an opposition list, then times three things in fresh processes, with
@@ -20,6 +21,11 @@ their peak memory:
   and citations (`row_loop`). Both start warm: the ledger's file read into memory
   first, and a few hundred other rows decided, untimed, before the sample (a loop
   over the whole list would visit each row once, so the sample's rows are fresh).
+
+With `--short`, lists of a few rows to a few ten thousand (every n-th row of the
+largest list) are scrubbed against the largest ledger twice, in fresh processes:
+by index, as the scrub chooses for them (`licite.scrub.narrow`), and reading the
+whole ledger.
 
 The ledger is bulk-loaded with DuckDB for speed: its events carry the scrub's
 columns but placeholder chain hashes (the scrub reads facts, not the chain).
@@ -335,6 +341,43 @@ def row_loop(folder: Path, rows: int, sample: int, warmup: int = WARMUP, seed: i
     return per_row * rows
 
 
+SHORT = """
+import sys, os
+from pathlib import Path
+import licite.scrub.narrow as narrow
+from licite.scrub.run import scrub
+folder, short, read = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+if read == "whole":
+    narrow.NARROW_ROWS = 0
+else:  # by index even past the scrub's own limits, to find where it stops paying
+    narrow.NARROW_ROWS, narrow.NARROW_SHARE = 10**9, 1.0
+os.environ["LICITE_KEY_DIR"] = str(folder / "keys")
+summary = scrub(short, folder / "campaign.json", short.with_suffix(f".{read}"),
+                database_url=f"sqlite:///{folder / 'ledger.db'}").summary
+assert summary["ledger_read"] == read, summary["ledger_read"]
+"""
+
+
+def short_lists(folder: Path, rows: int, sizes: list[int]) -> list[dict[str, Any]]:
+    """A short list (every n-th row of the big one) against the whole ledger, read by index
+    (the scrub's choice up to `narrow.NARROW_ROWS`, forced past it) and whole, each in a
+    fresh process."""
+    results = []
+    lines = (folder / "contacts.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    for size in sizes:
+        step = max(1, rows // size)
+        short = folder / f"short-{size}.csv"
+        short.write_text("".join([lines[0], *lines[1::step][:size]]), encoding="utf-8")
+        timed = {}
+        for read in ("by_index", "whole"):
+            started = time.monotonic()
+            subprocess.run([sys.executable, "-c", SHORT, folder, short, read], check=True)
+            timed[read] = time.monotonic() - started
+        results.append({"rows": size, **{f"{k}_s": v for k, v in timed.items()}})
+        print(json.dumps(results[-1]), file=sys.stderr)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, nargs="+", default=[200_000])
@@ -342,6 +385,13 @@ def main() -> None:
     parser.add_argument("--bloctel-per-contact", type=float, default=0.5)
     parser.add_argument("--sample", type=int, default=2000)
     parser.add_argument("--work", type=Path, default=Path("bench-data"))
+    parser.add_argument(
+        "--short",
+        type=int,
+        nargs="*",
+        default=[],
+        help="sizes of short lists to scrub against the largest ledger, by index and whole",
+    )
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
     for contacts in args.contacts:
@@ -373,6 +423,19 @@ def main() -> None:
             }
         )
         print(json.dumps(results[-1]), file=sys.stderr)
+    if args.short:
+        largest = max(args.contacts)
+        folder = build(
+            args.work,
+            largest,
+            int(largest * args.events_per_contact),
+            int(largest * args.bloctel_per_contact),
+        )
+        for r in short_lists(folder, largest, args.short):
+            print(
+                f"short list of {r['rows']:,} rows: {r['by_index_s']:.2f} s by index,"
+                f" {r['whole_s']:.2f} s reading the whole ledger"
+            )
     print(
         f"{'contacts':>12}{'events':>12}{'bare DuckDB':>13}{'scrub':>9}{'ratio':>7}"
         f"{'loop (extrap.)':>16}{'speedup':>9}{'row loop':>10}{'speedup':>9}{'peak GiB':>10}"

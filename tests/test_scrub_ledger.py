@@ -15,6 +15,7 @@ from licite.ledger import Ledger, decide_person, import_file
 from licite.ledger.erasure import erase
 from licite.ledger.suppression import import_list
 from licite.moments import parse_moment
+from licite.scrub import narrow
 from licite.scrub.run import scrub
 from licite.synthetic import population
 from tests.test_ledger_support import BACKENDS, environ, store_url, write_lines
@@ -96,8 +97,24 @@ def world(
         yield {"url": url, "people": people, "contacts": contacts, "tmp": tmp_path}
 
 
+@pytest.fixture(params=["whole", "by_index"])
+def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """How the scrub reads the ledger: whole, or (a SQLite ledger) only the list's own rows
+    by index, which these small ledgers would never choose on their own."""
+    read: str = request.param
+    if read == "by_index":
+        monkeypatch.setattr(narrow, "NARROW_SHARE", 2.0)
+    else:
+        monkeypatch.setattr(narrow, "NARROW_ROWS", 0)
+    return read
+
+
+def _expected_read(world: dict[str, Any], reading: str) -> str:
+    return reading if world["url"].startswith("sqlite:") else "whole"
+
+
 @pytest.mark.parametrize("name", sorted(CAMPAIGNS))
-def test_scrub_agrees_with_decide_person(world: dict[str, Any], name: str) -> None:
+def test_scrub_agrees_with_decide_person(world: dict[str, Any], name: str, reading: str) -> None:
     campaign_file = world["tmp"] / f"{name}.json"
     campaign_file.write_text(json.dumps(CAMPAIGNS[name]), encoding="utf-8")
     out = world["tmp"] / f"out-{name}"
@@ -116,12 +133,13 @@ def test_scrub_agrees_with_decide_person(world: dict[str, Any], name: str) -> No
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["counts"]["scrubbed"] == len(rows) == result.summary["counts"]["scrubbed"]
     assert summary["matched_in_ledger"] == len(rows)
+    assert summary["ledger_read"] == _expected_read(world, reading)
     assert (out / "report.html").read_text(encoding="utf-8").startswith("<!doctype html>")
 
 
 @pytest.mark.parametrize("name", ["call-2026", "retain"])
 def test_a_list_of_a_few_of_the_ledgers_people_reads_only_theirs(
-    world: dict[str, Any], name: str
+    world: dict[str, Any], name: str, reading: str
 ) -> None:
     # A third of the list: the histories are then those of the people asked for only.
     lines = world["contacts"].read_text(encoding="utf-8").splitlines()
@@ -140,6 +158,58 @@ def test_a_list_of_a_few_of_the_ledgers_people_reads_only_theirs(
             alone = decide_person(ledger, row["id"] or by_email[row["email"]], campaign)
             assert (row["allowed"], row["basis"] or None) == (alone.allowed, alone.basis), row
             assert set(filter(None, row["reasons"].split(";"))) == set(alone.codes), row
+
+
+@pytest.mark.parametrize("name", ["call-2025", "call-2026"])
+def test_a_short_list_read_by_index_gives_the_files_the_whole_ledger_gives(
+    world: dict[str, Any], name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Some of the ledger's rows, a row whose id names nobody but whose address is someone's,
+    # the erased person's address and number again (the erasure left their hashes: an
+    # objection from 5 January 2026), and ids and an address that SQL written carelessly
+    # would choke on.
+    known = next(p for p in world["people"] if p.email)
+    erased = world["people"][3]
+    assert erased.email
+    # Someone recorded again under a new id after the erasure: only the hashes it left
+    # (the opposition marks) say that this address objected.
+    with Ledger.open(world["url"]) as ledger:
+        again = [{"type": "person", "id": "back-again", "kind": "consumer", "email": erased.email}]
+        assert not import_file(ledger, write_lines(world["tmp"] / "again.jsonl", again)).rejected
+    lines = world["contacts"].read_text(encoding="utf-8").splitlines()
+    short = world["tmp"] / "short.csv"
+    short.write_text(
+        "\n".join(
+            [
+                lines[0],
+                *lines[1::4],
+                f"o'brien,consumer,{known.email},,75011,named-by-nobody",
+                f",consumer,{erased.email},{erased.phone or ''},75011,erased-again",
+                f"back-again,consumer,{erased.email},,75011,recorded-again",
+                "x%';--,consumer,,0612345678,75011,odd-id",
+                '"",consumer,quote\'@example.fr,,75011,odd-address',
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    campaign_file = world["tmp"] / f"{name}.json"
+    campaign_file.write_text(json.dumps(CAMPAIGNS[name]), encoding="utf-8")
+    files = {}
+    for read, setting, value in (("whole", "NARROW_ROWS", 0), ("by_index", "NARROW_SHARE", 2.0)):
+        with monkeypatch.context() as patched:
+            patched.setattr(narrow, setting, value)
+            out = world["tmp"] / f"short-{name}-{read}"
+            summary = scrub(short, campaign_file, out, database_url=world["url"]).summary
+        assert summary["ledger_read"] == _expected_read(world, read)
+        assert summary["counts"]["rejected"] == 0
+        files[read] = {f: (out / f).read_bytes() for f in ("allowed.csv", "blocked.csv")}
+    assert files["by_index"] == files["whole"]
+    assert b"named-by-nobody" in files["whole"]["allowed.csv"] + files["whole"]["blocked.csv"]
+    written = files["whole"]["allowed.csv"] + files["whole"]["blocked.csv"]
+    for mark in (b"erased-again", b"recorded-again"):
+        line = next(line for line in written.splitlines() if mark in line)
+        assert (b"OBJECTED" in line) == (name == "call-2026"), line
 
 
 def _read(path: Path, *, allowed: bool) -> list[dict[str, Any]]:

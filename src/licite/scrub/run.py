@@ -31,6 +31,7 @@ from licite.scrub.checks import campaign_problems
 from licite.scrub.contacts import read_contacts, release_normalized
 from licite.scrub.decisions import decide_rows
 from licite.scrub.duck import BatchError, attach_ledger, connect, define_hmac
+from licite.scrub.narrow import read_histories, read_people, reads_by_index
 from licite.scrub.normalize import install
 from licite.scrub.outputs import staged, store_texts, summarize, write_csvs, write_summary
 from licite.scrub.plan import Plan
@@ -114,8 +115,15 @@ def scrub(
         progress(Text("lecture de la liste", "reading the list")(lang))
         extras = read_contacts(con, contacts)
         progress(Text("rapprochement avec le registre", "matching the ledger")(lang))
-        match_people(con, micros(plan.at))
-        gather_events(con, micros(plan.at), ledger_people)
+        good = con.execute("SELECT count(*) FROM contacts").fetchone()
+        store = "ledger"
+        if reads_by_index(location.url, good[0] if good else 0, ledger_people):
+            read_people(con)
+            store = "narrow"
+        match_people(con, micros(plan.at), store)
+        if store == "narrow":
+            read_histories(con, micros(plan.at))
+        gather_events(con, micros(plan.at), ledger_people, store)
         release_normalized(con)
         con.execute(
             "CREATE OR REPLACE TEMP VIEW scrub_rows AS"
@@ -138,6 +146,7 @@ def scrub(
                 lang,
                 {
                     "matched_in_ledger": matched[0] if matched else 0,
+                    "ledger_read": "by_index" if store == "narrow" else "whole",
                     "contacts_file": str(contacts),
                     "seconds": round(time.monotonic() - started, 3),
                 },

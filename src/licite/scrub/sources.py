@@ -25,7 +25,7 @@ def _typed(column: str) -> str:
     return f"e.{column}::VARCHAR AS {column}"
 
 
-def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
+def match_people(con: duckdb.DuckDBPyConnection, at_us: int, store: str = "ledger") -> None:
     """`matched(row_id, person_id, email_hash, phone_hash, person_kind, place)`: the ledger
     person of each row, and what the rules read of the row itself (its kind and place
     coded, see `facts_sql.CODES`).
@@ -33,7 +33,9 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
     A row whose id is in the ledger is that person, with the hashes the ledger
     holds (as `decide --person` reads them); only the other rows are hashed —
     HMAC costs microseconds a value, which on ten million rows is most of a
-    scrub — and looked up by address, then by number.
+    scrub — and looked up by address, then by number. `store` is the schema the
+    ledger's tables are read from: `ledger`, the store attached whole, or `narrow`, a short
+    list's own rows of it (`licite.scrub.narrow`).
     """
     erasures = con.execute(
         f"SELECT count(*) FROM ledger.suppressions WHERE at_us <= {at_us}"
@@ -51,17 +53,17 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
                coalesce(p.phone_hash, hmac_hex(c.phone_e164)) AS phone_hash,
                {code_of("person_kind", "c.kind")}::UTINYINT AS person_kind,
                {code_of("place", "c.place")}::UTINYINT AS place
-        FROM contacts c LEFT JOIN ledger.persons p ON p.id = nullif(trim(c.id), '')
+        FROM contacts c LEFT JOIN {store}.persons p ON p.id = nullif(trim(c.id), '')
     """)
     left = con.execute("SELECT count(*) FROM matched WHERE person_id IS NULL").fetchone()
     if not left or not left[0]:
         return  # every row found by id: the ledger's people need not be read again
     # The people recorded with the addresses or numbers of the rows not found by id: a few,
     # read from the ledger.
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE people AS
         WITH hashed AS (SELECT email_hash, phone_hash FROM matched WHERE person_id IS NULL)
-        SELECT id, seq, email_hash, phone_hash FROM ledger.persons
+        SELECT id, seq, email_hash, phone_hash FROM {store}.persons
         WHERE email_hash IN (SELECT email_hash FROM hashed)
            OR phone_hash IN (SELECT phone_hash FROM hashed)
     """)
@@ -93,11 +95,13 @@ keeping only the people asked for would cost more than grouping the few others (
 facts no row joins)."""
 
 
-def gather_events(con: duckdb.DuckDBPyConnection, at_us: int, ledger_people: int) -> None:
+def gather_events(
+    con: duckdb.DuckDBPyConnection, at_us: int, ledger_people: int, store: str = "ledger"
+) -> None:
     """`scrub_events` (the recorded history of every person matched, up to `at_us`, and
     possibly of others: see `EVERYONE`) and `scrub_marks` (each row's opposition-list and
     erasure events); see `facts_sql`. `ledger_people` is how many people the ledger has
-    recorded, or more."""
+    recorded, or more; `store` is as for `match_people`."""
     recorded = ", ".join(
         [
             "e.person_id::VARCHAR AS person_id",
@@ -112,25 +116,25 @@ def gather_events(con: duckdb.DuckDBPyConnection, at_us: int, ledger_people: int
     asked = "" if everyone else "SEMI JOIN matched m ON m.person_id = e.person_id"
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW scrub_events AS
-        SELECT {recorded} FROM ledger.events e {asked} WHERE e.at_us <= {at_us}
+        SELECT {recorded} FROM {store}.events e {asked} WHERE e.at_us <= {at_us}
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE scrub_marks AS
         WITH latest AS (
-          SELECT id, imported_at_us AS at_us FROM ledger.suppression_imports
+          SELECT id, imported_at_us AS at_us FROM {store}.suppression_imports
           WHERE list = 'bloctel' AND imported_at_us <= {at_us}
           ORDER BY imported_at_us DESC, id DESC LIMIT 1),
         opposition AS (
           -- Each row whose number is on a list imported by then; on the latest one or not.
           SELECT m.row_id, any_value(latest.at_us) AS at_us, bool_or(s.import_id = latest.id)
                  AS listed
-          FROM matched m JOIN ledger.suppression_entries s ON s.phone_hash = m.phone_hash
-          JOIN ledger.suppression_imports i ON i.id = s.import_id
+          FROM matched m JOIN {store}.suppression_entries s ON s.phone_hash = m.phone_hash
+          JOIN {store}.suppression_imports i ON i.id = s.import_id
            AND i.list = 'bloctel' AND i.imported_at_us <= {at_us}
           CROSS JOIN latest
           GROUP BY m.row_id),
         erased AS (
-          SELECT m.row_id, min(s.at_us) AS at_us FROM matched m JOIN ledger.suppressions s
+          SELECT m.row_id, min(s.at_us) AS at_us FROM matched m JOIN {store}.suppressions s
             ON s.hash IN (m.email_hash, m.phone_hash)
            AND s.person_id IS DISTINCT FROM m.person_id AND s.at_us <= {at_us}
           GROUP BY m.row_id)

@@ -97,15 +97,19 @@ def world(
         yield {"url": url, "people": people, "contacts": contacts, "tmp": tmp_path}
 
 
-@pytest.fixture(params=["whole", "by_index"])
+READINGS: dict[str, tuple[str, float]] = {
+    "whole": ("NARROW_ROWS", 0),
+    "by_index": ("NARROW_SHARE", 2.0),
+}
+"""How the scrub reads the ledger, and the setting of `licite.scrub.narrow` that makes it:
+whole, or (a SQLite ledger) only the list's own rows by index, which these small ledgers
+would never choose on their own."""
+
+
+@pytest.fixture(params=sorted(READINGS))
 def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """How the scrub reads the ledger: whole, or (a SQLite ledger) only the list's own rows
-    by index, which these small ledgers would never choose on their own."""
     read: str = request.param
-    if read == "by_index":
-        monkeypatch.setattr(narrow, "NARROW_SHARE", 2.0)
-    else:
-        monkeypatch.setattr(narrow, "NARROW_ROWS", 0)
+    monkeypatch.setattr(narrow, *READINGS[read])
     return read
 
 
@@ -196,17 +200,17 @@ def test_a_short_list_read_by_index_gives_the_files_the_whole_ledger_gives(
     campaign_file = world["tmp"] / f"{name}.json"
     campaign_file.write_text(json.dumps(CAMPAIGNS[name]), encoding="utf-8")
     files = {}
-    for read, setting, value in (("whole", "NARROW_ROWS", 0), ("by_index", "NARROW_SHARE", 2.0)):
+    for read, setting in READINGS.items():
         with monkeypatch.context() as patched:
-            patched.setattr(narrow, setting, value)
+            patched.setattr(narrow, *setting)
             out = world["tmp"] / f"short-{name}-{read}"
             summary = scrub(short, campaign_file, out, database_url=world["url"]).summary
         assert summary["ledger_read"] == _expected_read(world, read)
         assert summary["counts"]["rejected"] == 0
         files[read] = {f: (out / f).read_bytes() for f in ("allowed.csv", "blocked.csv")}
     assert files["by_index"] == files["whole"]
-    assert b"named-by-nobody" in files["whole"]["allowed.csv"] + files["whole"]["blocked.csv"]
     written = files["whole"]["allowed.csv"] + files["whole"]["blocked.csv"]
+    assert b"named-by-nobody" in written
     for mark in (b"erased-again", b"recorded-again"):
         line = next(line for line in written.splitlines() if mark in line)
         assert (b"OBJECTED" in line) == (name == "call-2026"), line

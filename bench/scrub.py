@@ -219,10 +219,11 @@ scrub(folder / "contacts.csv", folder / "campaign.json", folder / "scrub-out",
 """
 
 
-def measure(code: str, folder: Path) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (GiB) of a fresh Python process running `code`."""
+def measure(code: str, folder: Path, *args: object) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (GiB) of a fresh Python process running `code`
+    with the arguments `folder` and `args`."""
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-c", code, str(folder)])
+    process = subprocess.Popen([sys.executable, "-c", code, str(folder), *map(str, args)])
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.monotonic() - started
     if status != 0:
@@ -368,11 +369,7 @@ def short_lists(folder: Path, rows: int, sizes: list[int]) -> list[dict[str, Any
         step = max(1, rows // size)
         short = folder / f"short-{size}.csv"
         short.write_text("".join([lines[0], *lines[1::step][:size]]), encoding="utf-8")
-        timed = {}
-        for read in ("by_index", "whole"):
-            started = time.monotonic()
-            subprocess.run([sys.executable, "-c", SHORT, folder, short, read], check=True)
-            timed[read] = time.monotonic() - started
+        timed = {read: measure(SHORT, folder, short, read)[0] for read in ("by_index", "whole")}
         results.append({"rows": size, **{f"{k}_s": v for k, v in timed.items()}})
         print(json.dumps(results[-1]), file=sys.stderr)
     return results

@@ -108,7 +108,7 @@ def build(work: Path, contacts: int, events: int, bloctel: int) -> Path:
         INSERT INTO l.events (seq, person_id, at_us, at_text, type, sender, channel, purpose,
           method, mechanism, kind, outcome, products, informed, opt_out_offered,
           partner_consent, partners_named, consent_proof, terms_forbid_reuse,
-          content_hash, recorded_at_us, prev_hash, hash)
+          content_hash, recorded_at_us, prev_hash, hash, tie)
         WITH t AS (
           SELECT i, {EPOCH_2020} + (hash(i) % {SPAN_US})::BIGINT AS at_us,
             CASE WHEN i < {contacts} THEN 'collected'
@@ -135,7 +135,9 @@ def build(work: Path, contacts: int, events: int, bloctel: int) -> Path:
           CASE WHEN type = 'collected' THEN (i % 3 <> 0)::INT END,
           CASE WHEN type = 'collected' THEN (i % 6 <> 0)::INT END,
           CASE WHEN type = 'collected' THEN (i % 9 = 0)::INT END,
-          'bench-' || i, 0, 'bench', 'bench'
+          'bench-' || i, 0, 'bench', 'bench',
+          -- the rank among the person's events at the instant, as the journal writes it
+          row_number() OVER (PARTITION BY i % {contacts}, at_us ORDER BY i) - 1
         FROM t
     """)
     print(f"  events: {time.monotonic() - started:.0f} s", file=sys.stderr)

@@ -39,7 +39,8 @@ def _texts(data: dict[str, Any], draw: st.DrawFn) -> dict[str, Any]:
     """The event with each free-text field replaced by awkward text."""
     for name in ("sender", "source", "wording", "processing", "object"):
         if name in data and isinstance(data[name], str):
-            data[name] = "x" + draw(AWKWARD)  # identifiers and labels cannot be empty
+            # Identifiers and labels cannot be empty, nor longer than 200 characters.
+            data[name] = ("x" + draw(AWKWARD))[:200]
     return data
 
 

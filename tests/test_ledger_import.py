@@ -7,12 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from licite.ledger import Ledger, UnknownPerson, history_as_of, import_file, verify
 from licite.ledger.errors import KeyProblem
 from licite.ledger.schema import LATEST
 from licite.ledger.suppression import import_list
 from licite.moments import parse_moment
+from licite.vocabulary import InteractionKind
 from tests.test_ledger_support import (
     BACKENDS,
     event_line,
@@ -169,3 +172,57 @@ def test_memory_ledger_is_cheap_and_complete(tmp_path: Path) -> None:
     with Ledger.memory() as ledger:
         import_file(ledger, write_lines(tmp_path / "in.jsonl", LINES))
         assert verify(ledger).events == 4
+
+
+KINDS = [k.value for k in InteractionKind]
+# Events of two people at two instants: most share theirs with others.
+SHARED_INSTANTS = st.lists(
+    st.tuples(st.integers(1, 2), st.integers(1, 2), st.sampled_from(KINDS)), max_size=25
+)
+
+
+def _ranked_in_seq_order(url: str) -> None:
+    """Each person's events at one instant are ranked 0, 1, 2… in the order of `seq`."""
+    rows = raw(url, "SELECT person_id, at_us, seq, tie FROM events ORDER BY person_id, at_us, seq")
+    ranks: dict[tuple[str, int], list[int]] = {}
+    for person_id, at_us, _, tie in rows:
+        ranks.setdefault((person_id, at_us), []).append(tie)
+    for instant, ties in ranks.items():
+        assert ties == sorted(set(ties)), (instant, ties)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(drawn=SHARED_INSTANTS, batch_lines=st.integers(1, 6))
+def test_events_at_one_instant_are_ranked_in_the_order_they_were_appended(
+    url: str, ledger: Ledger, tmp_path: Path, drawn: list[tuple[int, int, str]], batch_lines: int
+) -> None:
+    # Examples add to the same ledger: what they share is refused as duplicates.
+    lines: list[dict[str, Any]] = [person_line(f"p{i}") for i in (1, 2)]
+    lines += [
+        event_line(f"p{person}", f"2024-06-0{day}T10:00:00+02:00", "interaction", kind=kind)
+        for person, day, kind in drawn
+    ]
+    import_file(ledger, write_lines(tmp_path / "in.jsonl", lines), batch_lines=batch_lines)
+    _ranked_in_seq_order(url)
+
+
+def test_a_v3_store_is_ranked_when_upgraded_and_ranks_go_on(url: str, tmp_path: Path) -> None:
+    lines = [person_line("p1"), person_line("p2", email="b@example.fr")]
+    lines += [
+        event_line(f"p{1 + i % 2}", f"2024-06-0{1 + i // 4}T10:00:00+02:00", "interaction", kind=k)
+        for i, k in enumerate(KINDS)
+    ]
+    with open_ledger(url, tmp_path, schema_target=3) as old:
+        import_file(old, write_lines(tmp_path / "in.jsonl", lines), batch_lines=3)
+    with open_ledger(url, tmp_path) as upgraded:
+        ties = raw(url, "SELECT person_id, at_us, tie FROM events ORDER BY seq")
+        # p1: click, reply on the 1st, open on the 2nd; p2: documentation request, purchase
+        # on the 1st, call answered on the 2nd.
+        assert [tie for _, _, tie in ties] == [0, 0, 1, 1, 0, 0]
+        more = [event_line("p1", "2024-06-01T10:00:00+02:00", "call", outcome="accepted")]
+        import_file(upgraded, write_lines(tmp_path / "more.jsonl", more))
+        assert raw(url, "SELECT tie FROM events WHERE type = 'call'") == [(2,)]
+        _ranked_in_seq_order(url)
+        assert verify(upgraded).events == 7

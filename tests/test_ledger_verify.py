@@ -128,7 +128,7 @@ def test_inserted_in_the_middle(url: str, tmp_path: Path) -> None:
         " informed, informed_at_us, informed_at_text, terms_forbid_reuse, opt_out_offered,"
         " partner_consent, partners_named, consent_proof, outside_hours, proof_form,"
         " proof_wording, proof_recorded_by, proof_evidence, 'forged', recorded_at_us, prev_hash,"
-        " hash FROM events WHERE seq = 6",
+        " hash, tie FROM events WHERE seq = 6",
     )
     message = fault(url, tmp_path)
     assert message.startswith("event seq 3 (events.seq = 3) was inserted"), message

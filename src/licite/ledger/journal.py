@@ -23,13 +23,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from licite.ledger.chain import PERSON_CHAINED_COLUMNS, link
 from licite.ledger.crypto import public_hex, sign
 from licite.ledger.rows import CHAINED_COLUMNS, ENCODE
+from licite.ledger.schema import LATEST, TIES
 from licite.ledger.store import Store, Transaction
 
 PERSON_COLUMNS = (*PERSON_CHAINED_COLUMNS, "seq", "prev_hash", "hash", "fingerprint")
-EVENT_COLUMNS = (*CHAINED_COLUMNS, "seq", "prev_hash", "hash")
+EVENT_COLUMNS = (*CHAINED_COLUMNS, "seq", "prev_hash", "hash", "tie")
 _FIRST = itemgetter(0)
-_UNSEALED = bytes((0, 1, 1, 1, 1, 1))
-_SEALED = bytes((1, 1, 1, 1, 1, 1))
+_UNSEALED = bytes((0, 1, 1, 1, 1, 1, 1))
+_SEALED = bytes((1, 1, 1, 1, 1, 1, 1))
 """Which of EVENT_COLUMNS after the facts hold a value, without and with evidence."""
 
 
@@ -103,6 +104,9 @@ class Journal:
         self._signer = signer
         self._public = public_hex(signer)
         self._checkpoint_every = checkpoint_every
+        self.schema = LATEST
+        """The store's schema version: one opened at an older target (tests of upgrades)
+        is written as that version's code wrote it."""
 
     def commit(self, batch: Batch) -> Committed:
         lock = " FOR UPDATE" if self.store.dialect == "postgresql" else ""
@@ -201,7 +205,7 @@ class Journal:
         }
         # A person added by this very commit has no event recorded yet.
         earlier = compress(events, map(not_, map(new_people.__contains__, owners)))
-        seen = _recorded(tx, list(earlier))
+        seen, ties = _recorded(tx, list(earlier), self.schema >= TIES)
         # Rows grouped by the columns they fill, each holding only those values.
         shapes: dict[bytes, list[list[Any]]] = {}
         added = 0
@@ -216,6 +220,9 @@ class Journal:
                 continue
             seen.add(content_hash)
             seq += 1
+            instant = (values[0], values[1])
+            tie = ties.get(instant, 0)
+            ties[instant] = tie + 1
             if evidence is None:
                 encoded = f'{encoded_facts[:-1]},null,"{content_hash}"{tail}'
                 shape, row = filled + _UNSEALED, [*values, content_hash, now, seq, prev]
@@ -226,12 +233,20 @@ class Journal:
             own = sha256(encoded.encode()).hexdigest()
             prev = sha256((prev + own).encode()).hexdigest()
             row.append(prev)
+            row.append(tie)
             group = shapes.get(shape)
             if group is None:
                 group = shapes[shape] = []
             group.append(row)
             added += 1
-        tx.insert_shaped("events", EVENT_COLUMNS, shapes)
+        if self.schema < TIES:
+            tx.insert_shaped(
+                "events",
+                EVENT_COLUMNS[:-1],
+                {shape[:-1]: [row[:-1] for row in rows] for shape, rows in shapes.items()},
+            )
+        else:
+            tx.insert_shaped("events", EVENT_COLUMNS, shapes)
         done.events_added = added
         return seq, prev
 
@@ -273,12 +288,24 @@ class Journal:
         )
 
 
-def _recorded(tx: Transaction, events: Sequence[NewEvent]) -> set[str]:
-    """The content hashes of `events` the ledger already holds.
+def _recorded(
+    tx: Transaction, events: Sequence[NewEvent], ranked: bool = True
+) -> tuple[set[str], dict[tuple[str, int], int]]:
+    """The content hashes the ledger already holds at the persons and instants of `events`,
+    and the `tie` the next event of each of those (person, instant) takes.
 
     The content hash covers the person and the instant, so a recorded duplicate
-    has the same ones: the lookup goes through `events_content`."""
+    has the same ones: the lookup goes through `events_content`. An event's `tie`
+    orders it after the person's earlier events at the same instant (schema v4)."""
     if not events:
-        return set()
-    keys = [(e.values[0], e.values[1], e.content_hash) for e in events]
-    return {row[2] for row in tx.lookup("events", ("person_id", "at_us", "content_hash"), keys)}
+        return set(), {}
+    keys = list({(e.values[0], e.values[1]) for e in events})
+    seen: set[str] = set()
+    ties: dict[tuple[str, int], int] = {}
+    tie = "tie" if ranked else "0"  # a store before v4 has no ranks
+    for person_id, at_us, content_hash, rank in tx.lookup(
+        "events", ("person_id", "at_us"), keys, returning=("content_hash", tie)
+    ):
+        seen.add(content_hash)
+        ties[person_id, at_us] = max(ties.get((person_id, at_us), 0), rank + 1)
+    return seen, ties

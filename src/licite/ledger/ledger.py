@@ -61,6 +61,7 @@ class Ledger:
 
     def _prepare(self, target: int) -> None:
         version = migrate(self.store, target, on_create=self._create)
+        self.journal.schema = version
         if version > LATEST:
             raise StoreUnavailable(
                 Text(

@@ -39,7 +39,13 @@ class PostgresTransaction(Transaction):
         # One array parameter: a long IN list makes PostgreSQL's planner scan the table.
         yield from self.execute(f"{select} WHERE {column} = ANY(?)", (list(values),))
 
-    def lookup(self, table: str, columns: Sequence[str], keys: Sequence[Row]) -> Iterator[Row]:
+    def lookup(
+        self,
+        table: str,
+        columns: Sequence[str],
+        keys: Sequence[Row],
+        returning: Sequence[str] = (),
+    ) -> Iterator[Row]:
         # One index probe per key, whatever the planner's statistics say (a table that is
         # being filled has none, and a join of arrays would then scan it).
         names = ", ".join(columns)
@@ -48,7 +54,8 @@ class PostgresTransaction(Transaction):
         typed = ", ".join(f"?::{'bigint' if isinstance(a[0], int) else 'text'}[]" for a in arrays)
         yield from self.execute(
             f"SELECT t.* FROM unnest({typed}) AS k({names})"
-            f" CROSS JOIN LATERAL (SELECT {names} FROM {table} t WHERE {equal}) t",
+            f" CROSS JOIN LATERAL (SELECT {', '.join([*columns, *returning])} FROM {table} t"
+            f" WHERE {equal}) t",
             arrays,
         )
 

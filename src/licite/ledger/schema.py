@@ -156,8 +156,27 @@ faster on SQLite). SQLite cannot drop a column's UNIQUE in place: the table is
 copied, row for row and value for value (the chain still verifies), inside the
 migration's transaction."""
 
-MIGRATIONS: tuple[str | Mapping[str, str], ...] = (_V1, _V2, _V3)
+_V4 = """
+ALTER TABLE events ADD COLUMN tie INTEGER NOT NULL DEFAULT 0;
+UPDATE events SET tie = ranked.tie FROM (
+    SELECT e.seq, row_number() OVER (PARTITION BY e.person_id, e.at_us ORDER BY e.seq) - 1
+           AS tie
+    FROM events e JOIN (SELECT person_id, at_us FROM events GROUP BY person_id, at_us
+                        HAVING count(*) > 1) shared
+      ON shared.person_id = e.person_id AND shared.at_us = e.at_us) ranked
+WHERE ranked.seq = events.seq AND ranked.tie > 0;
+"""
+"""v4: `tie`, an event's rank among the person's events at the same instant, in the order
+of `seq` (0 for the first; the journal gives each new event one more than the highest
+there). `(at_us, tie)` orders a person's history as `(at_us, seq)` does, in two numbers
+that fit one 64-bit integer, where `seq` numbers the whole ledger: the batch scrub groups
+twenty million events on it in a third less time (docs/benchmarks.md). Events recorded
+before v4 are ranked here, once."""
+
+MIGRATIONS: tuple[str | Mapping[str, str], ...] = (_V1, _V2, _V3, _V4)
 LATEST = len(MIGRATIONS)
+TIES = 4
+"""The version from which events carry `tie`."""
 
 
 def migrate(store: Store, target: int = LATEST, *, on_create: Callable[[Transaction], None]) -> int:

@@ -51,8 +51,15 @@ class Transaction(ABC):
             marks = ",".join("?" * len(chunk))
             yield from self.execute(f"{select} WHERE {column} IN ({marks})", chunk)
 
-    def lookup(self, table: str, columns: Sequence[str], keys: Sequence[Row]) -> Iterator[Row]:
-        """Those of `keys` (values of `columns`, which lead an index) found in `table`."""
+    def lookup(
+        self,
+        table: str,
+        columns: Sequence[str],
+        keys: Sequence[Row],
+        returning: Sequence[str] = (),
+    ) -> Iterator[Row]:
+        """The rows of `table` whose `columns` (which lead an index) hold one of `keys`:
+        their `columns`, then their `returning` columns."""
         first, last = columns[0], columns[-1]
         for start in range(0, len(keys), 300):
             chunk = keys[start : start + 300]
@@ -61,12 +68,12 @@ class Transaction(ABC):
             lasts = [key[-1] for key in chunk]
             wanted = set(chunk)
             rows = self.execute(
-                f"SELECT {', '.join(columns)} FROM {table}"
+                f"SELECT {', '.join([*columns, *returning])} FROM {table}"
                 f" WHERE {first} IN ({','.join('?' * len(firsts))})"
                 f" AND {last} IN ({','.join('?' * len(lasts))})",
                 [*firsts, *lasts],
             )
-            yield from (row for row in rows if tuple(row) in wanted)
+            yield from (row for row in rows if tuple(row[: len(columns)]) in wanted)
 
 
 class Store(ABC):

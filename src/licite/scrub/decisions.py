@@ -29,7 +29,16 @@ from licite.ledger.rows import micros
 from licite.places import PLACES_BY_KEY
 from licite.rules import Verdict, evaluate
 from licite.scrub.duck import insert_rows
-from licite.scrub.facts_sql import CODES, INTERMEDIATE_TABLES, bind, steps
+from licite.scrub.facts_sql import (
+    CODES,
+    COMPACT,
+    INTERMEDIATE_TABLES,
+    OUT_OF_COMPACT,
+    WIDE,
+    Order,
+    bind,
+    steps,
+)
 from licite.scrub.plan import Plan
 from licite.situation import MOMENT_FIELDS, SITUATION_FIELDS, Facts
 from licite.vocabulary import Action, CollectPurpose, Method, PersonKind
@@ -53,10 +62,27 @@ class Situation:
     verdict: Verdict
 
 
-def read_facts_sql(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
+def read_facts_sql(con: duckdb.DuckDBPyConnection, plan: Plan, order: Order | None = None) -> None:
+    """The statements of `facts_sql`, with positions in `order`; by default in a BIGINT
+    where every event fits one (`facts_sql.Order`), else in a HUGEINT."""
     params = plan.sql_params()
-    for step in steps(plan.request.action is Action.ANALYZE):
-        con.execute(bind(step, params))
+    analysis = plan.request.action is Action.ANALYZE
+
+    def run(chosen: Order) -> None:
+        for step in steps(analysis, chosen):
+            con.execute(bind(step, params))
+
+    if order is not None:
+        run(order)
+        return
+    if COMPACT.holds(micros(plan.at)):
+        try:
+            run(COMPACT)
+            return
+        except duckdb.Error as error:
+            if OUT_OF_COMPACT not in str(error):
+                raise
+    run(WIDE)
 
 
 def situation_key() -> str:
@@ -83,9 +109,12 @@ def decode(key: int) -> tuple[PersonKind, str, Facts]:
     return person_kind, place, Facts(**values)  # type: ignore[arg-type]
 
 
-def decide_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> list[Situation]:
-    """Make the view `scrub_results`; returns the distinct situations met, with their counts."""
-    read_facts_sql(con, plan)
+def decide_rows(
+    con: duckdb.DuckDBPyConnection, plan: Plan, order: Order | None = None
+) -> list[Situation]:
+    """Make the view `scrub_results`; returns the distinct situations met, with their counts.
+    `order` is for tests: see `read_facts_sql`."""
+    read_facts_sql(con, plan, order)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE situated AS
         SELECT row_id, {situation_key()} AS skey, {", ".join(MOMENT_FIELDS)} FROM scrub_facts

@@ -41,6 +41,7 @@ and nothing else.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from licite.ledger.rows import BOOLEAN_COLUMNS, FIELD_COLUMNS
@@ -100,19 +101,56 @@ def _code(name: str, value: str) -> int:
     return 1 + _CODED[name].index(value)
 
 
-_SEQ_BITS = 63
-SYNTHETIC_SEQ = 1 << 62
-"""The seq of a row's own events (opposition list, erasure): after every recorded one."""
+@dataclass(frozen=True, slots=True)
+class Order:
+    """How an event's place in a history, `(at_us, seq)`, travels as one positive number.
+
+    `COMPACT` packs `(at_us, tie)` into a BIGINT: `tie` (schema v4) ranks a person's
+    events at one instant in the order of `seq`, so it orders a history as `seq` does, in
+    ten bits where `seq` needs the whole ledger's. It holds instants from 1827 to 2112 and
+    up to 1 023 events of a person at one instant; an event outside stops the statement
+    (`OUT_OF_COMPACT`) and the facts are read again in `WIDE`, `(at_us, seq)` in a HUGEINT,
+    which holds every history but costs a third more time in the grouping."""
+
+    rank: str
+    """The events' column that breaks ties of `at_us`."""
+    bits: int
+    synthetic_rank: int
+    """The rank of a row's own events (opposition list, erasure): after every recorded one."""
+    kind: str
+
+    def of(self, at_us: str, rank: str) -> str:
+        """The position of the event at `at_us` with rank `rank`."""
+        if self.kind == "HUGEINT":
+            shifted = f"(({at_us})::HUGEINT + (1::HUGEINT << 60)) * (1::HUGEINT << {self.bits})"
+            return f"({shifted} + ({rank}))"
+        return f"(((({at_us})::BIGINT + {_COMPACT_FROM}) << {self.bits}) | ({rank}))"
+
+    def event(self) -> str:
+        """A recorded event's position, from its `at_us` and rank column."""
+        if self.kind == "HUGEINT":
+            return self.of("at_us", self.rank)
+        return f"""CASE WHEN {self.rank} < {self.synthetic_rank} AND at_us >= -{_COMPACT_FROM}
+          THEN {self.of("at_us", self.rank)} ELSE error('{OUT_OF_COMPACT}') END"""
+
+    def synthetic(self, at_us: str) -> str:
+        return self.of(at_us, str(self.synthetic_rank))
+
+    def at_of(self, pos: str) -> str:
+        """The `at_us` of a position."""
+        if self.kind == "HUGEINT":
+            return f"((({pos}) >> {self.bits}) - (1::HUGEINT << 60))::BIGINT"
+        return f"((({pos}) >> {self.bits}) - {_COMPACT_FROM})"
+
+    def holds(self, at_us: int) -> bool:
+        """Whether histories cut at `at_us` can be placed (their events' ranks aside)."""
+        return self.kind == "HUGEINT" or at_us < _COMPACT_FROM
 
 
-def position(at_us: str, seq: str) -> str:
-    """An event's place in a history, `(at_us, seq)` as one positive number."""
-    return f"(({at_us})::HUGEINT + (1::HUGEINT << 60)) * (1::HUGEINT << {_SEQ_BITS}) + ({seq})"
-
-
-def _at_of(pos: str) -> str:
-    """The `at_us` of a position."""
-    return f"((({pos}) >> {_SEQ_BITS}) - (1::HUGEINT << 60))::BIGINT"
+_COMPACT_FROM = 1 << 52
+OUT_OF_COMPACT = "licite: an event lies outside the compact positions"
+COMPACT = Order(rank="tie", bits=10, synthetic_rank=(1 << 10) - 1, kind="BIGINT")
+WIDE = Order(rank="seq", bits=63, synthetic_rank=1 << 62, kind="HUGEINT")
 
 
 # The latest `collected` event travels as one number (its method, its purpose and its
@@ -205,7 +243,7 @@ def _flag(name: str) -> str:
     return f"coalesce({_bit('flags', _index(_FLAGS, name))}, false)"
 
 
-def _events(analysis: bool) -> str:
+def _events(analysis: bool, order: Order) -> str:
     """The events with their position, whether the sender is the campaign's (`mine`; a
     missing sender is the case's) or it or all (`mine_or_all`), and whether a consent
     lapsed.
@@ -214,7 +252,7 @@ def _events(analysis: bool) -> str:
     for an analysis, on consents."""
     source = f"""
       SELECT *, coalesce(sender, $s) = $s AS mine,
-        coalesce(sender, $s) IN ($s, 'all') AS mine_or_all, {position("at_us", "seq")} AS pos
+        coalesce(sender, $s) IN ($s, 'all') AS mine_or_all, {order.event()} AS pos
       FROM scrub_events"""
     if not analysis:
         return f"SELECT *, false AS lapsed FROM ({source})"
@@ -291,9 +329,12 @@ def _role(name: str, event: str = "") -> str:
     return _bit(f"{event}.roles" if event else "roles", _index(_ROLES, name))
 
 
-def _per_person(analysis: bool) -> str:
+def _per_person(analysis: bool, order: Order) -> str:
     """Everything that is one pass over a person's events (read_facts: the loop), and the
     rare events, read again as the small set they are (see `_ROLES`)."""
+    lapsed = f"NULL::{order.kind}"
+    if analysis:
+        lapsed = f"max(pos) FILTER (specific AND {SOUND} AND lapsed)"
     return f"""
     CREATE OR REPLACE TEMP TABLE pf AS
     SELECT person_id,
@@ -304,9 +345,7 @@ def _per_person(analysis: bool) -> str:
           OR (type = 'interaction' AND mine AND kind IN {POSITIVE})) AS last_positive,
       max(pos) FILTER (candidate) AS candidate_last,
       min(pos) FILTER (specific) AS specific_first,
-      {
-        "max(pos) FILTER (specific AND " + SOUND + " AND lapsed)" if analysis else "NULL::HUGEINT"
-    } AS lapsed_last,
+      {lapsed} AS lapsed_last,
       bit_or(marks >> {_FLAG_BITS}) AS flags,
       list({{'pos': pos, 'roles': roles, 'detail': {_detail()}}})
         FILTER (roles <> 0 AND roles & {_CONTRACT_ROLES} = 0) AS rare,
@@ -334,15 +373,15 @@ def _ends(source: str) -> str:
     return source
 
 
-def steps(analysis: bool) -> tuple[str, ...]:
+def steps(analysis: bool, order: Order = COMPACT) -> tuple[str, ...]:
     """The statements that make `scrub_facts`, for an analysis or for any other request.
 
     `scrub_events` is read once, by the grouping `pf`."""
-    synthetic = position("m.bloctel_at", str(SYNTHETIC_SEQ))
-    refusals = f"SELECT person_id, {_at_of('pos')} AS at_us FROM rare WHERE {_role('refusal')}"
+    at_of = order.at_of
+    refusals = f"SELECT person_id, {at_of('pos')} AS at_us FROM rare WHERE {_role('refusal')}"
     return (
-        f"CREATE OR REPLACE TEMP VIEW e AS {_events(analysis)}",
-        _per_person(analysis),
+        f"CREATE OR REPLACE TEMP VIEW e AS {_events(analysis, order)}",
+        _per_person(analysis, order),
         """
         CREATE OR REPLACE TEMP TABLE rare AS
         SELECT person_id, c_pos, unnest(rare, recursive := true) FROM pf WHERE rare IS NOT NULL
@@ -359,8 +398,8 @@ def steps(analysis: bool) -> tuple[str, ...]:
           min(pos) FILTER ({_role("customer")}) AS customer_first,
           max(pos) FILTER ({_role("customer")}) AS customer_last,
           max(pos) FILTER ({_role("customer_end")}) AS end_last,
-          {_at_of(f"max(pos) FILTER ({_role('objection_here')})")} AS objection_at,
-          {_at_of(f"max(pos) FILTER ({_role('objection')})")} AS suppression_from,
+          {at_of(f"max(pos) FILTER ({_role('objection_here')})")} AS objection_at,
+          {at_of(f"max(pos) FILTER ({_role('objection')})")} AS suppression_from,
           count(*) FILTER ({_role("recent_call")}) AS recent_calls,
           max(pos) FILTER ({_role("bloctel")}) AS bloctel_on,
           max(pos) FILTER ({_role("bloctel_removed")}) AS bloctel_off,
@@ -414,12 +453,13 @@ def steps(analysis: bool) -> tuple[str, ...]:
         SELECT * FROM rare_facts FULL JOIN contracts USING (person_id)
           LEFT JOIN refused USING (person_id) LEFT JOIN political USING (person_id)
         """,
-        f"CREATE OR REPLACE TEMP VIEW scrub_facts AS {_row_facts(synthetic)}",
+        f"CREATE OR REPLACE TEMP VIEW scrub_facts AS {_row_facts(order)}",
     )
 
 
-def _row_facts(synthetic: str) -> str:
+def _row_facts(order: Order) -> str:
     """A row's facts: its person's, with the row's own events (read_facts: the return)."""
+    synthetic, at_of = order.synthetic("m.bloctel_at"), order.at_of
     bought = ", ".join(str(code) for code in _BOUGHT)
     return f"""
     WITH joined AS (
@@ -447,14 +487,14 @@ def _row_facts(synthetic: str) -> str:
                OR ($at >= $gdpr AND NOT {_collected_flag("consent_proof")}))
           THEN c_pos + 1 ELSE 0 END) AS valid_from,
         CASE WHEN end_last > customer_first THEN end_last END AS ended_last,
-        CASE WHEN c_pos IS NOT NULL THEN {_at_of("c_pos")} END AS collected_at
+        CASE WHEN c_pos IS NOT NULL THEN {at_of("c_pos")} END AS collected_at
       FROM joined),
     r AS (
       SELECT *,
         coalesce(candidate_last >= valid_from, false) AS consent,
-        CASE WHEN candidate_last >= valid_from THEN {_at_of("candidate_last")} END
+        CASE WHEN candidate_last >= valid_from THEN {at_of("candidate_last")} END
           AS latest_valid,
-        CASE WHEN ended_last IS NOT NULL THEN {_at_of("ended_last")} END AS end_at,
+        CASE WHEN ended_last IS NOT NULL THEN {at_of("ended_last")} END AS end_at,
         customer_last IS NOT NULL AS customer,
         customer_last IS NOT NULL AND customer_last > coalesce(ended_last, 0)
           AS current_customer,

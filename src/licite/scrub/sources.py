@@ -106,6 +106,7 @@ def gather_events(
         [
             "e.person_id::VARCHAR AS person_id",
             "e.seq::BIGINT AS seq",
+            "e.tie::BIGINT AS tie",
             "e.at_us::BIGINT AS at_us",
             "e.type::VARCHAR AS type",
             *(_typed(c) for c in READ_COLUMNS),

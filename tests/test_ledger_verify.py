@@ -262,3 +262,29 @@ def test_a_column_hiding_the_rowid_is_not_trusted(tmp_path: Path) -> None:
             "UPDATE events SET seq = 3 + seq WHERE seq < 0",  # 1 and 2 swapped
         )
         assert fault(url, tmp_path).startswith("event seq 1 (events.seq = 1) was")
+
+
+@pytest.mark.parametrize(
+    "tampering",
+    [
+        "UPDATE events SET tie = 0",  # two events at one instant ranked alike
+        "UPDATE events SET tie = 1 - tie WHERE type <> 'interaction' OR kind <> 'open'",
+        "UPDATE events SET tie = -1 WHERE kind = 'open'",
+    ],
+)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_rank_at_one_instant_out_of_appending_order_is_caught(
+    backend: str, tampering: str, tmp_path: Path
+) -> None:
+    with store_url(backend, tmp_path) as url:
+        with open_ledger(url, tmp_path) as ledger:
+            lines = [person_line("p1")]
+            lines += [
+                event_line("p1", "2024-06-01T10:00:00+02:00", "interaction", kind=kind)
+                for kind in ("click", "reply", "open")
+            ]
+            import_file(ledger, write_lines(tmp_path / "in.jsonl", lines))
+            verify(ledger)
+        raw(url, tampering)
+        message = fault(url, tmp_path)
+        assert "(events.tie)" in message, message

@@ -7,7 +7,10 @@ Checks, in order, and stops at the first fault:
    was inserted, a record missing before it was removed);
 3. every signed checkpoint: its signature, and that the chain still holds the
    hash it signed (a rewritten chain no longer does);
-4. every consent wording: its text still has the SHA-256 events refer to.
+4. every consent wording: its text still has the SHA-256 events refer to;
+5. every event's rank among its person's events at the same instant (`tie`, which
+   the chain does not cover: the batch scrub orders histories by it) follows the
+   order in which they were appended.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ def verify(ledger: Ledger) -> Verified:
         events = _chain(found_events, EVENTS, head.event_seq, head.event_hash)
         _checkpoints(ledger, checkpoints, persons, events)
         wordings = _wordings(ledger)
+        _ranks(ledger)
     return Verified(head.event_seq, head.person_seq, len(checkpoints), wordings)
 
 
@@ -141,3 +145,29 @@ def _wordings(ledger: Ledger) -> int:
                 )
             )
     return count
+
+
+def _ranks(ledger: Ledger) -> None:
+    """The first event whose `tie` is negative, or not above that of every event of its
+    person at the same instant appended before it."""
+    rows = ledger.store.read("""
+        WITH shared AS (
+          SELECT person_id, at_us FROM events GROUP BY person_id, at_us HAVING count(*) > 1)
+        SELECT min(seq) FROM (
+          SELECT seq FROM events WHERE tie < 0
+          UNION ALL
+          SELECT e.seq FROM shared s
+            JOIN events e ON e.person_id = s.person_id AND e.at_us = s.at_us
+            JOIN events f ON f.person_id = s.person_id AND f.at_us = s.at_us
+             AND f.seq < e.seq AND f.tie >= e.tie) misranked
+    """)
+    if rows and rows[0][0] is not None:
+        seq = rows[0][0]
+        raise Tampered(
+            Text(
+                f"événement n° {seq} (events.seq = {seq}) : son rang parmi les événements de"
+                " la personne au même instant (events.tie) ne suit plus l'ordre d'ajout",
+                f"event seq {seq} (events.seq = {seq}): its rank among the person's events at"
+                " the same instant (events.tie) no longer follows the order of appending",
+            )
+        )

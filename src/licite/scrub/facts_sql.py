@@ -130,7 +130,8 @@ class Order:
         """A recorded event's position, from its `at_us` and rank column."""
         if self.kind == "HUGEINT":
             return self.of("at_us", self.rank)
-        return f"""CASE WHEN {self.rank} < {self.synthetic_rank} AND at_us >= -{_COMPACT_FROM}
+        fits = f"{self.rank} BETWEEN 0 AND {self.synthetic_rank - 1}"
+        return f"""CASE WHEN {fits} AND at_us > -{_COMPACT_FROM}
           THEN {self.of("at_us", self.rank)} ELSE error('{OUT_OF_COMPACT}') END"""
 
     def synthetic(self, at_us: str) -> str:

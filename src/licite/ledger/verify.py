@@ -147,20 +147,29 @@ def _wordings(ledger: Ledger) -> int:
     return count
 
 
+_SHARED = "SELECT person_id, at_us FROM events GROUP BY person_id, at_us HAVING count(*) > 1"
+_EARLIER = "f.person_id = e.person_id AND f.at_us = e.at_us AND f.seq < e.seq AND f.tie >= e.tie"
+
+
 def _ranks(ledger: Ledger) -> None:
-    """The first event whose `tie` is negative, or not above that of every event of its
-    person at the same instant appended before it."""
-    rows = ledger.store.read("""
-        WITH shared AS (
-          SELECT person_id, at_us FROM events GROUP BY person_id, at_us HAVING count(*) > 1)
-        SELECT min(seq) FROM (
-          SELECT seq FROM events WHERE tie < 0
-          UNION ALL
-          SELECT e.seq FROM shared s
+    """The first event whose `tie` is not above that of every event of its person at the
+    same instant appended before it. Only instants shared by several events are read
+    again, through `events_content` (a rank alone at its instant orders nothing; the
+    scrub reads a negative or too large one in its wide positions)."""
+    if ledger.store.dialect == "postgresql":  # one index probe a shared instant
+        # Inside verify's snapshot (a transaction): the grouping in memory and on one
+        # process, where PostgreSQL's defaults spill it to disk in every worker (0.7 s
+        # against 0.35 s for 400 000 events).
+        ledger.store.read("SET LOCAL work_mem = '256MB'")
+        ledger.store.read("SET LOCAL max_parallel_workers_per_gather = 0")
+        query = f"""WITH s AS ({_SHARED}) SELECT min(m.seq) FROM s CROSS JOIN LATERAL (
+            SELECT e.seq FROM events e JOIN events f ON {_EARLIER}
+            WHERE e.person_id = s.person_id AND e.at_us = s.at_us) m"""
+    else:  # SQLite's planner probes the index for each shared instant by itself
+        query = f"""WITH s AS ({_SHARED}) SELECT min(e.seq) FROM s
             JOIN events e ON e.person_id = s.person_id AND e.at_us = s.at_us
-            JOIN events f ON f.person_id = s.person_id AND f.at_us = s.at_us
-             AND f.seq < e.seq AND f.tie >= e.tie) misranked
-    """)
+            JOIN events f ON {_EARLIER}"""
+    rows = ledger.store.read(query)
     if rows and rows[0][0] is not None:
         seq = rows[0][0]
         raise Tampered(

@@ -170,7 +170,7 @@ WHERE ranked.seq = events.seq AND ranked.tie > 0;
 of `seq` (0 for the first; the journal gives each new event one more than the highest
 there). `(at_us, tie)` orders a person's history as `(at_us, seq)` does, in two numbers
 that fit one 64-bit integer, where `seq` numbers the whole ledger: the batch scrub groups
-twenty million events on it in a third less time (docs/benchmarks.md). Events recorded
+twenty million events on it in a quarter less time (docs/benchmarks.md). Events recorded
 before v4 are ranked here, once."""
 
 MIGRATIONS: tuple[str | Mapping[str, str], ...] = (_V1, _V2, _V3, _V4)

@@ -103,7 +103,8 @@ def _code(name: str, value: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Order:
-    """How an event's place in a history, `(at_us, seq)`, travels as one positive number.
+    """How an event's place in a history, `(at_us, seq)`, travels as one positive number:
+    `(at_us + 2^offset) * 2^bits + rank`, in a `kind` integer.
 
     `COMPACT` packs `(at_us, tie)` into a BIGINT: `tie` (schema v4) ranks a person's
     events at one instant in the order of `seq`, so it orders a history as `seq` does, in
@@ -114,24 +115,28 @@ class Order:
 
     rank: str
     """The events' column that breaks ties of `at_us`."""
-    bits: int
-    synthetic_rank: int
-    """The rank of a row's own events (opposition list, erasure): after every recorded one."""
     kind: str
+    offset: int
+    bits: int
+
+    @property
+    def synthetic_rank(self) -> int:
+        """The rank of a row's own events (opposition list, erasure): after every recorded
+        one."""
+        return (1 << self.bits) - 1
+
+    def _power(self, bits: int) -> str:
+        return f"(1::{self.kind} << {bits})"
 
     def of(self, at_us: str, rank: str) -> str:
         """The position of the event at `at_us` with rank `rank`."""
-        if self.kind == "HUGEINT":
-            shifted = f"(({at_us})::HUGEINT + (1::HUGEINT << 60)) * (1::HUGEINT << {self.bits})"
-            return f"({shifted} + ({rank}))"
-        return f"(((({at_us})::BIGINT + {_COMPACT_FROM}) << {self.bits}) | ({rank}))"
+        at = f"(({at_us})::{self.kind} + {self._power(self.offset)})"
+        return f"({at} * {self._power(self.bits)} + ({rank}))"
 
     def event(self) -> str:
         """A recorded event's position, from its `at_us` and rank column."""
-        if self.kind == "HUGEINT":
-            return self.of("at_us", self.rank)
         fits = f"{self.rank} BETWEEN 0 AND {self.synthetic_rank - 1}"
-        return f"""CASE WHEN {fits} AND at_us > -{_COMPACT_FROM}
+        return f"""CASE WHEN {fits} AND at_us > -{1 << self.offset}
           THEN {self.of("at_us", self.rank)} ELSE error('{OUT_OF_COMPACT}') END"""
 
     def synthetic(self, at_us: str) -> str:
@@ -139,19 +144,19 @@ class Order:
 
     def at_of(self, pos: str) -> str:
         """The `at_us` of a position."""
-        if self.kind == "HUGEINT":
-            return f"((({pos}) >> {self.bits}) - (1::HUGEINT << 60))::BIGINT"
-        return f"((({pos}) >> {self.bits}) - {_COMPACT_FROM})"
+        return f"((({pos}) >> {self.bits}) - {self._power(self.offset)})::BIGINT"
 
     def holds(self, at_us: int) -> bool:
         """Whether histories cut at `at_us` can be placed (their events' ranks aside)."""
-        return self.kind == "HUGEINT" or at_us < _COMPACT_FROM
+        return at_us < 1 << self.offset
 
 
-_COMPACT_FROM = 1 << 52
 OUT_OF_COMPACT = "licite: an event lies outside the compact positions"
-COMPACT = Order(rank="tie", bits=10, synthetic_rank=(1 << 10) - 1, kind="BIGINT")
-WIDE = Order(rank="seq", bits=63, synthetic_rank=1 << 62, kind="HUGEINT")
+COMPACT = Order(rank="tie", kind="BIGINT", offset=52, bits=10)
+WIDE = Order(rank="seq", kind="HUGEINT", offset=60, bits=63)
+
+HISTORY_COLUMNS: tuple[str, ...] = ("person_id", "seq", "tie", "at_us", "type", *READ_COLUMNS)
+"""The columns of `scrub_events`: the ledger's events as the facts read them."""
 
 
 # The latest `collected` event travels as one number (its method, its purpose and its

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import duckdb
 
-from licite.scrub.facts_sql import READ_COLUMNS
+from licite.scrub.facts_sql import HISTORY_COLUMNS
 
 NARROW_ROWS = 50_000
 """The longest list read by index. Against ten million people (docs/benchmarks.md) a list
@@ -58,7 +58,7 @@ def read_histories(con: duckdb.DuckDBPyConnection, at_us: int) -> None:
     """The rest of `narrow`, once `matched` holds each row's person and hashes: the
     people's events up to `at_us`, the opposition-list entries of the rows' numbers, the
     erasures of their addresses and numbers, and the lists' imports (a few rows)."""
-    _empty(con, "events", ("person_id", "seq", "tie", "at_us", "type", *READ_COLUMNS))
+    _empty(con, "events", HISTORY_COLUMNS)
     people = _values(con, "SELECT person_id FROM matched")
     _fetch(con, "events", ("person_id",), people, also=f"at_us <= {int(at_us)}")
     _empty(con, "suppression_entries", ("import_id", "phone_hash"))

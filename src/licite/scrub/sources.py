@@ -14,13 +14,13 @@ from __future__ import annotations
 import duckdb
 
 from licite.ledger.rows import BOOLEAN_COLUMNS
-from licite.scrub.facts_sql import READ_COLUMNS, code_of
+from licite.scrub.facts_sql import HISTORY_COLUMNS, READ_COLUMNS, code_of
 
 
 def _typed(column: str) -> str:
     if column in BOOLEAN_COLUMNS:
         return f"e.{column}::BOOLEAN AS {column}"
-    if column == "informed_at_us":
+    if column in ("seq", "tie") or column.endswith("_us"):
         return f"e.{column}::BIGINT AS {column}"
     return f"e.{column}::VARCHAR AS {column}"
 
@@ -102,16 +102,7 @@ def gather_events(
     possibly of others: see `EVERYONE`) and `scrub_marks` (each row's opposition-list and
     erasure events); see `facts_sql`. `ledger_people` is how many people the ledger has
     recorded, or more; `store` is as for `match_people`."""
-    recorded = ", ".join(
-        [
-            "e.person_id::VARCHAR AS person_id",
-            "e.seq::BIGINT AS seq",
-            "e.tie::BIGINT AS tie",
-            "e.at_us::BIGINT AS at_us",
-            "e.type::VARCHAR AS type",
-            *(_typed(c) for c in READ_COLUMNS),
-        ]
-    )
+    recorded = ", ".join(_typed(c) for c in HISTORY_COLUMNS)
     found = con.execute("SELECT count(person_id) FROM matched").fetchone()
     everyone = found is not None and found[0] >= EVERYONE * ledger_people
     asked = "" if everyone else "SEMI JOIN matched m ON m.person_id = e.person_id"

@@ -23,7 +23,8 @@ from licite.ledger.history import history_as_of
 from licite.ledger.importer import BATCH_LINES, ImportReport, import_file
 from licite.ledger.ledger import Ledger
 from licite.ledger.suppression import LISTS, import_list
-from licite.ledger.verify import verify
+from licite.ledger.verify import UNSEEN_WITHOUT_WITNESS, key_warnings, verify, witnessed_text
+from licite.ledger.witness import read_witness, witness
 from licite.moments import PARIS, parse_moment
 
 
@@ -95,12 +96,21 @@ def _summary(r: ImportReport) -> Text:
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Also check checkpoints held elsewhere (a file from `checkpoint export`).",
 )
+@click.option(
+    "--witness",
+    "witness_log",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Also check the ledger holds all a witness log saw (`ledger witness --to`).",
+)
 @reports_errors
-def verify_command(against: Path | None) -> None:
+def verify_command(against: Path | None, witness_log: Path | None) -> None:
     """Exit 0 when the ledger is intact; else name the first record changed, removed,
-    inserted or reordered (exit 4)."""
-    with Ledger.open() as ledger:
-        found = verify(ledger)
+    inserted or reordered, or what a witness saw that the ledger lost (exit 4)."""
+    with Ledger.open(must_exist=True) as ledger:
+        for warning in key_warnings(ledger):
+            click.echo(f"licite: {warning(_lang())}", err=True)
+        log = read_witness(witness_log) if witness_log else None
+        found = verify(ledger, log)
         held = check_against(ledger, read_document(against)) if against else None
     _say(
         Text(
@@ -117,6 +127,33 @@ def verify_command(against: Path | None) -> None:
                 f"{held} held checkpoint(s) match",
             )
         )
+    if found.witnessed is not None:
+        _say(witnessed_text(found.witnessed, witness_log))
+    else:
+        _say(UNSEEN_WITHOUT_WITNESS)
+
+
+@ledger_group.command("witness")
+@click.option(
+    "--to",
+    "log",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The witness log: JSON lines, only ever appended to (created if absent).",
+)
+@reports_errors
+def witness_command(log: Path) -> None:
+    """Append the new signed checkpoints and the signed head to a witness log kept
+    outside the database (another volume, another machine's share)."""
+    with Ledger.open(must_exist=True) as ledger:
+        appended = witness(ledger, log)
+    head = Text(" et la tête signée", " and the signed head") if appended.head else Text("", "")
+    _say(
+        Text(
+            f"{log} : {appended.checkpoints} point(s) de contrôle{head.fr} témoigné(s)",
+            f"{log}: {appended.checkpoints} checkpoint(s){head.en} witnessed",
+        )
+    )
 
 
 @ledger_group.command("export")
@@ -124,7 +161,7 @@ def verify_command(against: Path | None) -> None:
 @reports_errors
 def export_command(person_id: str) -> None:
     """The person's dossier as JSON: data, events, consent proofs, chain inclusion proof."""
-    with Ledger.open() as ledger:
+    with Ledger.open(must_exist=True) as ledger:
         click.echo(json.dumps(dossier(ledger, person_id), ensure_ascii=False, indent=2))
 
 
@@ -135,7 +172,7 @@ def export_command(person_id: str) -> None:
 def history_command(person_id: str, at_text: str | None) -> None:
     """The person's history (SPEC §2 vocabulary) as the ledger knew it, as JSON lines."""
     at = parse_at(at_text)
-    with Ledger.open() as ledger:
+    with Ledger.open(must_exist=True) as ledger:
         events = history_as_of(ledger, ledger.person(person_id), at)
     for event in events:
         shown = event.model_dump(mode="json", exclude_defaults=True)
@@ -148,7 +185,7 @@ def history_command(person_id: str, at_text: str | None) -> None:
 @reports_errors
 def erase_command(person_id: str) -> None:
     """Erase a person (GDPR art. 17): destroy their key, keep the suppression hashes."""
-    with Ledger.open() as ledger:
+    with Ledger.open(must_exist=True) as ledger:
         moment = erase(ledger, person_id)
     _say(
         Text(
@@ -174,7 +211,7 @@ def checkpoint_group(context: click.Context) -> None:
 @reports_errors
 def checkpoint_export(file: Path) -> None:
     """Write every signed checkpoint and the public key to FILE, for a third party."""
-    with Ledger.open() as ledger:
+    with Ledger.open(must_exist=True) as ledger:
         data = export_checkpoints(ledger)
     try:
         file.write_text(json.dumps(data, indent=2) + "\n")
@@ -239,5 +276,5 @@ def decide_from_ledger(
             Text("--person et --campaign vont ensemble", "--person and --campaign go together")
         )
     campaign = load_campaign(read_document(campaign_file), name=str(campaign_file))
-    with Ledger.open() as ledger:
+    with Ledger.open(must_exist=True) as ledger:
         return decide_person(ledger, person_id, campaign, parse_at(at_text))

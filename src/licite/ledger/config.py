@@ -7,6 +7,14 @@
   When one is not set it is read from, or on first use created in, the key
   directory with mode 0600: `LICITE_KEY_DIR` if set, else `<database>.keys/`
   beside a SQLite file, else `$XDG_CONFIG_HOME/licite/keys` (~/.config/…).
+- `LICITE_SIGNING_KEY_FILE`: the signing key's file, read or created there instead
+  of the key directory. Whoever can write both the database and the signing key can
+  rewrite history and sign it again (docs/security.md): this puts the key where the
+  database's writers cannot reach, on its own (`verify` warns when it lies beside a
+  SQLite database).
+
+A command that only reads (`verify`, `history`, …) opens with `create=False`:
+nothing missing is created, neither the database nor a key.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from licite.i18n import Text
 from licite.ledger.errors import KeyProblem, StoreUnavailable
@@ -34,6 +43,8 @@ class Keys:
     """Wraps every person's own key."""
     signing: bytes
     """Ed25519 seed that signs the chain head and checkpoints."""
+    signing_file: Path | None = None
+    """The file the signing key was read from (None when given by LICITE_SIGNING_KEY)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +58,15 @@ class Location:
     @property
     def in_memory(self) -> bool:
         return self.dialect == "sqlite" and self.path == ":memory:"
+
+    @property
+    def shown(self) -> str:
+        """The URL without its password, for messages."""
+        parts = urlsplit(self.url)
+        if self.dialect != "postgresql" or parts.password is None:
+            return self.url
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 def database_url(environ: Mapping[str, str] | None = None) -> str:
@@ -83,20 +103,41 @@ def key_directory(location: Location, environ: Mapping[str, str] | None = None) 
     return Path(base) / "licite" / "keys"
 
 
-def load_keys(location: Location, environ: Mapping[str, str] | None = None) -> Keys:
+def load_keys(
+    location: Location, environ: Mapping[str, str] | None = None, *, create: bool = True
+) -> Keys:
+    """The keys, from the environment or their files; `create=False` creates no file."""
     env = os.environ if environ is None else environ
     directory = key_directory(location, env)
-    values = [_key(name, env, directory) for name in KEY_NAMES]
-    return Keys(*values)
+    files = {name: _key_path(name, env, directory) for name in KEY_NAMES}
+    hmac, master, signing = (_key(name, env, files[name], create) for name in KEY_NAMES)
+    return Keys(hmac, master, signing, signing_file=files["signing"])
 
 
-def _key(name: str, env: Mapping[str, str], directory: Path | None) -> bytes:
+def _key_path(name: str, env: Mapping[str, str], directory: Path | None) -> Path | None:
+    """The file a key is read from; None when it is given in the environment, or when a
+    throwaway in-memory store gets a fresh one."""
+    if env.get(f"LICITE_{name.upper()}_KEY"):
+        return None
+    if name == "signing" and env.get("LICITE_SIGNING_KEY_FILE"):
+        return Path(env["LICITE_SIGNING_KEY_FILE"])
+    return None if directory is None else directory / f"{name}.key"
+
+
+def _key(name: str, env: Mapping[str, str], path: Path | None, create: bool) -> bytes:
     variable = f"LICITE_{name.upper()}_KEY"
     if env.get(variable):
         return _from_hex(variable, env[variable])
-    if directory is None:
+    if path is None:
         return os.urandom(_KEY_BYTES)
-    return _key_file(directory / f"{name}.key")
+    if not create and not path.exists():
+        raise KeyProblem(
+            Text(
+                f"{variable} n'est pas défini et {path} n'existe pas : pas de clé {name}",
+                f"{variable} is not set and {path} does not exist: no {name} key",
+            )
+        )
+    return _key_file(path)
 
 
 def _from_hex(where: str, value: str) -> bytes:

@@ -99,7 +99,7 @@ def _evidence(person_id: str, token: str | None, key: bytes | None) -> Any:
 def _inclusion(ledger: Ledger, seqs: list[int]) -> dict[str, Any]:
     store = ledger.store
     head_row = store.read(
-        "SELECT event_seq, event_hash, person_seq, person_hash, signed_at_us, signature"
+        "SELECT event_seq, event_hash, person_seq, person_hash, signed_at_us, signature, state"
         " FROM heads WHERE id = 1"
     )[0]
     if not seqs:
@@ -107,12 +107,16 @@ def _inclusion(ledger: Ledger, seqs: list[int]) -> dict[str, Any]:
     else:
         first, last = min(seqs), max(seqs)
     checkpoint = store.read(
-        "SELECT event_seq, event_hash, person_seq, person_hash, signed_at_us, signature"
+        "SELECT event_seq, event_hash, person_seq, person_hash, signed_at_us, signature, id"
         " FROM checkpoints WHERE event_seq >= ? ORDER BY event_seq LIMIT 1",
         (last,),
     )
     anchor = checkpoint[0] if checkpoint else head_row
-    head = Head(*anchor[:5])
+    head = Head.from_row(anchor[:5])
+    if checkpoint:
+        message = head.checkpoint_message(int(anchor[6]))
+    else:
+        message = head.head_message(str(anchor[6]))
     start = max(first - 1, 0)
     segment = store.read(
         f"SELECT seq, {EVENTS.encoding_sql(store.dialect)} FROM events"
@@ -127,7 +131,7 @@ def _inclusion(ledger: Ledger, seqs: list[int]) -> dict[str, Any]:
         "digests": [[seq, digest(encoded)] for seq, encoded in segment],
         "signed": {
             "kind": "checkpoint" if checkpoint else "head",
-            "message": head.message(),
+            "message": message,
             "signature": anchor[5],
             "public_key": ledger.public_key,
         },

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -12,8 +12,8 @@ from licite.ledger.crypto import key_id, public_hex, signing_key
 from licite.ledger.errors import KeyProblem, StoreUnavailable, UnknownPerson
 from licite.ledger.journal import Journal
 from licite.ledger.people import PERSON_SELECT, StoredPerson, read_person
-from licite.ledger.schema import GENESIS, LATEST, migrate
-from licite.ledger.store import Store, Transaction, open_store
+from licite.ledger.schema import GENESIS, LATEST, SIGNED_STATE, migrate
+from licite.ledger.store import Row, Store, Transaction, open_store
 
 CHECKPOINT_EVERY = 10_000
 """Events between two signed checkpoints."""
@@ -37,11 +37,23 @@ class Ledger:
         environ: Mapping[str, str] | None = None,
         schema_target: int = LATEST,
         checkpoint_every: int = CHECKPOINT_EVERY,
+        must_exist: bool = False,
     ) -> Ledger:
-        """Open (creating or upgrading as needed) the ledger at `url` or LICITE_DATABASE_URL."""
+        """Open (creating or upgrading as needed) the ledger at `url` or LICITE_DATABASE_URL.
+
+        `must_exist`, for the commands that only read: where there is no ledger, say so
+        (`NoLedger`) and create nothing, neither a database nor a key."""
         location = parse_url(url or database_url(environ))
-        keys = load_keys(location, environ)
-        store = open_store(location)
+        if must_exist:
+            store = open_store(location, must_exist=True)
+            try:
+                keys = load_keys(location, environ, create=False)
+            except BaseException:
+                store.close()
+                raise
+        else:
+            keys = load_keys(location, environ)
+            store = open_store(location)
         try:
             ledger = cls(store, keys, checkpoint_every=checkpoint_every)
             ledger._prepare(schema_target)
@@ -60,7 +72,9 @@ class Ledger:
         return self.store.location
 
     def _prepare(self, target: int) -> None:
-        version = migrate(self.store, target, on_create=self._create)
+        version = migrate(
+            self.store, target, on_create=self._create, after={SIGNED_STATE: self._resign}
+        )
         self.journal.schema = version
         if version > LATEST:
             raise StoreUnavailable(
@@ -71,7 +85,7 @@ class Ledger:
             )
         self._check_keys()
 
-    def _key_ids(self) -> dict[str, str]:
+    def key_ids(self) -> dict[str, str]:
         return {
             "hmac_key_id": key_id(self.keys.hmac, "hmac"),
             "master_key_id": key_id(self.keys.master, "master"),
@@ -79,18 +93,23 @@ class Ledger:
         }
 
     def _create(self, tx: Transaction) -> None:
-        for name, value in self._key_ids().items():
+        for name, value in self.key_ids().items():
             tx.execute("INSERT INTO meta VALUES (?, ?)", (name, value))
         self.journal.sign_genesis(tx, GENESIS)
 
-    def _check_keys(self) -> None:
-        stored: dict[str, str] = dict(self.store.read("SELECT name, value FROM meta"))
+    def _resign(self, tx: Transaction) -> None:
+        """Schema v5's new signatures, made only with this ledger's own signing key."""
+        self._check_keys(tx.execute)
+        self.journal.resign(tx)
+
+    def _check_keys(self, query: Callable[[str], list[Row]] | None = None) -> None:
+        stored: dict[str, str] = dict((query or self.store.read)("SELECT name, value FROM meta"))
         variables = {
             "hmac_key_id": "LICITE_HMAC_KEY",
             "master_key_id": "LICITE_MASTER_KEY",
             "signing_public_key": "LICITE_SIGNING_KEY",
         }
-        for name, value in self._key_ids().items():
+        for name, value in self.key_ids().items():
             if stored.get(name) not in (None, value):
                 variable = variables[name]
                 raise KeyProblem(

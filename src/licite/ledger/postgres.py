@@ -18,7 +18,7 @@ import psycopg
 from licite.i18n import Text
 from licite.ledger.config import Location
 from licite.ledger.errors import StoreUnavailable
-from licite.ledger.store import Row, Store, Transaction
+from licite.ledger.store import Row, Store, Transaction, no_ledger
 
 _names = itertools.count()
 
@@ -77,7 +77,7 @@ class PostgresTransaction(Transaction):
 class PostgresStore(Store):
     dialect = "postgresql"
 
-    def __init__(self, location: Location) -> None:
+    def __init__(self, location: Location, *, must_exist: bool = False) -> None:
         self.location = location
         try:
             self._connection = psycopg.connect(location.path, autocommit=True)
@@ -88,6 +88,9 @@ class PostgresStore(Store):
                     f"cannot connect to PostgreSQL ({_first_line(error)})",
                 )
             ) from None
+        if must_exist and self.read("SELECT to_regclass('schema_version')")[0][0] is None:
+            self.close()
+            raise no_ledger(location)
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         try:

@@ -173,14 +173,33 @@ that fit one 64-bit integer, where `seq` numbers the whole ledger: the batch scr
 twenty million events on it in a quarter less time (docs/benchmarks.md). Events recorded
 before v4 are ranked here, once."""
 
-MIGRATIONS: tuple[str | Mapping[str, str], ...] = (_V1, _V2, _V3, _V4)
+_V5 = """
+ALTER TABLE heads ADD COLUMN state TEXT NOT NULL DEFAULT '';
+CREATE INDEX persons_erased ON persons (erased_at_us) WHERE erased_at_us IS NOT NULL;
+"""
+"""v5: the head and the checkpoints signed in messages of their own kind (a checkpoint's
+signature no longer passes for the head's), the head's signature also covering
+`heads.state`, a summary of the tables the chains do not cover (`state.py`; the
+partial index keeps its erasure part cheap). The existing signatures are replaced,
+with the signing key, by `Journal.resign` (`migrate`'s `after` step)."""
+
+MIGRATIONS: tuple[str | Mapping[str, str], ...] = (_V1, _V2, _V3, _V4, _V5)
 LATEST = len(MIGRATIONS)
 TIES = 4
 """The version from which events carry `tie`."""
+SIGNED_STATE = 5
+"""The version from which signatures are domain-separated and the head signs `state`."""
 
 
-def migrate(store: Store, target: int = LATEST, *, on_create: Callable[[Transaction], None]) -> int:
-    """Bring the store to `target`; `on_create` fills a brand-new store. Returns the version."""
+def migrate(
+    store: Store,
+    target: int = LATEST,
+    *,
+    on_create: Callable[[Transaction], None],
+    after: Mapping[int, Callable[[Transaction], None]] | None = None,
+) -> int:
+    """Bring the store to `target`; `on_create` fills a brand-new store, `after[v]` runs
+    right after version v's tables (a step that needs the keys). Returns the version."""
     with store.write() as tx:
         if store.dialect == "postgresql":
             tx.execute("SELECT pg_advisory_xact_lock(7365425)")  # "licite" migrations
@@ -195,6 +214,8 @@ def migrate(store: Store, target: int = LATEST, *, on_create: Callable[[Transact
             tx.execute("INSERT INTO schema_version VALUES (?, ?)", (version, now))
             if version == 1:
                 on_create(tx)
+            if after and version in after:
+                after[version](tx)
         return max(int(current), target)
 
 

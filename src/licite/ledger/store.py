@@ -14,11 +14,13 @@ from contextlib import contextmanager
 from functools import partial
 from itertools import compress
 from operator import is_not
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from licite.i18n import Text
 from licite.ledger.config import Location
-from licite.ledger.errors import StoreUnavailable
+from licite.ledger.errors import NoLedger, StoreUnavailable
 
 Row = tuple[Any, ...]
 PAGE_SIZE = 16384
@@ -137,12 +139,15 @@ class SqliteTransaction(Transaction):
 class SqliteStore(Store):
     dialect = "sqlite"
 
-    def __init__(self, location: Location) -> None:
+    def __init__(self, location: Location, *, must_exist: bool = False) -> None:
         self.location = location
+        # Autocommit mode: transactions are opened explicitly, BEGIN IMMEDIATE for
+        # writes, so that two writers never both read the same chain head.
+        if must_exist:
+            self._connection = _existing_ledger(location)
         try:
-            # Autocommit mode: transactions are opened explicitly, BEGIN IMMEDIATE for
-            # writes, so that two writers never both read the same chain head.
-            self._connection = sqlite3.connect(location.path, timeout=120, isolation_level=None)
+            if not must_exist:
+                self._connection = sqlite3.connect(location.path, timeout=120, isolation_level=None)
             # Only a database not yet written takes it (an older ledger keeps its pages):
             # an import's commit writes a quarter fewer bytes, verify reads fewer pages.
             self._connection.execute(f"PRAGMA page_size={PAGE_SIZE}")
@@ -206,9 +211,43 @@ class SqliteStore(Store):
         self._connection.close()
 
 
-def open_store(location: Location) -> Store:
+def no_ledger(location: Location, why: Text | None = None) -> NoLedger:
+    detail = Text(f" ({why.fr})", f" ({why.en})") if why else Text("", "")
+    return NoLedger(
+        Text(f"aucun registre à {location.shown}", f"no ledger at {location.shown}") + detail
+    )
+
+
+def _existing_ledger(location: Location) -> sqlite3.Connection:
+    """A connection to the SQLite ledger at `location`, which must already exist: opened
+    read-write without creating (a file that is not there stays not there), and checked
+    to hold a ledger before anything is written (a pragma would write an empty file)."""
+    path = Path(location.path)
+    if location.in_memory or not path.is_file():
+        raise no_ledger(location)
+    uri = f"file:{quote(str(path.absolute()))}?mode=rw"
+    try:
+        connection = sqlite3.connect(uri, uri=True, timeout=120, isolation_level=None)
+    except sqlite3.Error as error:
+        raise no_ledger(location, Text(str(error), str(error))) from None
+    try:
+        found = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        ).fetchall()
+    except sqlite3.Error as error:
+        connection.close()
+        raise no_ledger(location, Text(str(error), str(error))) from None
+    if not found:
+        connection.close()
+        raise no_ledger(location)
+    return connection
+
+
+def open_store(location: Location, *, must_exist: bool = False) -> Store:
+    """The store at `location`; `must_exist`: one that already holds a ledger, else
+    `NoLedger`, and nothing created (the read-only commands)."""
     if location.dialect == "postgresql":
         from licite.ledger.postgres import PostgresStore  # psycopg only when asked for
 
-        return PostgresStore(location)
-    return SqliteStore(location)
+        return PostgresStore(location, must_exist=must_exist)
+    return SqliteStore(location, must_exist=must_exist)

@@ -113,6 +113,8 @@ def verify(ledger: Ledger, witness: WitnessLog | None = None) -> Verified:
             "SELECT id, event_seq, event_hash, person_seq, person_hash, signed_at_us, signature"
             " FROM checkpoints ORDER BY id"
         )
+        _checkpoint_signatures(ledger, checkpoints, signed_state)
+        _not_older_than_checkpoints(head, checkpoints)
         seen = witness.seqs() if witness else (frozenset(), frozenset())
         jobs = [
             Job(PERSONS, head.person_seq, frozenset(int(str(c[3])) for c in checkpoints) | seen[0]),
@@ -121,8 +123,7 @@ def verify(ledger: Ledger, witness: WitnessLog | None = None) -> Verified:
         found_persons, found_events = scan_to_heads(store, jobs)
         persons = _chain(found_persons, PERSONS, head.person_seq, head.person_hash)
         events = _chain(found_events, EVENTS, head.event_seq, head.event_hash)
-        _checkpoints(ledger, checkpoints, persons, events, signed_state)
-        _not_older_than_checkpoints(head, checkpoints)
+        _checkpoint_hashes(checkpoints, persons, events)
         wordings = _wordings(ledger)
         _ranks(ledger)
         if signed_state:
@@ -176,12 +177,8 @@ def _chain(found: Scan, chain: Chain, head_seq: int, head_hash: str) -> Scan:
     return found
 
 
-def _checkpoints(
-    ledger: Ledger,
-    checkpoints: list[tuple[object, ...]],
-    persons: Scan,
-    events: Scan,
-    signed_state: bool,
+def _checkpoint_signatures(
+    ledger: Ledger, checkpoints: list[tuple[object, ...]], signed_state: bool
 ) -> None:
     for expected, row in enumerate(checkpoints, start=1):
         number, signature = int(str(row[0])), row[6]
@@ -201,6 +198,11 @@ def _checkpoints(
                     f"checkpoint {number}'s signature does not hold",
                 )
             )
+
+
+def _checkpoint_hashes(checkpoints: list[tuple[object, ...]], persons: Scan, events: Scan) -> None:
+    for row in checkpoints:
+        head = Head.from_row(row[1:6])
         if head.event_seq and events.hashes_at.get(head.event_seq) != head.event_hash:
             raise Tampered(_rewritten(EVENTS.what, head.event_seq))
         if head.person_seq and persons.hashes_at.get(head.person_seq) != head.person_hash:

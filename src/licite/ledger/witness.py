@@ -12,8 +12,8 @@ the last witnessed head.
 The log is JSON lines: a header line (`FORMAT`, the ledger's public key), then
 one line per witnessed signature. It is only ever appended to, under a lock,
 each append fsync'd; a file that does not start with a witness header is
-refused, never written. A last line cut short by a crash is ignored and the
-next append starts on a line of its own.
+refused, never written. A last line cut short by a crash is ignored; the next
+append starts on a line of its own with a `cut_short` line naming it.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from licite.ledger.ledger import Ledger
 
 FORMAT = "licite-witness/1"
+CUT_SHORT = "cut_short"
+"""The kind of the line an append writes after a line a crash cut short, naming it."""
+_UNREADABLE = object()
 _HEAD_FIELDS = ("event_seq", "event_hash", "person_seq", "person_hash", "signed_at_us")
 
 
@@ -76,8 +79,9 @@ class WitnessLog:
     public_key: str
     checkpoints: dict[int, Signed] = field(default_factory=dict)
     last_head: Signed | None = None
-    torn: bool = False
-    """The file does not end with a newline (an append cut short by a crash)."""
+    torn_line: int | None = None
+    """The last line, when the file does not end with a newline (an append cut short by a
+    crash): the next append starts on a new line and says so."""
 
     def seqs(self) -> tuple[frozenset[int], frozenset[int]]:
         """The person and event seqs whose hashes were witnessed."""
@@ -135,7 +139,9 @@ def witness(ledger: Ledger, path: Path) -> Appended:
                 )
         now = datetime.now(UTC)
         lines = [signed.entry(now) for signed in [*fresh, *([current] if new_head else [])]]
-        _append(path, descriptor, lines, newline_first=log.torn)
+        if lines and log.torn_line is not None:
+            lines.insert(0, {"kind": CUT_SHORT, "line": log.torn_line})
+        _append(path, descriptor, lines, newline_first=log.torn_line is not None)
     return Appended(len(fresh), new_head)
 
 
@@ -303,31 +309,45 @@ def _read(path: Path, descriptor: int, *, header_for: str | None) -> WitnessLog:
                 f"{path} is not a licite witness log ({FORMAT}): it is neither read nor written",
             )
         )
-    log = WitnessLog(path, str(items[0][1].get("public_key")), torn=torn)
+    log = WitnessLog(path, str(items[0][1].get("public_key")))
+    if torn:
+        log.torn_line = len(lines)
     for number, item in items[1:]:
         _add(log, number, item)
     return log
 
 
 def _parse(path: Path, lines: list[bytes], torn: bool) -> list[tuple[int, Any]]:
-    items: list[tuple[int, Any]] = []
-    last = len(lines) - 1
+    """Each line's number and value. A line that does not parse is an append cut short
+    by a crash only when it is the last one (`torn`), or when the next line says so
+    (`CUT_SHORT`, written by the append after it); any other is a fault."""
+    parsed: list[tuple[int, Any]] = []
     for index, line in enumerate(lines):
-        if not line.strip():
+        if line.strip():
+            try:
+                parsed.append((index + 1, json.loads(line)))
+            except ValueError:
+                parsed.append((index + 1, _UNREADABLE))
+    items: list[tuple[int, Any]] = []
+    for position, (number, item) in enumerate(parsed):
+        if item is not _UNREADABLE:
+            if not (isinstance(item, dict) and item.get("kind") == CUT_SHORT):
+                items.append((number, item))
             continue
-        try:
-            items.append((index + 1, json.loads(line)))
-        except ValueError:
-            if torn and index == last:
-                break  # an append cut short: never acknowledged, ignored
-            if not items:
-                return []
-            raise Tampered(
-                Text(
-                    f"{path} ligne {index + 1} : ligne de témoin illisible",
-                    f"{path} line {index + 1}: unreadable witness line",
-                )
-            ) from None
+        following = parsed[position + 1][1] if position + 1 < len(parsed) else None
+        if (torn and position == len(parsed) - 1) or following == {
+            "kind": CUT_SHORT,
+            "line": number,
+        }:
+            continue
+        if not items:
+            return []  # not a witness log at all
+        raise Tampered(
+            Text(
+                f"{path} ligne {number} : ligne de témoin illisible",
+                f"{path} line {number}: unreadable witness line",
+            )
+        )
     return items
 
 

@@ -119,8 +119,8 @@ def _key_path(name: str, env: Mapping[str, str], directory: Path | None) -> Path
     throwaway in-memory store gets a fresh one."""
     if env.get(f"LICITE_{name.upper()}_KEY"):
         return None
-    if name == "signing" and env.get("LICITE_SIGNING_KEY_FILE"):
-        return Path(env["LICITE_SIGNING_KEY_FILE"])
+    if name == "signing" and env.get("LICITE_SIGNING_KEY_FILE", "").strip():
+        return Path(env["LICITE_SIGNING_KEY_FILE"].strip())
     return None if directory is None else directory / f"{name}.key"
 
 

@@ -225,7 +225,7 @@ def _rewrite_without(url: str, tmp_path: Path, removed: int) -> None:
         row = tx.execute(
             "SELECT event_seq, event_hash, person_seq, person_hash, signed_at_us FROM heads"
         )[0]
-        state = current_state(tx.execute).line()
+        state = current_state(tx.execute, dialect).line()
         signature = sign(signer, Head.from_row(row).head_message(state))
         tx.execute("UPDATE heads SET state = ?, signature = ?", (state, signature))
 

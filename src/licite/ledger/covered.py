@@ -46,7 +46,7 @@ _SHORT_LIST = """SELECT min(i.id) FROM suppression_imports i WHERE i.count <> (
 def check_covered(ledger: Ledger, signed: State) -> None:
     """Raise `Tampered` naming the first table that changed behind the journal's back."""
     store = ledger.store
-    changed = current_state(store.read).differs(signed)
+    changed = current_state(store.read, store.dialect).differs(signed)
     if changed is not None:
         raise Tampered(changed)
     _meta(ledger)

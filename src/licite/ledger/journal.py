@@ -189,7 +189,7 @@ class Journal:
         for *values, signature in head_rows:
             head = Head(*values)
             if signature_holds(self._public, head.legacy_message(), str(signature)):
-                state = current_state(tx.execute).line()
+                state = current_state(tx.execute, self.store.dialect).line()
                 tx.execute(
                     "UPDATE heads SET state = ?, signature = ? WHERE id = 1",
                     (state, sign(self._signer, head.head_message(state))),
@@ -327,7 +327,7 @@ class Journal:
 
     def _move_head(self, tx: Transaction, head: Head) -> None:
         if self.schema >= SIGNED_STATE:
-            state = current_state(tx.execute).line()
+            state = current_state(tx.execute, self.store.dialect).line()
             tx.execute(
                 "UPDATE heads SET event_seq = ?, event_hash = ?, person_seq = ?, person_hash = ?,"
                 " signed_at_us = ?, state = ?, signature = ? WHERE id = 1",

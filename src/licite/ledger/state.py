@@ -91,13 +91,21 @@ class State:
         return None
 
 
-def current_state(query: Query) -> State:
-    """The summary of the tables as they are, read through `query` (inside a commit, or
-    inside verify's snapshot)."""
+def current_state(query: Query, dialect: str = "sqlite") -> State:
+    """The summary of the tables as they are, read through `query` inside a transaction
+    (a commit's, or verify's snapshot)."""
     meta = sorted((str(n), str(v)) for n, v in query("SELECT name, value FROM meta"))
     lines = "".join(f"{name}={value}\n" for name, value in meta)
     parts = [("meta", hashlib.sha256(lines.encode()).hexdigest()[:32])]
     for name, sql, _ in _PARTS:
-        count, total = query(sql)[0]
+        if dialect == "postgresql" and name == "erased":
+            # Through the partial index, whatever the statistics say: during a large
+            # import they lag, and PostgreSQL then reads every person at every commit
+            # (28 ms a commit at 40 000 persons, growing with the ledger).
+            query("SET LOCAL enable_seqscan = off")
+            count, total = query(sql)[0]
+            query("SET LOCAL enable_seqscan = on")
+        else:
+            count, total = query(sql)[0]
         parts.append((name, f"{int(count)},{int(total)}"))
     return State(tuple(parts))

@@ -3,13 +3,14 @@
 Checks, in order, and stops at the first fault:
 1. the signed head: its signature, under this ledger's public key, over a head's
    message (a checkpoint's signature does not pass for it, schema v5);
-2. each chain (person records, then events): every record follows from the
+2. every signed checkpoint: its signature over a checkpoint's message naming its
+   number, numbers 1, 2, 3… without a gap; and the head not older than any of
+   them (a ledger cut back, an old head put back, is: said before the chains, as
+   the better account of what their ends then show);
+3. each chain (person records, then events): every record follows from the
    one before, and the chain ends exactly at the signed head (a record past it
-   was inserted, a record missing before it was removed);
-3. every signed checkpoint: its signature over a checkpoint's message naming its
-   number, numbers 1, 2, 3… without a gap, and that the chain still holds the hash
-   it signed (a rewritten chain no longer does); the head is not older than the
-   newest checkpoint (a ledger cut back to an old head is);
+   was inserted, a record missing before it was removed); the chain still holds
+   the hash each checkpoint signed (a rewritten chain no longer does);
 4. every consent wording: its text still has the SHA-256 events refer to;
 5. every event's rank among its person's events at the same instant (`tie`, which
    the chain does not cover: the batch scrub orders histories by it) follows the

@@ -32,7 +32,7 @@ CAMPAIGN = {
     "sender": {"id": "shop", "kind": "company"},
     "request": {"action": "contact", "channel": "email", "purpose": "commercial", "offer": "shoes"},
 }
-HISTORY = [
+HISTORY: list[dict[str, Any]] = [
     {"at": "2024-01-10", "type": "collected", "method": "form", "informed": True,
      "purpose": "commercial"},
     {"at": "2024-01-10", "type": "consent", "channel": "email", "purpose": "commercial",

@@ -7,6 +7,10 @@
   When one is not set it is read from, or on first use created in, the key
   directory with mode 0600: `LICITE_KEY_DIR` if set, else `<database>.keys/`
   beside a SQLite file, else `$XDG_CONFIG_HOME/licite/keys` (~/.config/…).
+- Person keys are wrapped by the current key epoch's key, a file of the key
+  directory that `licite ledger rotate-keys` replaces (`licite.ledger.epochs`).
+  The master key is epoch 0 of ledgers made before schema v5: it is read when
+  configured, and created only for a store kept at an older schema (tests).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 from licite.i18n import Text
 from licite.ledger.errors import KeyProblem, StoreUnavailable
@@ -30,10 +35,27 @@ _KEY_BYTES = 32
 class Keys:
     hmac: bytes
     """Lookup and suppression hashes of emails and phone numbers."""
-    master: bytes
-    """Wraps every person's own key."""
+    master: bytes | None
+    """Epoch 0's key (ledgers made before schema v5); None when not configured."""
     signing: bytes
     """Ed25519 seed that signs the chain head and checkpoints."""
+    epoch: int = 0
+    """The key epoch new person keys are wrapped under (`licite.ledger.epochs`)."""
+    epoch_key: bytes | None = None
+    """That epoch's key, set when the ledger is opened (the master key for epoch 0)."""
+
+    @property
+    def wrapping(self) -> bytes:
+        """The key that wraps new person keys."""
+        key = self.epoch_key if self.epoch_key is not None else self.master
+        if key is None:
+            raise KeyProblem(
+                Text(
+                    "aucune clé d'époque pour chiffrer les clés des personnes",
+                    "no epoch key to wrap the persons' keys with",
+                )
+            )
+        return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +105,35 @@ def key_directory(location: Location, environ: Mapping[str, str] | None = None) 
     return Path(base) / "licite" / "keys"
 
 
-def load_keys(location: Location, environ: Mapping[str, str] | None = None) -> Keys:
+def load_keys(
+    location: Location, environ: Mapping[str, str] | None = None, *, create_master: bool = False
+) -> Keys:
+    """The configured keys; the master key is created only with `create_master`."""
     env = os.environ if environ is None else environ
     directory = key_directory(location, env)
-    values = [_key(name, env, directory) for name in KEY_NAMES]
-    return Keys(*values)
+    hmac, signing = (_key(name, env, directory) for name in ("hmac", "signing"))
+    master = _key("master", env, directory, create=create_master)
+    return Keys(hmac, master, signing)
 
 
-def _key(name: str, env: Mapping[str, str], directory: Path | None) -> bytes:
+@overload
+def _key(name: str, env: Mapping[str, str], directory: Path | None) -> bytes: ...
+@overload
+def _key(
+    name: str, env: Mapping[str, str], directory: Path | None, *, create: bool
+) -> bytes | None: ...
+def _key(
+    name: str, env: Mapping[str, str], directory: Path | None, *, create: bool = True
+) -> bytes | None:
     variable = f"LICITE_{name.upper()}_KEY"
     if env.get(variable):
         return _from_hex(variable, env[variable])
     if directory is None:
-        return os.urandom(_KEY_BYTES)
-    return _key_file(directory / f"{name}.key")
+        return os.urandom(_KEY_BYTES) if create else None
+    path = directory / f"{name}.key"
+    if not create and not path.exists():
+        return None
+    return _key_file(path)
 
 
 def _from_hex(where: str, value: str) -> bytes:

@@ -122,6 +122,8 @@ class Epochs:
                     (ident, _now()),
                 )
         self._read_table()  # another process may have made it first: its file is kept
+        if self._ids.get(self.current) == ident:
+            self._keys[self.current] = key
 
     def key(self, epoch: int) -> bytes:
         """Epoch `epoch`'s key, checked against the fingerprint the ledger recorded."""

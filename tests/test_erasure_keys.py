@@ -13,11 +13,16 @@ stays readable.
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
+import signal
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -99,8 +104,8 @@ class Postgres:
     def __init__(self, url: str) -> None:
         self.url = url
         with psycopg.connect(url, autocommit=True) as pg:
-            self.data = Path(str(pg.execute("SHOW data_directory").fetchone()[0]))  # type: ignore[index]
-            self.start_lsn = str(pg.execute("SELECT pg_current_wal_lsn()").fetchone()[0])  # type: ignore[index]
+            self.data = Path(_one(pg, "SHOW data_directory"))
+            self.start_lsn = _one(pg, "SELECT pg_current_wal_lsn()")
         if not os.access(self.data, os.R_OK | os.X_OK):
             _needs_files(f"PostgreSQL data directory {self.data} is not readable here")
 
@@ -108,7 +113,7 @@ class Postgres:
         """A copy of `person_keys`'s heap file, dead rows and all, after a checkpoint."""
         with psycopg.connect(self.url, autocommit=True) as pg:
             pg.execute("CHECKPOINT")
-            relative = str(pg.execute("SELECT pg_relation_filepath('person_keys')").fetchone()[0])  # type: ignore[index]
+            relative = _one(pg, "SELECT pg_relation_filepath('person_keys')")
         path = self.data / relative
         return b"".join(p.read_bytes() for p in sorted(path.parent.glob(path.name + "*")))
 
@@ -137,6 +142,12 @@ class Postgres:
             timeout=120,
         )
         return done.stdout
+
+
+def _one(pg: psycopg.Connection[Any], sql: str) -> str:
+    row = pg.execute(sql).fetchone()
+    assert row is not None
+    return str(row[0])
 
 
 def sqlite_files(url: str) -> list[bytes]:
@@ -284,3 +295,47 @@ def test_a_missing_epoch_key_is_named(tmp_path: Path) -> None:
     with pytest.raises(KeyProblem) as caught:
         open_ledger(url, tmp_path)
     assert "epoch key" in caught.value.text.en and "not found" in caught.value.text.en
+
+
+_ROTATE_FOREVER = """
+import sys
+from licite.ledger import Ledger
+from licite.ledger.erasure import rotate_keys
+with Ledger.open() as ledger:
+    while True:
+        rotate_keys(ledger)
+        print(ledger.epochs.current, flush=True)
+"""
+
+
+def test_a_rotation_killed_at_any_point_leaves_everyone_readable(url: str, tmp_path: Path) -> None:
+    people = [person_line(f"p{i:04d}", email=f"p{i}@example.fr") for i in range(3000)]
+    with open_ledger(url, tmp_path) as ledger:
+        import_file(ledger, write_lines(tmp_path / "in.jsonl", people))
+    env = {**os.environ, **environ(url, tmp_path)}
+    chance = random.Random(13)
+    rotations = 0
+    for kill in range(20):
+        child = subprocess.Popen(
+            [sys.executable, "-c", _ROTATE_FOREVER],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(chance.uniform(0.4, 2.5))
+        child.send_signal(signal.SIGKILL)
+        out, _ = child.communicate()
+        rotations += len(out.split())
+        with open_ledger(url, tmp_path) as ledger:  # opening finishes a killed rotation
+            current = ledger.epochs.current
+            for i in range(0, 3000, 97):
+                assert ledger.person(f"p{i:04d}").email == f"p{i}@example.fr", (kill, i)
+            epochs = dict(raw(url, "SELECT id, key_id FROM epochs"))
+            assert raw(url, "SELECT DISTINCT epoch FROM person_keys") == [(current,)]
+        files = {p.name for p in (tmp_path / "keys").glob("epoch-*.key")}
+        # The current key is there; no older epoch's key survives; any other file is
+        # a rotation killed before its commit (it wraps nothing).
+        assert f"epoch-{epochs[current]}.key" in files
+        assert not {f"epoch-{k}.key" for n, k in epochs.items() if n < current} & files
+    assert rotations > 0  # some rotations finished between the kills…
+    assert files - {f"epoch-{k}.key" for k in epochs.values()}  # …and some were cut short

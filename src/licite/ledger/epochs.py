@@ -83,6 +83,7 @@ class Epochs:
         self.schema = schema
         self.current = 0
         self._keys: dict[int, bytes] = {}
+        self._ciphers: dict[int, AESGCM] = {}
         self._ids: dict[int, str] = {}
 
     @classmethod
@@ -163,7 +164,11 @@ class Epochs:
 
     def unwrap(self, person_id: str, wrapped: str, epoch: int | None) -> bytes:
         """A person's key from its `person_keys` row."""
-        return unwrap_key(self.key(epoch or 0), person_id, wrapped)
+        number = epoch or 0
+        cipher = self._ciphers.get(number)
+        if cipher is None:
+            cipher = self._ciphers[number] = AESGCM(self.key(number))
+        return unwrap_key(cipher, person_id, wrapped)
 
     def keep(self, tx: Transaction, persons: list[NewPerson]) -> None:
         """Record new people's keys (the journal's commit, under the write lock): a key
@@ -254,6 +259,7 @@ class Epochs:
             if used:
                 continue  # kept: a live person's key is still wrapped under it
             self._keys.pop(number, None)
+            self._ciphers.pop(number, None)
             if path is None:
                 destroyed.append("memory")
             else:

@@ -12,10 +12,13 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from licite.case import load_campaign
 from licite.ledger import Ledger, decide_person, import_file
@@ -121,3 +124,24 @@ def test_the_scrub_blocks_the_erased_whatever_the_campaigns_date(
 def _tags(path: Path) -> set[str]:
     with path.open(encoding="utf-8", newline="") as handle:
         return {row["tag"] for row in csv.DictReader(handle)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    erased_after=st.integers(0, 3 * 365 * 24 * 3600),
+    asked_after=st.integers(0, 2 * 365 * 24 * 3600),  # within the three years of retention
+)
+def test_no_moment_allows_an_erased_person(
+    tmp_path_factory: pytest.TempPathFactory, erased_after: int, asked_after: int
+) -> None:
+    # Consent on 10 January 2024; erased some time after; asked at any moment since.
+    start = parse_moment("2024-01-10T12:00:00+01:00")
+    directory = tmp_path_factory.mktemp("any")
+    lines = [{"type": "person", "id": "gone", "kind": "consumer"}, *_history("gone")]
+    with Ledger.memory() as ledger:
+        assert not import_file(ledger, write_lines(directory / "a.jsonl", lines)).rejected
+        campaign = load_campaign(CAMPAIGN)
+        asked = start + timedelta(seconds=asked_after)
+        assert decide_person(ledger, "gone", campaign, asked).allowed
+        erase(ledger, "gone", start + timedelta(seconds=erased_after))
+        assert not decide_person(ledger, "gone", campaign, asked).allowed

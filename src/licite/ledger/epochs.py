@@ -117,14 +117,17 @@ class Epochs:
         self._keep_key(ident, key)
         with self.store.write() as tx:
             _lock(self.store, tx)
-            if tx.execute("SELECT COUNT(*) FROM epochs")[0][0] == 0:
+            first = tx.execute("SELECT COUNT(*) FROM epochs")[0][0] == 0
+            if first:
                 tx.execute(
                     "INSERT INTO epochs (id, key_id, created_at_us) VALUES (1, ?, ?)",
                     (ident, _now()),
                 )
-        self._read_table()  # another process may have made it first: its file is kept
-        if self._ids.get(self.current) == ident:
+        self._read_table()
+        if first:
             self._keys[self.current] = key
+        elif self.directory is not None:
+            _destroy(self._path(ident))  # another process made it first: ours wraps nothing
 
     def key(self, epoch: int) -> bytes:
         """Epoch `epoch`'s key, checked against the fingerprint the ledger recorded."""

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from licite.errors import InvalidInput
+from licite.ledger import Ledger
 from licite.phones import normalize_phone
 from licite.scrub import run as scrub_run
 from licite.scrub.contacts import read_contacts
@@ -174,6 +175,8 @@ def test_an_interrupted_run_leaves_no_outputs_that_look_complete(
 def test_cli_scrub(setup: dict[str, Any]) -> None:
     contacts = setup["tmp"] / "contacts.csv"
     contacts.write_bytes(HEADER + b"1,consumer,a@example.fr,,,x\n")
+    # The ledger and its keys exist already (making a key says so once, on stderr).
+    Ledger.open(setup["url"]).close()
     done = subprocess.run(
         [
             str(LICITE),

@@ -18,7 +18,7 @@ from licite.i18n import Text
 from licite.ledger.checkpoints import check_against, checkpoint_now, export_checkpoints
 from licite.ledger.decide import decide_person
 from licite.ledger.dossier import dossier
-from licite.ledger.erasure import erase
+from licite.ledger.erasure import erase, erased_since_rotation, rotate_keys
 from licite.ledger.history import history_as_of
 from licite.ledger.importer import BATCH_LINES, ImportReport, import_file
 from licite.ledger.ledger import Ledger
@@ -182,17 +182,76 @@ def history_command(person_id: str, at_text: str | None) -> None:
 
 @ledger_group.command("erase")
 @click.option("--person", "person_id", required=True, help="The person's id.")
+@click.option(
+    "--rotate",
+    is_flag=True,
+    help="Then rotate the key epoch at once (see `rotate-keys`), rather than at the next one.",
+)
 @reports_errors
-def erase_command(person_id: str) -> None:
-    """Erase a person (GDPR art. 17): destroy their key, keep the suppression hashes."""
+def erase_command(person_id: str, rotate: bool) -> None:
+    """Erase a person (GDPR art. 17): destroy their key, keep the suppression hashes.
+
+    Copies of the destroyed key row (backups, PostgreSQL dead rows and WAL) stay
+    readable with the current epoch key until `licite ledger rotate-keys` runs."""
     with Ledger.open(must_exist=True) as ledger:
-        moment = erase(ledger, person_id)
+        moment = erase(ledger, person_id, rotate=rotate)
     _say(
         Text(
             f"{person_id} effacé le {moment.isoformat()} ; son opposition reste enregistrée",
             f"{person_id} erased at {moment.isoformat()}; their objection stays recorded",
         )
     )
+    if not rotate:
+        _say(
+            Text(
+                "effacement définitif à la prochaine rotation (licite ledger rotate-keys)",
+                "erasure final at the next key rotation (licite ledger rotate-keys)",
+            )
+        )
+
+
+@ledger_group.command("rotate-keys")
+@click.option(
+    "--if-erased",
+    is_flag=True,
+    help="Only when someone was erased since the last rotation (for a cron job).",
+)
+@reports_errors
+def rotate_keys_command(if_erased: bool) -> None:
+    """Wrap every person key under a new epoch key and destroy the old one, so no copy
+    of the ledger (backup, dump, dead rows, WAL) can bring an erased person back.
+
+    Safe to interrupt at any point. Daily, from cron:
+    `17 3 * * * licite ledger rotate-keys --if-erased`."""
+    with Ledger.open(must_exist=True) as ledger:
+        if if_erased and not erased_since_rotation(ledger):
+            _say(
+                Text(
+                    "aucun effacement depuis la dernière rotation : rien à faire",
+                    "no erasure since the last rotation: nothing to do",
+                )
+            )
+            return
+        rotated = rotate_keys(ledger)
+    _say(
+        Text(
+            f"époque de clés {rotated.epoch} : {rotated.rewrapped} clé(s) de personne"
+            f" rechiffrée(s), {len(rotated.destroyed)} ancienne(s) clé(s) détruite(s)",
+            f"key epoch {rotated.epoch}: {rotated.rewrapped} person key(s) re-wrapped,"
+            f" {len(rotated.destroyed)} old key(s) destroyed",
+        )
+    )
+    if rotated.master_left:
+        _say(
+            Text(
+                "LICITE_MASTER_KEY (ou master.key) ne protège plus rien dans ce registre, mais"
+                " ouvre encore ses anciennes copies : détruisez-la, et ses sauvegardes, dès"
+                " qu'aucun autre registre ne s'en sert",
+                "LICITE_MASTER_KEY (or master.key) no longer protects anything in this ledger"
+                " but still opens its old copies: destroy it, and its backups, once no other"
+                " ledger uses it",
+            )
+        )
 
 
 @ledger_group.group("checkpoint", invoke_without_command=True)

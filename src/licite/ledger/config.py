@@ -15,6 +15,10 @@
 
 A command that only reads (`verify`, `history`, …) opens with `create=False`:
 nothing missing is created, neither the database nor a key.
+- Person keys are wrapped by the current key epoch's key, a file of the key
+  directory that `licite ledger rotate-keys` replaces (`licite.ledger.epochs`).
+  The master key is epoch 0 of ledgers made before schema v6: it is read when
+  configured, and created only for a store kept at an older schema (tests).
 """
 
 from __future__ import annotations
@@ -39,12 +43,29 @@ _KEY_BYTES = 32
 class Keys:
     hmac: bytes
     """Lookup and suppression hashes of emails and phone numbers."""
-    master: bytes
-    """Wraps every person's own key."""
+    master: bytes | None
+    """Epoch 0's key (ledgers made before schema v6); None when not configured."""
     signing: bytes
     """Ed25519 seed that signs the chain head and checkpoints."""
+    epoch: int = 0
+    """The key epoch new person keys are wrapped under (`licite.ledger.epochs`)."""
+    epoch_key: bytes | None = None
+    """That epoch's key, set when the ledger is opened (the master key for epoch 0)."""
     signing_file: Path | None = None
     """The file the signing key was read from (None when given by LICITE_SIGNING_KEY)."""
+
+    @property
+    def wrapping(self) -> bytes:
+        """The key that wraps new person keys."""
+        key = self.epoch_key if self.epoch_key is not None else self.master
+        if key is None:
+            raise KeyProblem(
+                Text(
+                    "aucune clé d'époque pour chiffrer les clés des personnes",
+                    "no epoch key to wrap the persons' keys with",
+                )
+            )
+        return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +125,20 @@ def key_directory(location: Location, environ: Mapping[str, str] | None = None) 
 
 
 def load_keys(
-    location: Location, environ: Mapping[str, str] | None = None, *, create: bool = True
+    location: Location,
+    environ: Mapping[str, str] | None = None,
+    *,
+    create: bool = True,
+    create_master: bool = False,
 ) -> Keys:
-    """The keys, from the environment or their files; `create=False` creates no file."""
+    """The keys, from the environment or their files. `create=False` creates no file (a
+    missing HMAC or signing key is an error); the master key, epoch 0 of ledgers made before
+    key epochs, is read when configured and created only with `create_master`."""
     env = os.environ if environ is None else environ
     directory = key_directory(location, env)
     files = {name: _key_path(name, env, directory) for name in KEY_NAMES}
-    hmac, master, signing = (_key(name, env, files[name], create) for name in KEY_NAMES)
+    hmac, signing = (_key(name, env, files[name], create) for name in ("hmac", "signing"))
+    master = _optional_key("master", env, files["master"], create and create_master)
     return Keys(hmac, master, signing, signing_file=files["signing"])
 
 
@@ -137,6 +165,20 @@ def _key(name: str, env: Mapping[str, str], path: Path | None, create: bool) -> 
                 f"{variable} is not set and {path} does not exist: no {name} key",
             )
         )
+    return _key_file(path)
+
+
+def _optional_key(
+    name: str, env: Mapping[str, str], path: Path | None, create: bool
+) -> bytes | None:
+    """A key that may be absent: None when neither configured nor created."""
+    variable = f"LICITE_{name.upper()}_KEY"
+    if env.get(variable):
+        return _from_hex(variable, env[variable])
+    if path is None:
+        return os.urandom(_KEY_BYTES) if create else None
+    if not create and not path.exists():
+        return None
     return _key_file(path)
 
 

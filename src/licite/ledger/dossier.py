@@ -15,7 +15,8 @@ import json
 from typing import Any
 
 from licite.ledger.chain import EVENTS, digest
-from licite.ledger.crypto import unseal, unwrap_key
+from licite.ledger.crypto import unseal
+from licite.ledger.epochs import EPOCHS
 from licite.ledger.history import moment_of_micros
 from licite.ledger.journal import Head
 from licite.ledger.ledger import Ledger
@@ -56,8 +57,11 @@ def dossier(ledger: Ledger, person_id: str) -> dict[str, Any]:
 
 
 def _key(ledger: Ledger, person_id: str) -> bytes | None:
-    rows = ledger.store.read("SELECT wrapped FROM person_keys WHERE person_id = ?", (person_id,))
-    return unwrap_key(ledger.keys.master, person_id, rows[0][0]) if rows else None
+    epoch = "epoch" if ledger.epochs.schema >= EPOCHS else "0"
+    rows = ledger.store.read(
+        f"SELECT wrapped, {epoch} FROM person_keys WHERE person_id = ?", (person_id,)
+    )
+    return ledger.epochs.unwrap(person_id, rows[0][0], rows[0][1]) if rows else None
 
 
 def _wordings(ledger: Ledger, shas: set[str]) -> dict[str, str]:

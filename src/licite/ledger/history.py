@@ -13,6 +13,13 @@ merged here and nowhere else:
    at the erasure's moment, so the objection outlives the erased address
    (GDPR art. 17 and 21; C. pén. 226-18-1).
 Synthetic events come after recorded ones at the same moment.
+
+An erasure counts whatever `at` is (issue 13, finding 8): a campaign dated
+before it must not bring the erased person back. An erasure recorded after
+`at` — of the person itself (`persons.erased_at_us`) or of another record
+with the same address or number (`suppressions`) — is read as an objection
+at `at` itself; one before `at` stays at its own moment. The ledger's record
+of the erasure decides, not the date a campaign claims.
 """
 
 from __future__ import annotations
@@ -68,17 +75,21 @@ def _opposition_list(ledger: Ledger, person: StoredPerson, at_us: int) -> list[E
 
 
 def _suppressed(ledger: Ledger, person: StoredPerson, at_us: int) -> list[Event]:
+    marks: list[int] = []
+    if person.erased_at_us is not None and person.erased_at_us > at_us:
+        marks.append(at_us)  # erased later: its own objection event lies after `at`
     hashes = [h for h in (person.email_hash, person.phone_hash) if h is not None]
-    if not hashes:
+    if hashes:
+        rows = ledger.store.read(
+            f"SELECT MIN(at_us) FROM suppressions WHERE hash IN ({','.join('?' * len(hashes))})"
+            " AND person_id <> ?",
+            (*hashes, person.id),
+        )
+        if rows[0][0] is not None:
+            marks.append(min(int(rows[0][0]), at_us))
+    if not marks:
         return []
-    rows = ledger.store.read(
-        f"SELECT MIN(at_us) FROM suppressions WHERE hash IN ({','.join('?' * len(hashes))})"
-        " AND person_id <> ? AND at_us <= ?",
-        (*hashes, person.id, at_us),
-    )
-    if rows[0][0] is None:
-        return []
-    moment = moment_of_micros(rows[0][0])
+    moment = moment_of_micros(min(marks))
     return [
         Objection(at=moment, type="objection", channel=ChannelOrAll.ALL, sender="all", via=Via.FORM)
     ]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from licite.errors import InvalidInput
 from licite.i18n import Text
-from licite.ledger.crypto import unwrap_key
+from licite.ledger.epochs import EPOCHS
 from licite.ledger.events import with_evidence
 from licite.ledger.journal import Batch, NewEvent
 from licite.ledger.ledger import Ledger
@@ -210,17 +210,19 @@ def _person_keys(
     keys: dict[str, bytes] = {}
     recorded: set[str] = set()
     ordered = sorted(wanted)
+    epoch = "k.epoch" if ledger.epochs.schema >= EPOCHS else "0"
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
         rows = ledger.store.read(
-            "SELECT p.id, k.wrapped FROM persons p LEFT JOIN person_keys k ON k.person_id = p.id"
+            f"SELECT p.id, k.wrapped, {epoch} FROM persons p"
+            " LEFT JOIN person_keys k ON k.person_id = p.id"
             f" WHERE p.id IN ({','.join('?' * len(chunk))})",
             chunk,
         )
-        for person_id, wrapped in rows:
+        for person_id, wrapped, in_epoch in rows:
             recorded.add(person_id)
             if wrapped is not None:  # an erased person has no key any more
-                keys[person_id] = unwrap_key(ledger.keys.master, person_id, wrapped)
+                keys[person_id] = ledger.epochs.unwrap(person_id, wrapped, in_epoch)
     for person_id in wanted - recorded:
         if person_id in fresh_keys:
             keys[person_id] = fresh_keys[person_id]

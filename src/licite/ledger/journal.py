@@ -42,6 +42,10 @@ class NewPerson:
     """PERSON_CHAINED_COLUMNS except recorded_at_us."""
     fingerprint: str
     wrapped_key: str
+    epoch: int
+    """The key epoch `wrapped_key` is wrapped under (`licite.ledger.epochs`)."""
+    key: bytes
+    """The person's own key: wrapped again should a rotation commit first."""
 
 
 class NewEvent(NamedTuple):
@@ -142,6 +146,8 @@ class Journal:
         self.schema = LATEST
         """The store's schema version: one opened at an older target (tests of upgrades)
         is written as that version's code wrote it."""
+        self.keep_keys: Callable[[Transaction, list[NewPerson]], None] = _no_keys
+        """Records new people's keys (`Epochs.keep`, set by the ledger once it is open)."""
 
     def commit(self, batch: Batch) -> Committed:
         lock = " FOR UPDATE" if self.store.dialect == "postgresql" else ""
@@ -228,7 +234,7 @@ class Journal:
             )
         }
         rows: list[tuple[Any, ...]] = []
-        keys: list[tuple[str, str]] = []
+        keys: list[NewPerson] = []
         for index, person in enumerate(persons):
             if person.id in known:
                 fingerprint, erased = known[person.id]
@@ -243,13 +249,13 @@ class Journal:
             seq += 1
             new_hash = link(prev, ENCODE(list(values)))
             rows.append((*values, seq, prev, new_hash, person.fingerprint))
-            keys.append((person.id, person.wrapped_key))
+            keys.append(person)
             known[person.id] = (person.fingerprint, None)
             prev = new_hash
         tx.insert("persons", PERSON_COLUMNS, rows)
-        tx.insert("person_keys", ("person_id", "wrapped"), keys)
+        self.keep_keys(tx, keys)
         done.persons_added = len(rows)
-        return seq, prev, {person_id for person_id, _ in keys}
+        return seq, prev, {person.id for person in keys}
 
     def _events(
         self,
@@ -397,3 +403,8 @@ def _recorded(
         seen.add(content_hash)
         ties[person_id, at_us] = max(ties.get((person_id, at_us), 0), rank + 1)
     return seen, ties
+
+
+def _no_keys(tx: Transaction, persons: list[NewPerson]) -> None:
+    if persons:
+        raise RuntimeError("the ledger's key epochs are not open")

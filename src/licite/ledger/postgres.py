@@ -133,6 +133,11 @@ class PostgresStore(Store):
         except psycopg.Error as error:
             raise self.problem(error) from None
 
+    def forget(self) -> None:
+        """Nothing here: a VACUUM would not reach the WAL, replicas or backups. What they
+        keep of an erased person's key is wrapped under the epoch key that the next
+        rotation destroys (`licite.ledger.epochs`)."""
+
     def close(self) -> None:
         self._connection.close()
 

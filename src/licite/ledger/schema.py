@@ -183,7 +183,25 @@ signature no longer passes for the head's), the head's signature also covering
 partial index keeps its erasure part cheap). The existing signatures are replaced,
 with the signing key, by `Journal.resign` (`migrate`'s `after` step)."""
 
-MIGRATIONS: tuple[str | Mapping[str, str], ...] = (_V1, _V2, _V3, _V4, _V5)
+_V6 = """
+ALTER TABLE person_keys ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX person_keys_epoch ON person_keys (epoch);
+CREATE TABLE epochs (
+    id INTEGER PRIMARY KEY,
+    key_id TEXT NOT NULL,
+    created_at_us BIGINT NOT NULL,
+    erasures BIGINT NOT NULL DEFAULT 0
+);
+INSERT INTO epochs (id, key_id, created_at_us)
+    SELECT 0, value, 0 FROM meta WHERE name = 'master_key_id';
+"""
+"""v6: key epochs (`licite.ledger.epochs`). Each person key names the epoch key it is
+wrapped under; `epochs` lists them by the fingerprint of their key (the key itself is a
+file outside the database) and counts the erasures since each began. A ledger made
+before v6 keeps its keys as they are: the master key becomes epoch 0, until
+`licite ledger rotate-keys` moves every key to a new epoch."""
+
+MIGRATIONS: tuple[str | Mapping[str, str], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 LATEST = len(MIGRATIONS)
 TIES = 4
 """The version from which events carry `tie`."""

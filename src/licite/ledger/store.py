@@ -100,6 +100,10 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    @abstractmethod
+    def forget(self) -> None:
+        """Make what was just deleted leave the store's files (after an erasure)."""
+
     def problem(self, error: Exception) -> StoreUnavailable:
         where = self.location.url
         return StoreUnavailable(
@@ -155,6 +159,9 @@ class SqliteStore(Store):
                 self._connection.execute("PRAGMA journal_mode=WAL")
             # FULL: a batch the importer acknowledged survives a crash, power cut included.
             self._connection.execute("PRAGMA synchronous=FULL")
+            # A deleted row's bytes are overwritten with zeros, not left in a free page
+            # (an erased person's wrapped key; how SQLite was compiled must not decide).
+            self._connection.execute("PRAGMA secure_delete=ON")
             self._connection.execute("PRAGMA cache_size=-65536")
             page_size = self._connection.execute("PRAGMA page_size").fetchone()[0]
             self._connection.execute(f"PRAGMA wal_autocheckpoint={WAL_BYTES // page_size}")
@@ -206,6 +213,17 @@ class SqliteStore(Store):
             yield
         finally:
             self._connection.execute("ROLLBACK")
+
+    def forget(self) -> None:
+        """Copy the write-ahead log into the database and empty it (TRUNCATE): its frames
+        hold the pages as they were before the erasure. A reader still inside an older
+        snapshot keeps the log from being emptied; the epoch rotation covers that."""
+        if self.location.in_memory:
+            return
+        try:
+            self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error as error:
+            raise self.problem(error) from None
 
     def close(self) -> None:
         self._connection.close()

@@ -63,7 +63,7 @@ def test_the_untouched_ledger_verifies(url: str, tmp_path: Path) -> None:
 
 
 def test_a_deleted_key_fingerprint_is_named(url: str, tmp_path: Path) -> None:
-    raw(url, "DELETE FROM meta WHERE name = 'master_key_id'")
+    raw(url, "DELETE FROM meta WHERE name = 'hmac_key_id'")
     assert fault(url, tmp_path).startswith("the meta table (key fingerprints) changed")
 
 
@@ -86,12 +86,12 @@ def test_a_deleted_person_key_is_named(url: str, tmp_path: Path) -> None:
 
 
 def test_a_key_restored_for_an_erased_person_is_named(url: str, tmp_path: Path) -> None:
-    raw(url, "INSERT INTO person_keys VALUES ('p2', 'restored from a backup')")
+    raw(url, "INSERT INTO person_keys (person_id, wrapped) VALUES ('p2', 'restored from a backup')")
     assert "marked erased, it has a key again" in fault(url, tmp_path)
 
 
 def test_a_key_of_nobody_is_named(url: str, tmp_path: Path) -> None:
-    raw(url, "INSERT INTO person_keys VALUES ('ghost', 'x')")
+    raw(url, "INSERT INTO person_keys (person_id, wrapped) VALUES ('ghost', 'x')")
     assert "1 key(s) (person_keys) belong to no recorded person" in fault(url, tmp_path)
 
 
@@ -100,7 +100,7 @@ def test_an_undone_erasure_is_named(url: str, tmp_path: Path) -> None:
     raw(
         url,
         "UPDATE persons SET erased_at_us = NULL WHERE id = 'p2'",
-        "INSERT INTO person_keys VALUES ('p2', 'restored from a backup')",
+        "INSERT INTO person_keys (person_id, wrapped) VALUES ('p2', 'restored from a backup')",
         "DELETE FROM suppressions WHERE person_id = 'p2'",
     )
     message = fault(url, tmp_path)

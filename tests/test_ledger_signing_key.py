@@ -43,7 +43,7 @@ def test_a_signing_key_file_elsewhere_is_used_and_not_warned_of(tmp_path: Path) 
     key = vault / "licite-signing.key"
     assert key.is_file() and stat.S_IMODE(key.stat().st_mode) == 0o600
     assert not (data / "ledger.db.keys" / "signing.key").exists()
-    assert (data / "ledger.db.keys" / "master.key").exists()  # the others stay where they were
+    assert (data / "ledger.db.keys" / "hmac.key").exists()  # the others stay where they were
     result = run(["--lang", "en", "ledger", "verify"], env)
     assert result.exit_code == 0, result.output
     assert "warning" not in result.output

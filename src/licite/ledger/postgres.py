@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 
+from licite.errors import DiskFull, is_disk_full
 from licite.i18n import Text
 from licite.ledger.config import Location
 from licite.ledger.errors import StoreUnavailable
@@ -133,7 +134,9 @@ class PostgresStore(Store):
     def close(self) -> None:
         self._connection.close()
 
-    def problem(self, error: Exception) -> StoreUnavailable:
+    def problem(self, error: Exception) -> StoreUnavailable | DiskFull:
+        if is_disk_full(error):
+            return DiskFull.at("PostgreSQL")
         return StoreUnavailable(
             Text(f"PostgreSQL : {_first_line(error)}", f"PostgreSQL: {_first_line(error)}")
         )

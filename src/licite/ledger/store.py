@@ -10,12 +10,13 @@ from __future__ import annotations
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import partial
 from itertools import compress
 from operator import is_not
 from typing import Any
 
+from licite.errors import DiskFull, is_disk_full
 from licite.i18n import Text
 from licite.ledger.config import Location
 from licite.ledger.errors import StoreUnavailable
@@ -98,8 +99,10 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-    def problem(self, error: Exception) -> StoreUnavailable:
+    def problem(self, error: Exception) -> StoreUnavailable | DiskFull:
         where = self.location.url
+        if is_disk_full(error):
+            return DiskFull.at(where)
         return StoreUnavailable(
             Text(
                 f"base {where} : {error}".strip(),
@@ -182,11 +185,18 @@ class SqliteStore(Store):
             yield SqliteTransaction(connection)
             connection.execute("COMMIT")
         except sqlite3.Error as error:
-            connection.execute("ROLLBACK")
+            self._roll_back()
             raise self.problem(error) from None
         except BaseException:
-            connection.execute("ROLLBACK")
+            self._roll_back()
             raise
+
+    def _roll_back(self) -> None:
+        """Undo the open write, if SQLite has not already: after SQLITE_FULL or SQLITE_IOERR
+        it rolls back by itself, and a second ROLLBACK would hide the first error."""
+        if self._connection.in_transaction:
+            with suppress(sqlite3.Error):
+                self._connection.execute("ROLLBACK")
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

@@ -1,0 +1,280 @@
+"""The fault suite's machinery: real processes killed, real disks filled, a real server lost.
+
+- `licite(...)`: the installed command line in a fresh process (what a user runs).
+- `kill_rounds(...)`: runs an operation in a subprocess again and again and
+  SIGKILLs it at seeded random moments, or as soon as it shows progress
+  (a line on stdout, the SQLite write-ahead log growing); after each kill
+  the caller's check runs on what the process acknowledged before dying.
+- `small_disk(...)`: a tmpfs of a few hundred kilobytes mounted for one test
+  (we need root for it): skipped with the reason otherwise, failing under CI=true.
+- `throwaway_cluster(...)`: a PostgreSQL cluster of its own, on its own port,
+  that a test may stop and start again, run as the `postgres` user.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+COMMAND = [sys.executable, "-c", "from licite.cli import main; main()"]
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def unavailable(reason: str) -> None:
+    """Skip with the reason, or fail under CI=true: CI must run the whole fault suite."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def licite(
+    args: Sequence[str], env: Mapping[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, *args],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def acknowledged(output: str) -> int:
+    """The last line an import said it committed ("committed through line N")."""
+    acks = [int(line.rsplit(" ", 1)[1]) for line in output.splitlines() if "committed" in line]
+    return max(acks, default=0)
+
+
+@dataclass(slots=True)
+class Killed:
+    """One round: what the process printed before it died, and whether it was killed
+    (False when it had already finished by the chosen moment)."""
+
+    round: int
+    stdout: str
+    killed: bool
+    returncode: int
+
+
+@dataclass(slots=True)
+class Tally:
+    rounds: list[Killed] = field(default_factory=list)
+
+    @property
+    def kills(self) -> int:
+        return sum(r.killed for r in self.rounds)
+
+
+def _wal_size(wal: Path | None) -> int:
+    if wal is None:
+        return -1
+    try:
+        return wal.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def kill_rounds(
+    args_for: Callable[[int], Sequence[str]],
+    env: Mapping[str, str],
+    check: Callable[[Killed], None],
+    *,
+    kills: int,
+    seed: int,
+    wait: float,
+    after_output: bool = False,
+    watch_wal: Path | None = None,
+    max_rounds: int | None = None,
+) -> Tally:
+    """Run `args_for(round)` in a subprocess and SIGKILL it, until `kills` were killed.
+
+    The moment: a seeded random delay in [0, `wait`] seconds after the process shows
+    life, which is its start, or its first line on stdout (`after_output`), or the
+    first growth of the SQLite WAL `watch_wal` (the write transaction begun: this is
+    how a short write such as an erasure is caught in the middle). `check` sees every
+    round, killed or not."""
+    rng = random.Random(seed)
+    tally = Tally()
+    limit = max_rounds or kills * 4
+    for number in range(limit):
+        if tally.kills >= kills:
+            break
+        before = _wal_size(watch_wal)
+        process = subprocess.Popen(
+            [*COMMAND, *args_for(number)],
+            env=dict(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert process.stdout is not None
+        first = ""
+        if after_output:
+            first = process.stdout.readline()
+        elif watch_wal is not None:
+            deadline = time.monotonic() + 60
+            while process.poll() is None and time.monotonic() < deadline:
+                if _wal_size(watch_wal) != before:
+                    break
+                time.sleep(0.0005)
+        time.sleep(rng.uniform(0.0, wait))
+        killed = process.poll() is None
+        if killed:
+            process.send_signal(signal.SIGKILL)
+        rest, _ = process.communicate(timeout=120)
+        round_ = Killed(number, first + rest, killed, process.returncode)
+        tally.rounds.append(round_)
+        check(round_)
+    assert tally.kills >= kills, f"only {tally.kills} of {kills} kills in {limit} rounds"
+    return tally
+
+
+@contextmanager
+def small_disk(size: str) -> Iterator[Path]:
+    """A tmpfs of `size` (e.g. "512k") mounted for the block, unmounted after."""
+    if shutil.which("mount") is None or os.geteuid() != 0:
+        unavailable("a full disk needs a tmpfs mounted by root (not root here)")
+    where = Path(tempfile.mkdtemp(prefix="licite-full-"))
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        where.rmdir()
+        unavailable(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+        with suppress(OSError):
+            where.rmdir()
+
+
+def fill(directory: Path, leave: int = 0) -> Path:
+    """Write a file that takes every free byte of `directory`'s disk but `leave`."""
+    filler = directory / "filler"
+    chunk = b"\0" * 65536
+    with filler.open("wb") as handle:
+        try:
+            while True:
+                handle.write(chunk)
+                handle.flush()
+        except OSError:
+            pass
+    if leave:
+        size = filler.stat().st_size
+        os.truncate(filler, max(0, size - leave))
+    return filler
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass(slots=True)
+class Cluster:
+    """A PostgreSQL cluster of one test: `stop()` cuts every connection, `start()` again."""
+
+    data: Path
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(self.data),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def start(self) -> None:
+        done = self._ctl(
+            "-w",
+            "-l",
+            str(self.data.parent / "log"),
+            "-o",
+            f"-p {self.port} -k {self.data.parent} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    def stop(self, mode: str = "immediate") -> None:
+        self._ctl("-w", "-m", mode, "stop")
+
+
+@contextmanager
+def throwaway_cluster() -> Iterator[Cluster]:
+    """initdb and pg_ctl as the `postgres` user (initdb refuses root) in a folder it owns."""
+    if not (PG_BIN / "initdb").exists():
+        unavailable(f"no PostgreSQL binaries at {PG_BIN}")
+    if os.geteuid() != 0 or shutil.which("runuser") is None:
+        unavailable("a throwaway cluster is run as the postgres user: needs root and runuser")
+    home = Path(tempfile.mkdtemp(prefix="licite-pg-"))
+    try:
+        shutil.chown(home, "postgres", "postgres")
+    except (LookupError, OSError) as error:
+        shutil.rmtree(home, ignore_errors=True)
+        unavailable(f"no postgres user to own a cluster: {error}")
+    home.chmod(0o700)
+    cluster = Cluster(home / "data", free_port())
+    made = subprocess.run(
+        [
+            "runuser",
+            "-u",
+            "postgres",
+            "--",
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(cluster.data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if made.returncode != 0:
+        shutil.rmtree(home, ignore_errors=True)
+        unavailable(f"initdb failed: {made.stderr.strip()[-300:]}")
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(home, ignore_errors=True)

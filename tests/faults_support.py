@@ -64,7 +64,7 @@ class Killed:
     """One round: what the process printed before it died, and whether it was killed
     (False when it had already finished by the chosen moment)."""
 
-    round: int
+    number: int
     stdout: str
     killed: bool
     returncode: int

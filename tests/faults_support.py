@@ -53,6 +53,12 @@ def licite(
     )
 
 
+def overwriting(env: Mapping[str, str]) -> list[str]:
+    """`--overwrite` where `licite scrub` needs it to replace its own earlier output."""
+    shown = licite(["scrub", "--help"], env).stdout
+    return ["--overwrite"] if "--overwrite" in shown else []
+
+
 def acknowledged(output: str) -> int:
     """The last line an import said it committed ("committed through line N")."""
     acks = [int(line.rsplit(" ", 1)[1]) for line in output.splitlines() if "committed" in line]
@@ -169,6 +175,10 @@ def small_disk(size: str) -> Iterator[Path]:
 def fill(directory: Path, leave: int = 0) -> Path:
     """Write a file that takes every free byte of `directory`'s disk but `leave`."""
     filler = directory / "filler"
+    number = 0
+    while filler.exists():
+        number += 1
+        filler = directory / f"filler{number}"
     chunk = b"\0" * 65536
     with filler.open("wb") as handle:
         try:

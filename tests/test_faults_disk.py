@@ -14,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-from tests.faults_support import acknowledged, fill, licite, small_disk
+from tests.faults_support import acknowledged, fill, licite, overwriting, small_disk
 from tests.test_ledger_durability import numbered_lines
 from tests.test_ledger_support import environ, raw, write_lines
 
@@ -35,7 +35,7 @@ def test_import_on_a_full_disk_says_so_and_keeps_what_it_acknowledged(tmp_path: 
         assert first.returncode == 0, first.stderr
         lines = numbered_lines("f", 200, 30)
         path = write_lines(tmp_path / "big.jsonl", lines)
-        filler = fill(disk, leave=1_500_000)
+        fill(disk, leave=1_500_000)
         done = 0
         for lang in ("en", "fr"):  # the second run finds the disk full from its first batch
             args = ["--lang", lang, "ledger", "import", "--batch-lines", "100", str(path)]
@@ -51,11 +51,22 @@ def test_import_on_a_full_disk_says_so_and_keeps_what_it_acknowledged(tmp_path: 
             assert wanted <= set(sources), f"acknowledged through line {done}, not all there"
         intact = licite(["ledger", "verify"], env)
         assert intact.returncode == 0, intact.stdout + intact.stderr
-        filler.unlink()
+        # An erasure on the full disk says so and leaves the person whole, key included.
+        fill(disk)
+        erase = licite(["--lang", "en", "ledger", "erase", "--person", "f0"], env)
+        assert erase.returncode == DISK_FULL, erase.stdout + erase.stderr
+        _says_disk_full(erase.stderr, "en")
+        assert raw(url, "SELECT COUNT(*) FROM person_keys WHERE person_id = 'f0'") == [(1,)]
+        assert raw(url, "SELECT erased_at_us FROM persons WHERE id = 'f0'") == [(None,)]
+        for extra in disk.glob("filler*"):
+            extra.unlink()
+        assert licite(["ledger", "erase", "--person", "f0"], env).returncode == 0
         again = licite(["ledger", "import", str(path)], env)
         assert again.returncode == 0, again.stderr
         events = sum("source" in line for line in lines)
-        assert raw(url, "SELECT COUNT(*), COUNT(DISTINCT source) FROM events") == [(events, events)]
+        assert raw(url, "SELECT COUNT(source), COUNT(DISTINCT source) FROM events") == [
+            (events, events)
+        ]
         assert licite(["ledger", "verify"], env).returncode == 0
 
 
@@ -85,6 +96,7 @@ def test_scrub_on_a_full_disk_says_so_and_leaves_the_last_output_whole(tmp_path:
         scrub = ["scrub", str(contacts), "--campaign", str(campaign), "--out", str(out)]
         assert licite(scrub, env).returncode == 0
         before = {p.name: p.read_bytes() for p in out.iterdir()}
+        scrub += overwriting(env)
         filler = fill(disk, leave=32_000)
         for lang in ("en", "fr"):
             full = licite(["--lang", lang, *scrub], env)
@@ -92,7 +104,8 @@ def test_scrub_on_a_full_disk_says_so_and_leaves_the_last_output_whole(tmp_path:
             _says_disk_full(full.stderr, lang)
             # The previous complete output is untouched, and no half-written one is left.
             assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-            assert sorted(p.name for p in disk.iterdir()) == ["filler", "out"]
+            left = sorted(p.name for p in disk.iterdir() if p.name not in ("filler", "out"))
+            assert not [n for n in left if ".partial" in n or ".spill" in n], left
         filler.unlink()
         again = licite(scrub, env)
         assert again.returncode == 0, again.stderr

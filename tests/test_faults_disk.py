@@ -112,3 +112,22 @@ def test_scrub_on_a_full_disk_says_so_and_leaves_the_last_output_whole(tmp_path:
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
         assert summary["counts"]["rows"] == 3000
     assert licite(["ledger", "verify"], env).returncode == 0
+
+
+def test_keys_first_written_on_a_full_disk_are_not_left_empty(tmp_path: Path) -> None:
+    """The first run creates the keys; on a full disk it says so and leaves no empty key
+    file (which would refuse every later run with "expected 64 hex digits")."""
+    with small_disk("64k") as disk:
+        url = f"sqlite:///{tmp_path / 'ledger.db'}"
+        env = {**os.environ, "LICITE_DATABASE_URL": url, "LICITE_KEY_DIR": str(disk / "keys")}
+        path = write_lines(tmp_path / "in.jsonl", numbered_lines("k", 3, 2))
+        filler = fill(disk)
+        full = licite(["--lang", "en", "ledger", "import", str(path)], env)
+        assert full.returncode == DISK_FULL, full.stdout + full.stderr
+        _says_disk_full(full.stderr, "en")
+        assert str(disk / "keys") in full.stderr, full.stderr
+        assert [p.name for p in (disk / "keys").iterdir()] == []
+        filler.unlink()
+        again = licite(["ledger", "import", str(path)], env)
+        assert again.returncode == 0, again.stderr
+        assert licite(["ledger", "verify"], env).returncode == 0

@@ -38,7 +38,7 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
         except OSError as error:
             if not is_disk_full(error):
                 raise
-            _report(DiskFull.at(error.filename or "?"))
+            _report(DiskFull.at(error.filename))
         except LiciteError as error:
             _report(error)
 

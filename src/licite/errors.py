@@ -50,13 +50,15 @@ class DiskFull(LiciteError):
     exit_status = 74
 
     @classmethod
-    def at(cls, where: object) -> DiskFull:
+    def at(cls, where: object | None) -> DiskFull:
+        shown = Text(f" pour écrire {where}", f" to write {where}") if where else Text("", "")
         return cls(
-            Text(
-                f"disque plein : plus de place pour écrire {where} ; rien de ce qui était déjà"
-                " enregistré n'est perdu, libérez de la place puis relancez",
-                f"disk full: no space left to write {where}; nothing recorded before is lost,"
-                " free some space and run again",
+            Text("disque plein : plus de place", "disk full: no space left")
+            + shown
+            + Text(
+                " ; rien de ce qui était déjà enregistré n'est perdu, libérez de la place puis"
+                " relancez",
+                "; nothing recorded before is lost, free some space and run again",
             )
         )
 

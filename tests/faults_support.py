@@ -27,6 +27,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
 import pytest
 
 COMMAND = [sys.executable, "-c", "from licite.cli import main; main()"]
@@ -85,13 +86,42 @@ class Tally:
         return sum(r.killed for r in self.rounds)
 
 
-def _wal_size(wal: Path | None) -> int:
-    if wal is None:
-        return -1
+def wal_size(wal: Path) -> int:
+    """A progress marker: the SQLite write-ahead log grows when a write begins."""
     try:
         return wal.stat().st_size
     except FileNotFoundError:
         return 0
+
+
+def hidden_work(folder: Path) -> list[str]:
+    """A progress marker: the scrub's staging folders (.<out>.partial-<pid>) in `folder`."""
+    return sorted(p.name for p in folder.glob(".*.partial-*"))
+
+
+@contextmanager
+def connections_named(url: str, name: str) -> Iterator[Callable[[], int]]:
+    """A progress marker: how many connections called `name` (their application_name)
+    the PostgreSQL server holds, i.e. whether a licite process has opened its ledger."""
+    with psycopg.connect(url, autocommit=True, application_name="licite-faults-watch") as watch:
+
+        def count() -> int:
+            row = watch.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (name,)
+            ).fetchone()
+            return int(row[0]) if row else 0
+
+        yield count
+
+
+def wait_for_change(process: subprocess.Popen[str], marker: Callable[[], object]) -> None:
+    """Poll `marker` until it differs from its value now, or the process ends."""
+    before = marker()
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        if marker() != before:
+            return
+        time.sleep(0.0005)
 
 
 def kill_rounds(
@@ -102,24 +132,25 @@ def kill_rounds(
     kills: int,
     seed: int,
     wait: float,
+    earliest: float = 0.0,
     after_output: bool = False,
-    watch_wal: Path | None = None,
+    marker: Callable[[], object] | None = None,
     max_rounds: int | None = None,
 ) -> Tally:
     """Run `args_for(round)` in a subprocess and SIGKILL it, until `kills` were killed.
 
-    The moment: a seeded random delay in [0, `wait`] seconds after the process shows
+    The moment: a seeded random delay in [`earliest`, `wait`] seconds after the process shows
     life, which is its start, or its first line on stdout (`after_output`), or the
-    first growth of the SQLite WAL `watch_wal` (the write transaction begun: this is
-    how a short write such as an erasure is caught in the middle). `check` sees every
-    round, killed or not."""
+    first change of `marker()` (the SQLite WAL growing as a write begins, a staging
+    folder appearing: this is how a short write such as an erasure is caught in the
+    middle). `check` sees every round, killed or not."""
     rng = random.Random(seed)
     tally = Tally()
     limit = max_rounds or kills * 4
     for number in range(limit):
         if tally.kills >= kills:
             break
-        before = _wal_size(watch_wal)
+        before = marker() if marker is not None else None
         process = subprocess.Popen(
             [*COMMAND, *args_for(number)],
             env=dict(env),
@@ -131,13 +162,13 @@ def kill_rounds(
         first = ""
         if after_output:
             first = process.stdout.readline()
-        elif watch_wal is not None:
+        elif marker is not None:
             deadline = time.monotonic() + 60
             while process.poll() is None and time.monotonic() < deadline:
-                if _wal_size(watch_wal) != before:
+                if marker() != before:
                     break
                 time.sleep(0.0005)
-        time.sleep(rng.uniform(0.0, wait))
+        time.sleep(rng.uniform(earliest, wait))
         killed = process.poll() is None
         if killed:
             process.send_signal(signal.SIGKILL)

@@ -14,7 +14,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import subprocess
 import time
+import uuid
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +27,17 @@ import pytest
 
 from licite.ledger import verify
 from licite.ledger.erasure import erase
-from tests.faults_support import Killed, acknowledged, kill_rounds, licite
+from tests.faults_support import (
+    COMMAND,
+    Killed,
+    acknowledged,
+    connections_named,
+    hidden_work,
+    kill_rounds,
+    licite,
+    wait_for_change,
+    wal_size,
+)
 from tests.test_ledger_durability import numbered_lines
 from tests.test_ledger_support import BACKENDS, environ, open_ledger, raw, store_url, write_lines
 
@@ -37,7 +51,10 @@ class World:
     tmp: Path
     url: str
     env: dict[str, str]
+    resources: ExitStack
     state: dict[str, Any] = field(default_factory=dict)
+    name: str = ""
+    """On PostgreSQL, the application_name every licite process of the test connects with."""
 
     @property
     def wal(self) -> Path | None:
@@ -127,9 +144,29 @@ class Erase(Operation):
     def prepare(self, world: World) -> None:
         world.run("ledger", "import", str(write_lines(world.tmp / "people.jsonl", self._lines())))
         world.state["wrapped"] = dict(raw(world.url, "SELECT person_id, wrapped FROM person_keys"))
+        # How long an erasure takes from its connection (PostgreSQL) or its start to its end.
+        marker = self._marker(world)
+        spare = subprocess.Popen(
+            [*COMMAND, "ledger", "erase", "--person", "e-spare"], env=world.env, text=True
+        )
+        if marker is not None:
+            wait_for_change(spare, marker)
         started = time.monotonic()
-        world.run("ledger", "erase", "--person", "e-spare")
+        assert spare.wait(timeout=120) == 0
         world.state["seconds"] = time.monotonic() - started
+
+    def _marker(self, world: World) -> Callable[[], object] | None:
+        """What shows that the erasure is at work: the WAL growing on SQLite (its write
+        begun), its connection on PostgreSQL."""
+        wal = world.wal
+        if wal is not None:
+            return lambda: wal_size(wal)
+        if "marker" not in world.state:
+            world.state["marker"] = world.resources.enter_context(
+                connections_named(world.url, world.name)
+            )
+        marker: Callable[[], object] = world.state["marker"]
+        return marker
 
     def _lines(self) -> list[dict[str, Any]]:
         lines = numbered_lines("e", self.people, 2)
@@ -140,9 +177,9 @@ class Erase(Operation):
         return ["ledger", "erase", "--person", f"e{number}"]
 
     def moment(self, world: World) -> dict[str, Any]:
-        if world.wal is not None:  # kill inside the write: within a few ms of its start
-            return {"watch_wal": world.wal, "wait": 0.002, "max_rounds": self.people}
-        return {"wait": world.state["seconds"] * 1.1, "max_rounds": self.people}
+        # SQLite: within a few ms of its write's start; PostgreSQL: once connected.
+        wait = 0.002 if world.wal is not None else world.state["seconds"] * 1.1
+        return {"marker": self._marker(world), "wait": wait, "max_rounds": self.people}
 
     def after_kill(self, world: World, round_: Killed) -> None:
         person_id = f"e{round_.number}"
@@ -209,7 +246,7 @@ OUTPUTS = {"allowed.csv", "blocked.csv", "rejected.csv", "summary.json", "report
 class Scrub(Operation):
     name = "scrub"
     stores = ("sqlite",)
-    rows = 20_000
+    rows = 3_000
 
     def prepare(self, world: World) -> None:
         world.run("ledger", "import", str(write_lines(world.tmp / "l.jsonl", self._ledger())))
@@ -222,10 +259,15 @@ class Scrub(Operation):
             for n in range(self.rows):
                 writer.writerow([f"s{n % 100}", "consumer", f"s{n}@example.fr", "", "75011"])
         world.state.update(contacts=contacts, campaign=campaign, outs=world.tmp / "outs")
+        # How long its outputs take to write: from the staging folder to the end.
+        outs: Path = world.state["outs"]
+        outs.mkdir()
+        whole = subprocess.Popen([*COMMAND, *self.args(world, -1)], env=world.env, text=True)
+        wait_for_change(whole, lambda: hidden_work(outs))
         started = time.monotonic()
-        world.run(*self.args(world, -1))
+        assert whole.wait(timeout=300) == 0
         world.state["seconds"] = time.monotonic() - started
-        world.state["whole"] = self._read(world.state["outs"] / "out-whole")
+        world.state["whole"] = self._read(outs / "out-whole")
 
     def _ledger(self) -> list[dict[str, Any]]:
         return numbered_lines("s", 100, 3)
@@ -236,7 +278,9 @@ class Scrub(Operation):
         return ["scrub", str(contacts), "--campaign", str(campaign), "--out", str(out)]
 
     def moment(self, world: World) -> dict[str, Any]:
-        return {"wait": world.state["seconds"] * 1.05}
+        # Killed while it writes its outputs (its staging folder there) or just after.
+        outs = world.state["outs"]
+        return {"marker": lambda: hidden_work(outs), "wait": world.state["seconds"] * 1.2}
 
     def _read(self, out: Path) -> dict[str, bytes]:
         files = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -249,7 +293,9 @@ class Scrub(Operation):
             assert self._read(out) == world.state["whole"]
         else:
             assert round_.killed
-        world.tally(f"killed {'after' if out.exists() else 'before'} the rename", round_.killed)
+        writing = any(world.state["outs"].glob(f".{out.name}.partial-*"))
+        where = "after the rename" if out.exists() else "while writing" if writing else "before"
+        world.tally(f"killed {where}", round_.killed)
         for left in world.state["outs"].iterdir():
             # A killed run's work stays hidden (.out-N.partial-…, .spill-…) for its next run
             # to remove; whatever bears an output's name is a whole output.
@@ -312,8 +358,13 @@ OPERATIONS = (Import(), Erase(), Scrub(), RotateKeys())
     ],
 )
 def test_sigkill_loses_nothing(operation: Operation, backend: str, tmp_path: Path) -> None:
-    with store_url(backend, tmp_path) as url:
-        world = World(tmp_path, url, {**os.environ, **environ(url, tmp_path)})
+    with store_url(backend, tmp_path) as url, ExitStack() as resources:
+        name = ""
+        if backend == "postgresql":
+            name = f"licite-faults-{uuid.uuid4().hex[:12]}"
+            url = f"{url}{'&' if '?' in url else '?'}application_name={name}"
+        world = World(tmp_path, url, {**os.environ, **environ(url, tmp_path)}, resources)
+        world.name = name
         operation.prepare(world)
 
         def check(round_: Killed) -> None:

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -266,7 +266,8 @@ class Cluster:
             "-l",
             str(self.data.parent / "log"),
             "-o",
-            f"-p {self.port} -k {self.data.parent} -c listen_addresses=127.0.0.1 -c fsync=off",
+            f"-p {self.port} -k {self.data.parent} -c listen_addresses=127.0.0.1 -c fsync=off"
+            " -c min_wal_size=2MB -c max_wal_size=4MB",
             "start",
         )
         assert done.returncode == 0, done.stdout + done.stderr
@@ -274,48 +275,46 @@ class Cluster:
     def stop(self, mode: str = "immediate") -> None:
         self._ctl("-w", "-m", mode, "stop")
 
+    def running(self) -> bool:
+        return self._ctl("status").returncode == 0
+
+    def log(self) -> str:
+        return (self.data.parent / "log").read_text(errors="replace")
+
 
 @contextmanager
-def throwaway_cluster() -> Iterator[Cluster]:
-    """initdb and pg_ctl as the `postgres` user (initdb refuses root) in a folder it owns."""
+def throwaway_cluster(disk: str | None = None) -> Iterator[Cluster]:
+    """initdb and pg_ctl as the `postgres` user (initdb refuses root) in a folder it owns;
+    on a tmpfs of size `disk` when given (1 MB WAL segments, so the WAL fits)."""
     if not (PG_BIN / "initdb").exists():
         unavailable(f"no PostgreSQL binaries at {PG_BIN}")
     if os.geteuid() != 0 or shutil.which("runuser") is None:
         unavailable("a throwaway cluster is run as the postgres user: needs root and runuser")
-    home = Path(tempfile.mkdtemp(prefix="licite-pg-"))
-    try:
-        shutil.chown(home, "postgres", "postgres")
-    except (LookupError, OSError) as error:
-        shutil.rmtree(home, ignore_errors=True)
-        unavailable(f"no postgres user to own a cluster: {error}")
-    home.chmod(0o700)
-    cluster = Cluster(home / "data", free_port())
-    made = subprocess.run(
-        [
-            "runuser",
-            "-u",
-            "postgres",
-            "--",
-            str(PG_BIN / "initdb"),
-            "-D",
-            str(cluster.data),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "--no-sync",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if made.returncode != 0:
-        shutil.rmtree(home, ignore_errors=True)
-        unavailable(f"initdb failed: {made.stderr.strip()[-300:]}")
-    try:
+    with ExitStack() as stack:
+        if disk is None:
+            home = Path(tempfile.mkdtemp(prefix="licite-pg-"))
+            stack.callback(shutil.rmtree, home, ignore_errors=True)
+        else:
+            home = stack.enter_context(small_disk(disk))
+        try:
+            shutil.chown(home, "postgres", "postgres")
+        except (LookupError, OSError) as error:
+            unavailable(f"no postgres user to own a cluster: {error}")
+        home.chmod(0o700)
+        cluster = Cluster(home / "data", free_port())
+        made = subprocess.run(
+            [
+                *("runuser", "-u", "postgres", "--", str(PG_BIN / "initdb"), "-D"),
+                *(str(cluster.data), "-A", "trust", "-U", "postgres", "--no-sync"),
+                "--wal-segsize=1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if made.returncode != 0:
+            unavailable(f"initdb failed: {made.stderr.strip()[-300:]}")
         cluster.start()
+        stack.callback(cluster.stop)
         yield cluster
-    finally:
-        cluster.stop()
-        shutil.rmtree(home, ignore_errors=True)

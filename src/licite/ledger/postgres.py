@@ -136,7 +136,7 @@ class PostgresStore(Store):
 
     def problem(self, error: Exception) -> StoreUnavailable | DiskFull:
         if is_disk_full(error):
-            return DiskFull.at("PostgreSQL")
+            return DiskFull.at(f"PostgreSQL ({_first_line(error)})")
         if self._connection.broken or self._connection.closed:
             # The server went away (stopped, crashed, our backend ended): the transaction
             # under way was rolled back by the server, every one committed before is kept.

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import wraps
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -19,7 +19,7 @@ from licite.casebook import case_files, run_case
 from licite.catalogue import in_force, laws
 from licite.documents import read_document
 from licite.engine import decide
-from licite.errors import InvalidInput, LiciteError
+from licite.errors import DiskFull, InvalidInput, LiciteError, is_disk_full
 from licite.explain import explain_decision, rule_row
 from licite.i18n import Lang, Text, default_lang
 
@@ -28,18 +28,27 @@ R = TypeVar("R")
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn a LiciteError into its message and exit status; never show a traceback."""
+    """Turn a LiciteError into its message and exit status; never show a traceback.
+    A full disk found by a plain write (an OSError) is reported as such too."""
 
     @wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
+        except OSError as error:
+            if not is_disk_full(error):
+                raise
+            _report(DiskFull.at(error.filename))
         except LiciteError as error:
-            lang = click.get_current_context().find_root().params.get("lang") or default_lang()
-            click.echo(f"licite: {error.text(lang)}", err=True)
-            sys.exit(error.exit_status)
+            _report(error)
 
     return wrapper
+
+
+def _report(error: LiciteError) -> NoReturn:
+    lang = click.get_current_context().find_root().params.get("lang") or default_lang()
+    click.echo(f"licite: {error.text(lang)}", err=True)
+    sys.exit(error.exit_status)
 
 
 def _lang() -> Lang:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from licite.errors import DiskFull, is_disk_full
 from licite.i18n import Text
 from licite.ledger.errors import KeyProblem, StoreUnavailable
 
@@ -213,10 +214,23 @@ def _key_file(path: Path) -> bytes:
             )
         ) from None
     key = os.urandom(_KEY_BYTES)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(key.hex() + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(key.hex() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        # An empty key file would stop every later run ("expected 64 hex digits"): the
+        # file this call created goes, and the next run creates it again.
+        path.unlink(missing_ok=True)
+        if is_disk_full(error):
+            raise DiskFull.at(path) from None
+        raise KeyProblem(
+            Text(
+                f"{path} : écriture de la clé impossible ({error.strerror})",
+                f"{path}: cannot write the key ({error.strerror})",
+            )
+        ) from None
     return key
 
 

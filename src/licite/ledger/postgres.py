@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 
+from licite.errors import DiskFull, is_disk_full
 from licite.i18n import Text
 from licite.ledger.config import Location
 from licite.ledger.errors import StoreUnavailable
@@ -141,7 +142,20 @@ class PostgresStore(Store):
     def close(self) -> None:
         self._connection.close()
 
-    def problem(self, error: Exception) -> StoreUnavailable:
+    def problem(self, error: Exception) -> StoreUnavailable | DiskFull:
+        if is_disk_full(error):
+            return DiskFull.at(f"PostgreSQL ({_first_line(error)})")
+        if self._connection.broken or self._connection.closed:
+            # The server went away (stopped, crashed, our backend ended): the transaction
+            # under way was rolled back by the server, every one committed before is kept.
+            return StoreUnavailable(
+                Text(
+                    f"PostgreSQL indisponible : connexion perdue ({_first_line(error)}) ; ce qui"
+                    " a été confirmé reste enregistré, relancez quand le serveur sera revenu",
+                    f"PostgreSQL unavailable: connection lost ({_first_line(error)}); what was"
+                    " acknowledged is kept, run again once the server is back",
+                )
+            )
         return StoreUnavailable(
             Text(f"PostgreSQL : {_first_line(error)}", f"PostgreSQL: {_first_line(error)}")
         )

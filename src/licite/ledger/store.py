@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import partial
 from itertools import compress
 from operator import is_not
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from licite.errors import DiskFull, is_disk_full
 from licite.i18n import Text
 from licite.ledger.config import Location
 from licite.ledger.errors import NoLedger, StoreUnavailable
@@ -104,8 +105,10 @@ class Store(ABC):
     def forget(self) -> None:
         """Make what was just deleted leave the store's files (after an erasure)."""
 
-    def problem(self, error: Exception) -> StoreUnavailable:
+    def problem(self, error: Exception) -> StoreUnavailable | DiskFull:
         where = self.location.url
+        if is_disk_full(error):
+            return DiskFull.at(where)
         return StoreUnavailable(
             Text(
                 f"base {where} : {error}".strip(),
@@ -194,11 +197,18 @@ class SqliteStore(Store):
             yield SqliteTransaction(connection)
             connection.execute("COMMIT")
         except sqlite3.Error as error:
-            connection.execute("ROLLBACK")
+            self._roll_back()
             raise self.problem(error) from None
         except BaseException:
-            connection.execute("ROLLBACK")
+            self._roll_back()
             raise
+
+    def _roll_back(self) -> None:
+        """Undo the open write, if SQLite has not already: after SQLITE_FULL or SQLITE_IOERR
+        it rolls back by itself, and a second ROLLBACK would hide the first error."""
+        if self._connection.in_transaction:
+            with suppress(sqlite3.Error):
+                self._connection.execute("ROLLBACK")
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

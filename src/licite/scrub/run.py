@@ -23,7 +23,7 @@ import duckdb
 
 from licite.case import load_campaign
 from licite.documents import read_document
-from licite.errors import LiciteError
+from licite.errors import DiskFull, LiciteError, is_disk_full
 from licite.i18n import Lang, Text
 from licite.ledger import Ledger
 from licite.ledger.rows import micros
@@ -155,7 +155,11 @@ def scrub(
             write_report(work / "report.html", plan, summary, con, lang)
         progress(Text(f"terminé : {out}.", f"done: {out}.")(lang))
         return Scrubbed(out, summary)
-    except duckdb.Error as error:
+    except (duckdb.Error, OSError) as error:
+        if is_disk_full(error):
+            raise DiskFull.at(out) from None
+        if isinstance(error, OSError):
+            raise
         raise BatchError(
             Text(f"échec du traitement par lots : {error}", f"batch processing failed: {error}")
         ) from None

@@ -149,10 +149,15 @@ def rules_command(as_of: str | None, as_json: bool) -> None:
     default="demo",
     show_default=True,
     type=click.Path(path_type=Path),
-    help="Where the ledger, list and reports go.",
+    help="Where the ledger, list and reports go (a new or empty folder).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace a previous demo in --dir (only the files it lists in .licite-output.json).",
 )
 @reports_errors
-def demo_command(people: int, directory: Path) -> None:
+def demo_command(people: int, directory: Path, overwrite: bool) -> None:
     """The main job on embedded defaults: build a ledger, scrub two campaigns, show the results."""
     from licite.demo import run_demo
 
@@ -160,7 +165,14 @@ def demo_command(people: int, directory: Path) -> None:
         (c for c in (Path("../shared/casebook"), Path(__file__).parent / "examples") if c.is_dir()),
         None,
     )
-    run_demo(directory, people=people, casebook=casebook, lang=_lang(), say=click.echo)
+    run_demo(
+        directory,
+        people=people,
+        casebook=casebook,
+        lang=_lang(),
+        say=click.echo,
+        overwrite=overwrite,
+    )
 
 
 def _demo_casebook() -> Path:
@@ -185,7 +197,13 @@ def _demo_casebook() -> Path:
     required=True,
     type=click.Path(path_type=Path),
     help="Directory that receives allowed.csv, blocked.csv, rejected.csv, summary.json"
-    " and report.html.",
+    " and report.html (a new or empty folder).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace a previous scrub's output in --out (only the files its"
+    " .licite-output.json lists).",
 )
 @click.option(
     "--at",
@@ -194,7 +212,9 @@ def _demo_casebook() -> Path:
     help="The moment of sending (default: the campaign's, else now).",
 )
 @reports_errors
-def scrub_command(contacts: Path, campaign_file: Path, out: Path, at_text: str | None) -> None:
+def scrub_command(
+    contacts: Path, campaign_file: Path, out: Path, at_text: str | None, overwrite: bool
+) -> None:
     """Decide a whole list (CSV or Parquet) against the ledger."""
     from licite.moments import parse_moment
     from licite.scrub.run import scrub, terminal_progress
@@ -208,7 +228,15 @@ def scrub_command(contacts: Path, campaign_file: Path, out: Path, at_text: str |
             raise InvalidInput(
                 Text(f"--at : date invalide {at_text!r}", f"--at: invalid date {at_text!r}")
             ) from None
-    result = scrub(contacts, campaign_file, out, at=at, lang=lang, progress=terminal_progress(lang))
+    result = scrub(
+        contacts,
+        campaign_file,
+        out,
+        at=at,
+        lang=lang,
+        progress=terminal_progress(lang),
+        overwrite=overwrite,
+    )
     counts = result.summary["counts"]
     allowed, blocked, rejected = counts["allowed"], counts["blocked"], counts["rejected"]
     report = out / "report.html"

@@ -1,8 +1,9 @@
 """Writing a scrub's results: allowed.csv, blocked.csv, rejected.csv, summary.json.
 
-Everything is written into a fresh directory beside the target and renamed
-into place at the end, so an interrupted run never leaves outputs that look
-complete.
+Everything is written into a fresh directory beside the target and moved
+into place at the end, with the manifest that says licite wrote it
+(`licite.target`), so an interrupted run never leaves outputs that look
+complete and a later run never replaces what licite did not write.
 """
 
 from __future__ import annotations
@@ -19,30 +20,65 @@ import duckdb
 
 from licite.catalogue import rule
 from licite.decision import cite
-from licite.i18n import Lang
+from licite.i18n import Lang, Text
 from licite.scrub.decisions import Situation
 from licite.scrub.duck import insert_rows, paris_text
 from licite.scrub.plan import Plan
+from licite.target import (
+    MANIFEST,
+    MARKER,
+    OutputRefused,
+    remove_listed,
+    work_folder,
+    write_manifest,
+)
 
 
 @contextmanager
-def staged(target: Path) -> Iterator[Path]:
-    """A temporary directory renamed to `target` only when the block completes."""
-    target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = target.parent / f".{target.name}.partial-{os.getpid()}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
+def staged(target: Path, previous: list[str]) -> Iterator[Path]:
+    """A staging folder beside `target`, moved into place only when the block completes.
+
+    A fresh target receives the whole folder by one rename. A previous scrub's output
+    (`previous`: the files its manifest lists, replaced under --overwrite) loses its
+    manifest first, then the listed files are replaced one by one and the new manifest
+    is written last: nothing else in the folder is touched, and a folder without its
+    manifest never passes for a complete output."""
+    work = work_folder(target, "partial")
     try:
         yield work
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    old = target.parent / f".{target.name}.old-{os.getpid()}"
-    if target.exists():
-        target.rename(old)
-    work.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    (work / MARKER).unlink()
+    written = sorted(entry.name for entry in work.iterdir())
+    write_manifest(work, "scrub", written, complete=True)
+    target = target.resolve()
+    if not target.exists() or (target.is_dir() and not any(target.iterdir())):
+        if target.exists():
+            target.rmdir()
+        work.rename(target)
+        return
+    foreign = [
+        name
+        for name in written
+        if name not in previous and ((target / name).exists() or (target / name).is_symlink())
+    ]
+    if foreign:
+        shutil.rmtree(work, ignore_errors=True)
+        raise OutputRefused(
+            Text(
+                f"{target} : {', '.join(foreign)} n'a pas été écrit par licite ; rien n'est"
+                " remplacé",
+                f"{target}: {', '.join(foreign)} was not written by licite; nothing is replaced",
+            )
+        )
+    (target / MANIFEST).unlink(missing_ok=True)
+    remove_listed(target, [name for name in previous if name not in written])
+    for name in written:
+        if name != MANIFEST:
+            os.replace(work / name, target / name)
+    os.replace(work / MANIFEST, target / MANIFEST)
+    work.rmdir()
 
 
 _TEXT_COLUMNS = (

@@ -23,9 +23,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from licite.errors import InvalidInput
+from licite.errors import InvalidInput, NotModelled, shown
 from licite.i18n import Text
-from licite.moments import parse_moment
+from licite.moments import RANGE_TEXT, MomentOutOfRange, parse_moment
 from licite.phones import normalize_phone
 from licite.vocabulary import (
     Action,
@@ -49,6 +49,10 @@ MAX_EVENTS = 100_000
 M = TypeVar("M", bound=BaseModel)
 
 
+OUT_OF_RANGE = "licite_out_of_range"
+"""The error type of a moment outside the years licite models: exit 3, not 2 (SPEC §3)."""
+
+
 def _fail(fr: str, en: str) -> PydanticCustomError:
     return PydanticCustomError("licite", en, {"fr": fr, "en": en})
 
@@ -69,6 +73,15 @@ def _moment_of_text(text: str) -> datetime:
 def _checked_moment(value: object) -> datetime:
     try:
         return parse_moment(value)
+    except MomentOutOfRange:
+        raise PydanticCustomError(
+            OUT_OF_RANGE,
+            "outside the years licite models",
+            {
+                "fr": f"date hors de ce que licite modélise ({RANGE_TEXT})",
+                "en": f"date outside what licite models ({RANGE_TEXT})",
+            },
+        ) from None
     except (ValueError, OverflowError) as error:
         raise _fail(
             f"date invalide ({error}) ; attendu AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS±HH:MM",
@@ -375,6 +388,8 @@ def _validate(model: type[M], data: object, name: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:
+        if any(item["type"] == OUT_OF_RANGE for item in error.errors(include_url=False)):
+            raise NotModelled(explain(error)) from None
         raise InvalidInput(explain(error)) from None
     except RecursionError:
         raise InvalidInput(Text("imbrication trop profonde", "nesting too deep")) from None
@@ -417,8 +432,7 @@ def field_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _show(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "…"
+    return shown(value)
 
 
 _TYPE_NAMES = {
@@ -436,7 +450,7 @@ _TYPE_NAMES = {
 def _describe(item: Any) -> tuple[str, str]:
     kind: str = item["type"]
     ctx: dict[str, Any] = item.get("ctx") or {}
-    if kind == "licite":
+    if kind in ("licite", OUT_OF_RANGE):
         return str(ctx["fr"]), str(ctx["en"])
     if kind == "missing":
         return "champ obligatoire absent", "required field is missing"

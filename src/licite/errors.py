@@ -7,7 +7,20 @@ a message that names the field and the value, never a traceback.
 
 from __future__ import annotations
 
+import reprlib
+
 from licite.i18n import Text
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxtuple = 2, 4, 4, 4
+_SHORT.maxstring = _SHORT.maxother = 60
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """A value as an error message shows it: bounded however large or deep the value is
+    (an alias bomb's repr() would be gigabytes)."""
+    text = _SHORT.repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class LiciteError(Exception):

@@ -27,7 +27,8 @@ from typing import Any, cast
 from pydantic import ValidationError
 
 from licite.case import Event, Person, explain, load_events
-from licite.errors import InvalidInput
+from licite.documents import DuplicateKey, duplicate_key_text, unique_keys
+from licite.errors import InvalidInput, NotModelled, shown
 from licite.i18n import Text
 from licite.ledger.config import Keys
 from licite.ledger.crypto import KeyedHasher
@@ -149,6 +150,8 @@ def _json_item(raw: bytes) -> dict[str, Any] | Text:
         return Text("caractère NUL interdit", "NUL character not allowed")
     try:
         value = _parsed(raw)
+    except DuplicateKey as error:
+        return duplicate_key_text(error.key)
     except UnicodeDecodeError as error:
         return Text(
             f"n'est pas en UTF-8 (octet {error.start})",
@@ -167,13 +170,14 @@ def _json_item(raw: bytes) -> dict[str, Any] | Text:
     return value
 
 
-_scan = make_scanner(cast(Any, json.JSONDecoder()))  # the C scanner json.loads runs
+_scan = make_scanner(cast(Any, json.JSONDecoder(object_pairs_hook=unique_keys)))
+"""The C scanner json.loads runs, refusing a key given twice."""
 
 
 def _parsed(raw: bytes) -> Any:
     """`json.loads(raw)`, at half the cost for a well-formed line."""
     if raw.startswith(codecs.BOM_UTF8):
-        return json.loads(raw)
+        return json.loads(raw, object_pairs_hook=unique_keys)
     text = raw.decode("utf-8", "surrogatepass")  # what json.loads does with UTF-8
     try:
         value, end = _scan(text, 0)
@@ -181,7 +185,8 @@ def _parsed(raw: bytes) -> Any:
             return value
     except (StopIteration, ValueError):
         pass
-    return json.loads(text)  # parse again, to say what is wrong exactly as json does
+    # Parse again, to say what is wrong exactly as json does.
+    return json.loads(text, object_pairs_hook=unique_keys)
 
 
 _ISO_SECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:[0-5]\d", re.ASCII)
@@ -242,13 +247,13 @@ def _validate(
     try:
         events = load_events([line.data for line in lines])
         return list(zip(lines, events, strict=True))
-    except InvalidInput:
+    except (InvalidInput, NotModelled):
         pass
     good: list[tuple[_EventLine, Event]] = []
     for line in lines:
         try:
             good.append((line, load_events([line.data])[0]))
-        except InvalidInput as error:
+        except (InvalidInput, NotModelled) as error:  # a moment out of range: this line only
             rejected.append((line.line, _unprefixed(error.text)))
     return good
 
@@ -259,6 +264,6 @@ def _unprefixed(text: Text) -> Text:
 
 def _no_person(value: object) -> Text:
     return Text(
-        f"person : identifiant de personne attendu (valeur reçue : {value!r})",
-        f"person: a person id is expected (got {value!r})",
+        f"person : identifiant de personne attendu (valeur reçue : {shown(value)})",
+        f"person: a person id is expected (got {shown(value)})",
     )

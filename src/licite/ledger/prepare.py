@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 
-from licite.case import Event, Person, explain, load_events
+from licite.case import Event, Person, explain, load_events, personal_address_in
 from licite.documents import DuplicateKey, duplicate_key_text, unique_keys
 from licite.errors import InvalidInput, NotModelled, shown
 from licite.i18n import Text
@@ -213,6 +213,9 @@ def _event_line(
     if not isinstance(person, str) or not person.strip() or len(person) > 200:
         rejected.append((number, _no_person(person)))
         return
+    if personal_address_in(person) is not None:
+        rejected.append((number, _address_as_id(person)))
+        return
     at_text = None
     given = item.get("at")
     try:
@@ -260,6 +263,15 @@ def _validate(
 
 def _unprefixed(text: Text) -> Text:
     return Text(text.fr.replace("history[0].", ""), text.en.replace("history[0].", ""))
+
+
+def _address_as_id(value: str) -> Text:
+    return Text(
+        f"person : {shown(value)} est une adresse ou un numéro, pas un identifiant ; le"
+        " registre enchaîne les identifiants pour toujours : utilisez un identifiant opaque",
+        f"person: {shown(value)} is an address or a number, not an id; the ledger chains ids"
+        " for ever: use an opaque id",
+    )
 
 
 def _no_person(value: object) -> Text:

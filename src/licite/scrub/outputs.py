@@ -126,12 +126,45 @@ def store_texts(
     del lang
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is a formula to a spreadsheet (OWASP, CSV injection):
+`=HYPERLINK(…)`, `+cmd|' /C calc'!A0`, `@SUM(1)`."""
+_FORMULA_CODES = ", ".join(str(ord(c)) for c in FORMULA_STARTS)
+_NEUTRALIZE = (
+    # Every cell the list brought: a leading quote makes it text in any spreadsheet.
+    f"CREATE OR REPLACE MACRO csv_cell(v) AS CASE WHEN ascii(v) IN ({_FORMULA_CODES})"
+    " THEN chr(39) || v ELSE v END",
+    # The phone column of a decided row holds a phone number (the row is set aside
+    # otherwise): +33 6 12 34 56 78 is left as written, for the dialer that reads the
+    # file; only a cell with anything but a number's characters is quoted.
+    f"CREATE OR REPLACE MACRO csv_phone(v) AS CASE WHEN ascii(v) IN ({_FORMULA_CODES})"
+    " AND NOT regexp_full_match(v, '[-+0-9 .()/]+') THEN chr(39) || v ELSE v END",
+)
+
+
+def safe_cell(text: str) -> str:
+    """What csv_cell makes of a text (for the headers, written from Python)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def write_csvs(
     con: duckdb.DuckDBPyConnection, directory: Path, extras: list[str], lang: Lang
 ) -> None:
-    listed = ", ".join(
-        f'c."{name}"' for name in ("id", "kind", "email", "phone", "postal_code", *extras)
-    )
+    """allowed.csv, blocked.csv and rejected.csv, every cell from the list neutralized
+    against formula injection in SQL, as the rows are written (no pass in Python)."""
+    for statement in _NEUTRALIZE:
+        con.execute(statement)
+    names = ("id", "kind", "email", "phone", "postal_code", *extras)
+    cells = [
+        f"{'csv_phone' if name == 'phone' else 'csv_cell'}(c.{_ident(name)}) AS {_ident(name)}"
+        for name in names
+    ]
+    listed = ", ".join(cells)
+    shown = ", ".join(f"{_ident(name)} AS {_ident(safe_cell(name))}" for name in names)
     # Every decided row is a good one: the list's lines, without setting the bad ones aside.
     base = (
         "FROM scrub_results r JOIN contacts_lined c USING (row_id)"
@@ -145,20 +178,20 @@ def write_csvs(
     )
     _copy(
         con,
-        f"SELECT {listed.replace('c.', '')}, basis, expires_at, obligations FROM ({allowed})"
-        " ORDER BY line",
+        f"SELECT {shown}, basis, expires_at, obligations FROM ({allowed}) ORDER BY line",
         directory / "allowed.csv",
     )
     _copy(
         con,
-        f"SELECT {listed}, t.codes AS reasons, t.citations {base}"
-        " WHERE NOT r.allowed ORDER BY c.line",
+        f"SELECT {shown}, reasons, citations FROM (SELECT {listed}, t.codes AS reasons,"
+        f" t.citations, c.line {base} WHERE NOT r.allowed) ORDER BY line",
         directory / "blocked.csv",
     )
     reason = "reason_fr" if lang == "fr" else "reason_en"
     _copy(
         con,
-        f"SELECT line, problem, {reason} AS reason, raw FROM rejected ORDER BY line",
+        f"SELECT line, problem, csv_cell({reason}) AS reason, csv_cell(raw) AS raw"
+        " FROM rejected ORDER BY line",
         directory / "rejected.csv",
     )
 

@@ -323,3 +323,39 @@ def test_read_document_is_the_same_guard(work: Path) -> None:
     path.write_text('{"a": 1, "a": 2}', encoding="utf-8")
     with pytest.raises(InvalidInput):
         read_document(path)
+
+
+def test_a_csv_of_people_with_a_huge_field_or_a_wide_row_rejects_those_lines(work: Path) -> None:
+    people = work / "people.csv"
+    people.write_text(
+        "id,kind,email,phone,postal_code\n"
+        "C-1,consumer,a@example.fr,,75011\n"
+        f"C-2,consumer,{'x' * 200_000},,75011\n"
+        "C-3,consumer,c@example.fr,,75011\n"
+        "C-4,consumer" + ",x" * 20_000 + "\n"
+        "C-5,consumer,e@example.fr,,75011\n",
+        encoding="utf-8",
+    )
+    with Ledger.open() as ledger:
+        report = import_file(ledger, people)
+    assert [n for n, _ in report.rejected] == [3, 5]
+    assert report.persons_added == 3
+    assert all(len(text.en) < 200 for _, text in report.rejected)
+
+
+def test_scrub_at_out_of_range_exits_3(work: Path) -> None:
+    (work / "campaign.json").write_text(json.dumps(CAMPAIGN), encoding="utf-8")
+    (work / "contacts.csv").write_text("id,kind,email,phone,postal_code\n", encoding="utf-8")
+    done = licite(
+        "scrub",
+        "contacts.csv",
+        "--campaign",
+        "campaign.json",
+        "--out",
+        "o",
+        "--at",
+        "9999-12-31",
+        cwd=work,
+    )
+    assert done.returncode == 3, done.stderr
+    assert not (work / "o").exists()

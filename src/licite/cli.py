@@ -19,7 +19,7 @@ from licite.casebook import case_files, run_case
 from licite.catalogue import in_force, laws
 from licite.documents import read_document
 from licite.engine import decide
-from licite.errors import InvalidInput, LiciteError
+from licite.errors import InvalidInput, LiciteError, NotModelled
 from licite.explain import explain_decision, rule_row
 from licite.i18n import Lang, Text, default_lang
 
@@ -216,7 +216,7 @@ def scrub_command(
     contacts: Path, campaign_file: Path, out: Path, at_text: str | None, overwrite: bool
 ) -> None:
     """Decide a whole list (CSV or Parquet) against the ledger."""
-    from licite.moments import parse_moment
+    from licite.moments import MomentOutOfRange, parse_moment
     from licite.scrub.run import scrub, terminal_progress
 
     lang = _lang()
@@ -224,6 +224,8 @@ def scrub_command(
     if at_text is not None:
         try:
             at = parse_moment(at_text)
+        except MomentOutOfRange as error:
+            raise NotModelled(Text(f"--at : {error}", f"--at: {error}")) from None
         except ValueError:
             raise InvalidInput(
                 Text(f"--at : date invalide {at_text!r}", f"--at: invalid date {at_text!r}")

@@ -158,10 +158,18 @@ def remove_listed(folder: Path, names: Iterable[str]) -> None:
 def locked(target: Path) -> Iterator[None]:
     """Hold `.NAME.licite-lock` beside the target; OutputInUse if another run holds it."""
     resolved = target.resolve()
-    resolved.parent.mkdir(parents=True, exist_ok=True)
     path = resolved.parent / f".{resolved.name}.licite-lock"
     while True:
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            resolved.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError as error:
+            raise OutputRefused(
+                Text(
+                    f"{target} : verrou {path} impossible à créer ({error.strerror})",
+                    f"{target}: cannot create the lock {path} ({error.strerror})",
+                )
+            ) from None
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

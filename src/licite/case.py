@@ -466,7 +466,8 @@ def _validate(model: type[M], data: object, name: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        if any(item["type"] == OUT_OF_RANGE for item in error.errors(include_url=False)):
+        # Only a moment out of range is "not modelled" (exit 3); any other error first.
+        if all(item["type"] == OUT_OF_RANGE for item in error.errors(include_url=False)):
             raise NotModelled(explain(error)) from None
         raise InvalidInput(explain(error)) from None
     except RecursionError:

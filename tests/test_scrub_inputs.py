@@ -43,11 +43,13 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
     yield {"tmp": tmp_path, "campaign": campaign, "url": url}
 
 
-def run(setup: dict[str, Any], content: bytes, name: str = "contacts.csv") -> Path:
+def run(
+    setup: dict[str, Any], content: bytes, name: str = "contacts.csv", *, overwrite: bool = False
+) -> Path:
     contacts = setup["tmp"] / name
     contacts.write_bytes(content)
     out: Path = setup["tmp"] / "out"
-    scrub(contacts, setup["campaign"], out, database_url=setup["url"])
+    scrub(contacts, setup["campaign"], out, database_url=setup["url"], overwrite=overwrite)
     return out
 
 
@@ -166,7 +168,7 @@ def test_an_interrupted_run_leaves_no_outputs_that_look_complete(
 
     monkeypatch.setattr(scrub_run, "write_report", crash)
     with pytest.raises(KeyboardInterrupt):
-        run(setup, HEADER + b"2,consumer,b@example.fr,,,y\n")
+        run(setup, HEADER + b"2,consumer,b@example.fr,,,y\n", overwrite=True)
     assert {p.name: p.read_bytes() for p in first.iterdir()} == before
     leftovers = [p.name for p in setup["tmp"].iterdir() if p.name.startswith(".out")]
     assert leftovers == []

@@ -19,7 +19,7 @@ from licite.casebook import case_files, run_case
 from licite.catalogue import in_force, laws
 from licite.documents import read_document
 from licite.engine import decide
-from licite.errors import DiskFull, InvalidInput, LiciteError, is_disk_full
+from licite.errors import DiskFull, InvalidInput, LiciteError, NotModelled, is_disk_full
 from licite.explain import explain_decision, rule_row
 from licite.i18n import Lang, Text, default_lang
 
@@ -158,10 +158,15 @@ def rules_command(as_of: str | None, as_json: bool) -> None:
     default="demo",
     show_default=True,
     type=click.Path(path_type=Path),
-    help="Where the ledger, list and reports go.",
+    help="Where the ledger, list and reports go (a new or empty folder).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace a previous demo in --dir (only the files it lists in .licite-output.json).",
 )
 @reports_errors
-def demo_command(people: int, directory: Path) -> None:
+def demo_command(people: int, directory: Path, overwrite: bool) -> None:
     """The main job on embedded defaults: build a ledger, scrub two campaigns, show the results."""
     from licite.demo import run_demo
 
@@ -169,7 +174,14 @@ def demo_command(people: int, directory: Path) -> None:
         (c for c in (Path("../shared/casebook"), Path(__file__).parent / "examples") if c.is_dir()),
         None,
     )
-    run_demo(directory, people=people, casebook=casebook, lang=_lang(), say=click.echo)
+    run_demo(
+        directory,
+        people=people,
+        casebook=casebook,
+        lang=_lang(),
+        say=click.echo,
+        overwrite=overwrite,
+    )
 
 
 def _demo_casebook() -> Path:
@@ -194,7 +206,13 @@ def _demo_casebook() -> Path:
     required=True,
     type=click.Path(path_type=Path),
     help="Directory that receives allowed.csv, blocked.csv, rejected.csv, summary.json"
-    " and report.html.",
+    " and report.html (a new or empty folder).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace a previous scrub's output in --out (only the files its"
+    " .licite-output.json lists).",
 )
 @click.option(
     "--at",
@@ -203,9 +221,11 @@ def _demo_casebook() -> Path:
     help="The moment of sending (default: the campaign's, else now).",
 )
 @reports_errors
-def scrub_command(contacts: Path, campaign_file: Path, out: Path, at_text: str | None) -> None:
+def scrub_command(
+    contacts: Path, campaign_file: Path, out: Path, at_text: str | None, overwrite: bool
+) -> None:
     """Decide a whole list (CSV or Parquet) against the ledger."""
-    from licite.moments import parse_moment
+    from licite.moments import MomentOutOfRange, parse_moment
     from licite.scrub.run import scrub, terminal_progress
 
     lang = _lang()
@@ -213,11 +233,21 @@ def scrub_command(contacts: Path, campaign_file: Path, out: Path, at_text: str |
     if at_text is not None:
         try:
             at = parse_moment(at_text)
+        except MomentOutOfRange as error:
+            raise NotModelled(Text(f"--at : {error}", f"--at: {error}")) from None
         except ValueError:
             raise InvalidInput(
                 Text(f"--at : date invalide {at_text!r}", f"--at: invalid date {at_text!r}")
             ) from None
-    result = scrub(contacts, campaign_file, out, at=at, lang=lang, progress=terminal_progress(lang))
+    result = scrub(
+        contacts,
+        campaign_file,
+        out,
+        at=at,
+        lang=lang,
+        progress=terminal_progress(lang),
+        overwrite=overwrite,
+    )
     counts = result.summary["counts"]
     allowed, blocked, rejected = counts["allowed"], counts["blocked"], counts["rejected"]
     report = out / "report.html"

@@ -31,11 +31,12 @@ from licite.ledger.ledger import Ledger
 from licite.ledger.people import StoredPerson
 from licite.ledger.rows import READ_SELECT, event_dict, micros
 from licite.ledger.suppression import ever_listed, latest_import, listed
-from licite.moments import PARIS
+from licite.moments import EARLIEST, LATEST, PARIS
 from licite.vocabulary import ChannelOrAll, Via
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FAR = 2**62
+_EARLIEST_US, _LATEST_US = micros(EARLIEST), micros(LATEST) - 1
 
 
 def moment_of_micros(at_us: int) -> datetime:
@@ -43,9 +44,12 @@ def moment_of_micros(at_us: int) -> datetime:
 
 
 def recorded_events(ledger: Ledger, person_id: str, at: datetime | None) -> tuple[Event, ...]:
+    # Only moments licite models: one recorded outside them (by an older version) must not
+    # make the person's history unreadable for ever; verify still covers it.
     rows = ledger.store.read(
-        f"SELECT {READ_SELECT} FROM events WHERE person_id = ? AND at_us <= ? ORDER BY at_us, seq",
-        (person_id, _FAR if at is None else micros(at)),
+        f"SELECT {READ_SELECT} FROM events WHERE person_id = ? AND at_us >= ? AND at_us <= ?"
+        " ORDER BY at_us, seq",
+        (person_id, _EARLIEST_US, _LATEST_US if at is None else min(micros(at), _LATEST_US)),
     )
     return load_events([event_dict(r) for r in rows], name=f"ledger:{person_id}")
 

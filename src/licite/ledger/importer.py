@@ -20,7 +20,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from licite.errors import InvalidInput
+from licite.errors import InvalidInput, shown
 from licite.i18n import Text
 from licite.ledger.epochs import EPOCHS
 from licite.ledger.events import with_evidence
@@ -130,31 +130,40 @@ def _csv_items(text: io.TextIOWrapper) -> Iterator[Item]:
     except UnicodeDecodeError:
         yield 1, Text("n'est pas en UTF-8", "is not UTF-8")
         return
+    except csv.Error as error:
+        raise InvalidInput(Text(f"ligne 1 : {error}", f"line 1: {error}")) from None
     if header is None or tuple(h.strip() for h in header) != CSV_HEADER:
         raise InvalidInput(
             Text(
-                f"ligne 1 : en-tête {','.join(CSV_HEADER)} attendu (reçu {header!r})",
-                f"line 1: expected header {','.join(CSV_HEADER)} (got {header!r})",
+                f"ligne 1 : en-tête {','.join(CSV_HEADER)} attendu (reçu {shown(header)})",
+                f"line 1: expected header {','.join(CSV_HEADER)} (got {shown(header)})",
             )
         )
-    try:
-        for row in reader:
-            number = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(CSV_HEADER):
-                yield (
-                    number,
-                    Text(
-                        f"{len(CSV_HEADER)} colonnes attendues, {len(row)} reçues",
-                        f"expected {len(CSV_HEADER)} columns, got {len(row)}",
-                    ),
-                )
-                continue
-            cells = {k: (v.strip() or None) for k, v in zip(CSV_HEADER, row, strict=True)}
-            yield number, {"type": "person", **cells}
-    except UnicodeDecodeError:
-        yield reader.line_num + 1, Text("n'est pas en UTF-8", "is not UTF-8")
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            yield reader.line_num + 1, Text("n'est pas en UTF-8", "is not UTF-8")
+            return
+        except csv.Error as error:  # a field past the csv module's limit (128 KiB): that line
+            yield reader.line_num, Text(f"CSV illisible : {error}", f"unreadable CSV: {error}")
+            continue
+        number = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(CSV_HEADER):
+            yield (
+                number,
+                Text(
+                    f"{len(CSV_HEADER)} colonnes attendues, {len(row)} reçues",
+                    f"expected {len(CSV_HEADER)} columns, got {len(row)}",
+                ),
+            )
+            continue
+        cells = {k: (v.strip() or None) for k, v in zip(CSV_HEADER, row, strict=True)}
+        yield number, {"type": "person", **cells}
 
 
 def _commit(

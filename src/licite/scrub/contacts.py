@@ -22,6 +22,7 @@ import duckdb
 from licite.errors import InvalidInput
 from licite.i18n import Text
 from licite.scrub.normalize import settle_slow_phones
+from licite.scrub.shape import MAX_COLUMNS, MAX_LINE_BYTES, LineGuard, header_shape
 from licite.vocabulary import PersonKind
 
 REQUIRED: tuple[str, ...] = ("id", "kind", "email", "phone", "postal_code")
@@ -37,7 +38,8 @@ _CHECKS: tuple[tuple[str, str, str, str], ...] = (
     ),
     (
         "email",
-        "email_norm IS NOT NULL AND NOT regexp_full_match(email_norm, '[^@\\s]+@\\S+')",
+        "email_norm IS NOT NULL AND (NOT regexp_full_match(email_norm, '[^@\\s]+@\\S+')"
+        " OR regexp_matches(email_norm, '[\\x00-\\x1f\\x7f]'))",
         "email : adresse invalide ",
         "email: not an email address ",
     ),
@@ -66,22 +68,52 @@ def read_contacts(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         raise InvalidInput(Text(f"{path} : fichier introuvable", f"{path}: no such file"))
     quoted = str(path).replace("'", "''")
     parquet = path.suffix.lower() in (".parquet", ".pq")
+    guard = None
     if parquet:
         source = (
             "(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS line"
             f" FROM read_parquet('{quoted}', file_row_number = true))"
         )
     else:
-        options = "header = true, all_varchar = true"
+        separator, width = header_shape(path)
+        options = f"header = true, all_varchar = true, max_line_size = {MAX_LINE_BYTES + 1}"
         source = (
             f"read_csv('{quoted}', {options}, store_rejects = true,"
             " rejects_table = 'csv_rejects', rejects_scan = 'csv_scans')"
         )
+        guard = LineGuard(con, path, separator, width)
+    try:
+        columns = _read(con, path, source, parquet)
+    except BaseException:
+        # Interrupted by the guard, or stopped for another reason: the guard's finding
+        # first, for it is what made DuckDB stop.
+        problem = guard.stop() if guard is not None else None
+        if problem is not None:
+            raise InvalidInput(problem) from None
+        raise
+    problem = guard.problem() if guard is not None else None
+    if problem is not None:
+        raise InvalidInput(problem)
+    _reject(con)
+    return [c for c in columns if c not in REQUIRED and c != "line"]
+
+
+def _read(con: duckdb.DuckDBPyConnection, path: Path, source: str, parquet: bool) -> list[str]:
+    """Read the list into `contacts_read` and number its lines; its columns as read."""
     try:
         # Only the header is read here: a list without the columns stops before any work.
         columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+    except duckdb.InterruptException:
+        raise
     except duckdb.Error as error:
         raise _unreadable(path, error) from None
+    if len(columns) > MAX_COLUMNS:
+        raise InvalidInput(
+            Text(
+                f"{path} : {len(columns)} colonnes, au plus {MAX_COLUMNS} acceptées",
+                f"{path}: {len(columns)} columns, at most {MAX_COLUMNS} accepted",
+            )
+        )
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
         found = ", ".join(c for c in columns if c != "line")
@@ -106,10 +138,11 @@ def read_contacts(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
             )
         else:
             _number_lines(con)
+    except duckdb.InterruptException:
+        raise
     except duckdb.Error as error:
         raise _unreadable(path, error) from None
-    _reject(con)
-    return [c for c in columns if c not in REQUIRED and c != "line"]
+    return columns
 
 
 NORMALIZED: tuple[str, ...] = ("email_norm", "phone_e164", "postal_norm", "place")

@@ -302,6 +302,7 @@ import sys
 from licite.ledger import Ledger
 from licite.ledger.erasure import rotate_keys
 with Ledger.open() as ledger:
+    print("open", flush=True)
     while True:
         rotate_keys(ledger)
         print(ledger.epochs.current, flush=True)
@@ -322,7 +323,13 @@ def test_a_rotation_killed_at_any_point_leaves_everyone_readable(url: str, tmp_p
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(chance.uniform(0.4, 2.5))
+        # Timed from the moment the ledger is open, not from the process's start (which
+        # takes seconds on a loaded machine); every fourth kill lets a rotation finish first.
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == b"open"
+        if kill % 4 == 0:
+            rotations += len(child.stdout.readline().split())
+        time.sleep(chance.uniform(0.0, 1.0))
         child.send_signal(signal.SIGKILL)
         out, _ = child.communicate()
         rotations += len(out.split())

@@ -11,6 +11,7 @@ import json
 import logging
 import threading
 import time
+from functools import partial
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -201,21 +202,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         results: list[dict[str, Any]] = []
         if body.cases is not None:
             for index, data in enumerate(body.cases):
-                results.append(
-                    _one(
-                        lambda d=data, i=index: decide(load_case(d, name=f"cases[{i}]")),
-                        lang,
-                        metrics,
-                    )
-                )
+                results.append(_one(partial(_decide_case, data, f"cases[{index}]"), lang, metrics))
         else:
             campaign = _campaign(ledgers.get(), body.campaign)
             at = _at(body.at)
             ledger = ledgers.get()
             for person_id in body.people or []:
-                results.append(
-                    _one(lambda p=person_id: decide_person(ledger, p, campaign, at), lang, metrics)
-                )
+                made = partial(decide_person, ledger, person_id, campaign, at)
+                results.append(_one(made, lang, metrics))
         return _json({"results": results})
 
     @app.post(
@@ -395,7 +389,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     _install_openapi(app)
     _install_errors(app, settings, lang_of)
-    app.add_middleware(_Observe, metrics=metrics)  # type: ignore[arg-type]
+    app.add_middleware(_Observe, metrics=metrics)
     return app
 
 
@@ -406,6 +400,10 @@ def _one(make: Callable[[], Decision], lang: Lang, metrics: Metrics) -> dict[str
         return {"problem": problem(kind_of(error), error.text, lang)}
     metrics.decided(decision.allowed)
     return {"decision": decision.to_dict(lang)}
+
+
+def _decide_case(data: Any, name: str) -> Decision:
+    return decide(load_case(data, name=name))
 
 
 def _campaign(ledger: Ledger, given: str | dict[str, Any] | None) -> Campaign:

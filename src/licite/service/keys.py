@@ -60,7 +60,7 @@ def create_key(ledger: Ledger, scope: str, name: str | None = None) -> tuple[str
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     now = time.time_ns() // 1000
-    record = ApiKey(key_id, name, scope, now, None)  # type: ignore[arg-type]
+    record = ApiKey(key_id, name, scope, now, None)
 
     def insert(tx: Transaction) -> None:
         tx.execute(
@@ -95,7 +95,8 @@ def revoke_key(ledger: Ledger, key_id: str) -> ApiKey:
         )
         if rows and rows[0][4] is None:
             tx.execute("UPDATE api_keys SET revoked_at_us = ? WHERE id = ?", (now, key_id))
-            found.append(ApiKey(*rows[0][:4], now))
+            key, label, kind, created, _ = rows[0]
+            found.append(ApiKey(key, label, kind, created, now))
         elif rows:
             found.append(ApiKey(*rows[0]))
 

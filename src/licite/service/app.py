@@ -11,9 +11,9 @@ import json
 import logging
 import threading
 import time
-from functools import partial
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import date, datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request

@@ -114,11 +114,13 @@ def field_errors(text: Text, lang: Lang) -> list[dict[str, Any]]:
 def responses(*kinds: str) -> dict[int | str, dict[str, Any]]:
     """The `responses` a route declares, for OpenAPI: each problem it may answer."""
     declared: dict[int | str, dict[str, Any]] = {}
-    for kind in ("unauthorized", "forbidden", "malformed-request", "unavailable", *kinds):
+    always = ("unauthorized", "forbidden", "malformed-request", "invalid-input", "unavailable")
+    for kind in (*always, *kinds):
         status, title = TITLES[kind]
+        described = declared.get(status, {}).get("description")
         declared[status] = {
             "model": Problem,
-            "description": title.en,
-            "content": {MEDIA_TYPE: {}},
+            "description": f"{described} | {title.en}" if described else title.en,
+            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
     return declared

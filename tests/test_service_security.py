@@ -51,13 +51,13 @@ def _routes(api: Service) -> list[tuple[str, str]]:
         (method, route.path)
         for route in app.routes  # type: ignore[attr-defined]
         if isinstance(route, APIRoute)
-        for method in sorted(route.methods)
+        for method in sorted(route.methods or ())
     ]
 
 
 def _call(api: Service, method: str, path: str, headers: dict[str, str]) -> int:
     concrete = re.sub(r"\{[a-z_]+\}", "p1", path)
-    body = {} if method == "POST" else None
+    body: dict[str, object] | None = {} if method == "POST" else None
     return api.client.request(method, concrete, json=body, headers=headers).status_code
 
 

@@ -99,7 +99,7 @@ def test_a_request_is_written_whole_or_not_at_all(api: Service) -> None:
 
 
 def test_problems_name_the_field_and_the_value(api: Service) -> None:
-    case = {
+    case: dict[str, Any] = {
         "at": "1999-05-01T10:00:00+02:00",
         "sender": {"id": "shop", "kind": "company"},
         "request": {"action": "contact", "channel": "email", "purpose": "commercial"},

@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -161,6 +161,54 @@ def measure(
         return pool.apply(_generate, ((base, key, calls, seconds, connections),))
 
 
+def in_process(env: dict[str, str], key: str, calls: list[tuple[str, Any]], count: int) -> float:
+    """Milliseconds of one process's CPU a request, the application driven directly (no
+    network, no client, no scheduler between them): the ceiling a core can reach."""
+    from licite.service import Settings, create_app
+
+    app = create_app(Settings.from_environ(env))
+    headers = [(b"authorization", f"Bearer {key}".encode()), (b"content-type", b"application/json")]
+    bodies = [(path, json.dumps(body).encode()) for path, body in calls[:count]]
+
+    async def call(path: str, body: bytes) -> None:
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": headers,
+            "http_version": "1.1",
+            "scheme": "http",
+            "server": ("bench", 80),
+            "client": ("bench", 1),
+            "root_path": "",
+        }
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        status: list[int] = []
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop() if messages else {"type": "http.disconnect"}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+
+        await app(scope, receive, send)
+        if status != [200]:
+            raise SystemExit(f"{path}: {status}")
+
+    async def run() -> float:
+        for path, body in bodies[:20]:
+            await call(path, body)
+        started = time.process_time()
+        for path, body in bodies:
+            await call(path, body)
+        return (time.process_time() - started) / len(bodies) * 1000
+
+    return asyncio.run(run())
+
+
 def summary(latencies: list[float], seconds: float, per_request: int) -> dict[str, float]:
     ordered = sorted(latencies)
     return {
@@ -212,6 +260,10 @@ def main() -> None:
                 key, _ = create_key(ledger, "read", "bench")
             person = [(f"/v1/people/{pid}/decide", {"campaign": "bench"}) for pid in ids]
             found: dict[str, dict[str, float]] = {}
+            for name, calls in (("decide", single), ("batch", batches), ("person", person)):
+                cpu = in_process(env, key, calls, 50 if name == "batch" else 1000)
+                found[f"{name}_in_process"] = {"cpu_ms_per_request": cpu}
+                print(f"{kind:<11}{name:<8} in process: {cpu:.2f} ms CPU a request", flush=True)
             with server(env, args.workers) as base:
                 for name, calls, per_request in (
                     ("decide", single, 1),

@@ -95,6 +95,18 @@ def test_a_request_is_written_whole_or_not_at_all(api: Service) -> None:
     conflict = api.post("/v1/people", {"people": other}, scope="write")
     assert conflict.status_code == 422
     assert "'p1'" in conflict.json()["details"]["en"]
+    # A person line slipped among events is not a way around POST /v1/people.
+    sneaked = api.post(
+        "/v1/events",
+        {"events": [good, {"type": "person", "id": "p9", "kind": "consumer"}]},
+        scope="write",
+    )
+    assert sneaked.status_code == 422
+    assert sneaked.json()["errors"][0] == {
+        "field": "events[1].type",
+        "value": "'person'",
+        "detail": sneaked.json()["errors"][0]["detail"],
+    }
     assert (_count(api, "events"), _count(api, "persons")) == before
 
 

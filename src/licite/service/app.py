@@ -247,7 +247,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=responses("invalid-input", "idempotency-conflict"),
     )
     def add_people(body: PeopleBody, key: Write, idempotency_key: idempotency = None) -> Response:
-        lines = [{"type": "person", **p} for p in body.people]
+        lines = [{**p, "type": "person"} for p in body.people]
         return _answer(
             writes.append(
                 ledgers.get(), lines, key_id=key.id, idempotency_key=idempotency_key, kind="people"
@@ -261,6 +261,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=responses("invalid-input", "idempotency-conflict", "not-found"),
     )
     def add_events(body: EventsBody, key: Write, idempotency_key: idempotency = None) -> Response:
+        for index, event in enumerate(body.events):
+            if event.get("type") == "person":  # people are recorded by POST /v1/people
+                raise ProblemError(
+                    "invalid-input",
+                    Text(
+                        f"events[{index}].type : type d'événement inconnu"
+                        " (valeur reçue : 'person')",
+                        f"events[{index}].type: unknown event type (got 'person')",
+                    ),
+                )
         return _answer(
             writes.append(
                 ledgers.get(),

@@ -8,7 +8,10 @@ people (`licite.synthetic`), registers a campaign, creates a read key, starts
 process (asyncio + httpx, keep-alive connections) sends, each for `--seconds`
 after a warm-up: `POST /v1/decide` (one case), `POST /v1/decide/batch` (`--batch`
 cases a request) and `POST /v1/people/{id}/decide` (a ledger person, the
-registered campaign). It prints requests/s, decisions/s and p50/p99 latency.
+registered campaign), after `GET /healthz` (no key, no work: the baseline, what
+the HTTP stack and the load generator alone allow on the machine as it is). It
+prints requests/s, decisions/s and p50/p99 latency, and first, for each route, the
+CPU one request costs when the application is driven in-process.
 
 Targets (issue 17, 2-core machine, two workers): ≥ 1 500 single decisions/s at
 p99 < 20 ms; ≥ 50 000 decisions/s in batch; ≥ 1 000 ledger decisions/s at
@@ -136,7 +139,10 @@ async def _load(
                 path, body = calls[index % len(calls)]
                 index += connections
                 started = time.perf_counter()
-                response = await client.post(path, json=body, timeout=60)
+                if body is None:
+                    response = await client.get(path, timeout=60)
+                else:
+                    response = await client.post(path, json=body, timeout=60)
                 if response.status_code != 200:
                     raise SystemExit(f"{path}: {response.status_code} {response.text[:300]}")
                 if keep:
@@ -212,7 +218,7 @@ def in_process(env: dict[str, str], key: str, calls: list[tuple[str, Any]], coun
 def summary(latencies: list[float], seconds: float, per_request: int) -> dict[str, float]:
     ordered = sorted(latencies)
     return {
-        "requests_per_s": len(ordered) / seconds,
+        "requests_per_s": len(ordered) / seconds,  # healthz: the baseline, no decision
         "decisions_per_s": len(ordered) * per_request / seconds,
         "p50_ms": statistics.median(ordered) * 1000,
         "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000,
@@ -264,12 +270,14 @@ def main() -> None:
                 cpu = in_process(env, key, calls, 50 if name == "batch" else 1000)
                 found[f"{name}_in_process"] = {"cpu_ms_per_request": cpu}
                 print(f"{kind:<11}{name:<8} in process: {cpu:.2f} ms CPU a request", flush=True)
+            scenarios: list[tuple[str, list[tuple[str, Any]], int]] = [
+                ("healthz", [("/healthz", None)], 0),
+                ("decide", list(single), 1),
+                ("batch", list(batches), args.batch),
+                ("person", list(person), 1),
+            ]
             with server(env, args.workers) as base:
-                for name, calls, per_request in (
-                    ("decide", single, 1),
-                    ("batch", batches, args.batch),
-                    ("person", person, 1),
-                ):
+                for name, calls, per_request in scenarios:
                     latencies = measure(base, key, calls, args.seconds, args.connections)
                     found[name] = summary(latencies, args.seconds, per_request)
                     row = found[name]

@@ -398,7 +398,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return _json(app.openapi())
 
     _install_openapi(app)
-    _install_errors(app, settings, lang_of)
+    _install_errors(app, lang_of)
     app.add_middleware(_Observe, metrics=metrics)
     return app
 
@@ -468,7 +468,7 @@ def _install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _install_errors(app: FastAPI, settings: Settings, lang_of: Callable[[Request], Lang]) -> None:
+def _install_errors(app: FastAPI, lang_of: Callable[[Request], Lang]) -> None:
     def answer(
         request: Request, kind: str, text: Text, headers: dict[str, str] | None = None
     ) -> Response:

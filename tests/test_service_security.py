@@ -198,3 +198,24 @@ def test_redact_masks_every_phone_form(digits: str, form: str, spaced: bool) -> 
         number = number[:2] + " " + " ".join(number[i : i + 2] for i in range(2, len(number), 2))
     masked = redact(f'{{"detail": "phone: {number} refused"}}')
     assert digits not in masked.replace(" ", "")
+
+
+def test_a_body_past_the_limit_is_refused_unread(tmp_path: Path) -> None:
+    with service(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, body_max=4096) as api:
+        big = {"people": [{"id": f"x{n}", "kind": "consumer"} for n in range(400)]}
+        for path in ("/v1/decide", "/v1/people", "/v1/decide/batch"):
+            refused = api.post(path, big)
+            assert refused.status_code == 413, (path, refused.text)
+            assert refused.json()["type"] == "urn:licite:problem:too-large"
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+            yield b'{"people": ['
+            for n in range(400):
+                yield b'{"id": "y%d", "kind": "consumer"},' % n
+            yield b'{"id": "z", "kind": "consumer"}]}'
+
+        for path in ("/v1/decide", "/v1/people"):
+            streamed = api.client.post(path, content=chunks(), headers=api.headers())
+            assert streamed.status_code == 413, (path, streamed.text)
+            assert streamed.json()["type"] == "urn:licite:problem:too-large"
+        assert raw(api.url, "SELECT COUNT(*) FROM persons") == [(0,)]

@@ -399,7 +399,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     _install_openapi(app)
     _install_errors(app, lang_of)
-    app.add_middleware(_Observe, metrics=metrics)
+    app.add_middleware(_Observe, metrics=metrics, body_max=settings.body_max, lang=settings.lang)
     return app
 
 
@@ -507,6 +507,13 @@ def _install_errors(app: FastAPI, lang_of: Callable[[Request], Lang]) -> None:
         assert isinstance(error, HTTPException)
         if error.status_code == 404:
             return answer(request, "not-found", Text("route inconnue", "no such route"))
+        too_large = request.scope.get("licite.too_large")
+        if error.status_code == 400 and too_large is not None:  # the body grew past the limit
+            return answer(request, "too-large", too_large.text)
+        if error.status_code == 400:  # FastAPI could not read the body
+            return answer(
+                request, "malformed-request", Text("body : illisible", "body: unreadable")
+            )
         return Response(status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(Exception)
@@ -527,11 +534,25 @@ def _route(scope: MutableMapping[str, Any]) -> str:
 
 
 class _Observe:
-    """Logs and counts every request: its route's template, status, time, key id."""
+    """Logs and counts every request: its route's template, status, time, key id.
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    It also refuses a body larger than LICITE_BODY_MAX before anything reads it (by its
+    Content-Length), or as soon as a body sent in chunks grows past it."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, body_max: int, lang: Lang) -> None:
         self.app = app
         self.metrics = metrics
+        self.body_max = body_max
+        self.lang = lang
+
+    def _too_large(self) -> ProblemError:
+        return ProblemError(
+            "too-large",
+            Text(
+                f"body : plus de {self.body_max} octets (LICITE_BODY_MAX)",
+                f"body: more than {self.body_max} bytes (LICITE_BODY_MAX)",
+            ),
+        )
 
     async def __call__(
         self,
@@ -544,6 +565,16 @@ class _Observe:
             return
         started = time.perf_counter()
         status = 500
+        received = 0
+
+        async def receiving() -> Any:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.body_max:
+                scope["licite.too_large"] = self._too_large()
+                raise scope["licite.too_large"]
+            return message
 
         async def sending(message: Any) -> None:
             nonlocal status
@@ -552,7 +583,12 @@ class _Observe:
             await send(message)
 
         try:
-            await self.app(scope, receive, sending)
+            length = dict(scope["headers"]).get(b"content-length", b"0")
+            if not length.isdigit() or int(length) > self.body_max:
+                await self._refuse(send)
+                status = 413
+            else:
+                await self.app(scope, receiving, sending)
         finally:
             elapsed = time.perf_counter() - started
             route = _route(scope)
@@ -567,3 +603,9 @@ class _Observe:
                 key=scope.get("licite.key"),
                 problem=scope.get("licite.problem"),
             )
+
+    async def _refuse(self, send: Callable[[Any], Awaitable[None]]) -> None:
+        body = json.dumps(problem("too-large", self._too_large().text, self.lang)).encode()
+        headers = [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -8,6 +8,8 @@
 - `LICITE_LANG` (fr): the language of problem details and decisions' messages.
 - `LICITE_LOG_LEVEL` (info).
 - `LICITE_BATCH_MAX` (10000): the most cases or people one batch request may carry.
+- `LICITE_BODY_MAX` (67108864): the largest request body, in bytes (a scrub's list is
+  uploaded in one; a larger one is named among the server's inputs).
 
 A bad value is an error that names the variable and the value, before anything listens.
 """
@@ -38,6 +40,7 @@ class Settings:
     lang: Lang = "fr"
     log_level: str = "info"
     batch_max: int = 10_000
+    body_max: int = 64 * 1024 * 1024
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -56,6 +59,7 @@ class Settings:
             lang="en" if lang == "en" else "fr",
             log_level=level,
             batch_max=_integer(env, "LICITE_BATCH_MAX", 10_000, 1, 1_000_000),
+            body_max=_integer(env, "LICITE_BODY_MAX", 64 * 1024 * 1024, 1024, 2**40),
         )
 
 

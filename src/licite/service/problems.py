@@ -114,7 +114,14 @@ def field_errors(text: Text, lang: Lang) -> list[dict[str, Any]]:
 def responses(*kinds: str) -> dict[int | str, dict[str, Any]]:
     """The `responses` a route declares, for OpenAPI: each problem it may answer."""
     declared: dict[int | str, dict[str, Any]] = {}
-    always = ("unauthorized", "forbidden", "malformed-request", "invalid-input", "unavailable")
+    always = (
+        "unauthorized",
+        "forbidden",
+        "malformed-request",
+        "invalid-input",
+        "too-large",
+        "unavailable",
+    )
     for kind in (*always, *kinds):
         status, title = TITLES[kind]
         described = declared.get(status, {}).get("description")

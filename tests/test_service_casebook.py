@@ -7,15 +7,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from licite.case import load_case
 from licite.casebook import case_files
 from licite.cli import cli
 from licite.documents import read_document
+from licite.engine import decide
 from licite.errors import LiciteError
+from licite.service.problems import kind_of
 from tests.builders import EXAMPLES, SHARED_CASEBOOK
+from tests.strategies import cases
 from tests.test_service_support import Service, service
 
 CASEBOOKS = [SHARED_CASEBOOK, SHARED_CASEBOOK.with_name("casebook-v2"), EXAMPLES]
@@ -56,3 +63,30 @@ def test_api_decides_each_case_as_the_command_does(api: Service, path: Path, lan
         assert answer.headers["content-type"] == "application/problem+json"
         # The command's message is the problem's detail, in the language asked for.
         assert problem["detail"] in command.stderr
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents=st.lists(cases(), min_size=1, max_size=4))
+def test_api_decides_every_case_as_the_engine_does(api: Service, documents: list[Any]) -> None:
+    """Beyond the casebook: any case, alone or in a batch, gets the decision the command
+    prints (`decide(load_case(…)).to_dict`, through JSON), in the same order."""
+    expected = []
+    for document in documents:
+        try:
+            expected.append(
+                {"decision": json.loads(json.dumps(decide(load_case(document)).to_dict("fr")))}
+            )
+        except LiciteError as error:
+            expected.append({"problem": kind_of(error)})
+    for document, wanted in zip(documents, expected, strict=True):
+        answer = api.post("/v1/decide", document, scope="read")
+        if "decision" in wanted:
+            assert answer.status_code == 200 and answer.json() == wanted["decision"]
+        else:
+            assert answer.json()["type"].endswith(wanted["problem"])
+    batch = api.post("/v1/decide/batch", {"cases": documents}, scope="read").json()["results"]
+    for got, wanted in zip(batch, expected, strict=True):
+        if "decision" in wanted:
+            assert got == wanted
+        else:
+            assert got["problem"]["type"].endswith(wanted["problem"])

@@ -9,9 +9,11 @@ reads and writes the one store named by LICITE_DATABASE_URL.
 
 import json
 import logging
+import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager, suppress
 from datetime import date, datetime
 from functools import partial
 from typing import Annotated, Any
@@ -55,17 +57,31 @@ ASGIApp = Callable[
 ]
 
 
-class Ledgers(threading.local):
-    """One ledger connection a thread, opened on first use."""
+class Ledgers:
+    """One ledger connection a thread, opened on first use, all closed at shutdown."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.ledger: Ledger | None = None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._opened: list[Ledger] = []
 
     def get(self) -> Ledger:
-        if self.ledger is None:
-            self.ledger = Ledger.open(self.settings.database_url, environ=self.settings.environ)
-        return self.ledger
+        ledger: Ledger | None = getattr(self._local, "ledger", None)
+        if ledger is None:
+            ledger = Ledger.open(self.settings.database_url, environ=self.settings.environ)
+            self._local.ledger = ledger
+            with self._lock:
+                self._opened.append(ledger)
+        return ledger
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for ledger in opened:
+            # A SQLite connection closes in its own thread only: it goes with its thread.
+            with suppress(sqlite3.ProgrammingError):
+                ledger.close()
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -83,7 +99,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = Metrics()
     scrubs = jobs.Jobs(settings.scrub_dir, settings.database_url, settings.lang)
     bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer lk_…`")
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        ledgers.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="licite",
         version="1",
         summary="May we contact this person, analyse their correspondence, keep their data?",

@@ -250,3 +250,23 @@ def test_a_scrub_job_from_upload_to_download(
         "/v1/scrub", {"campaign": "spring-mail", "file": "../../etc/passwd"}, scope="write"
     )
     assert outside.status_code == 422 and "file" in outside.json()["errors"][0]["field"]
+
+
+def test_an_idempotency_claim_left_unanswered_is_taken_over(api: Service) -> None:
+    """A process that stopped between its write and recording the answer leaves a claim
+    without an answer: a retry is told to wait, then, once the claim is stale, applied."""
+    api.post("/v1/people", {"people": PEOPLE}, scope="write")
+    body = {"events": [CONSENT]}
+    first = api.post("/v1/events", body, scope="write", **{"Idempotency-Key": "k-1"})
+    assert first.status_code == 200 and first.json()["events_added"] == 1
+    raw(api.url, "UPDATE idempotency SET status = NULL, response = NULL")  # the lost answer
+    waiting = api.post("/v1/events", body, scope="write", **{"Idempotency-Key": "k-1"})
+    assert waiting.status_code == 409
+    raw(api.url, "UPDATE idempotency SET recorded_at_us = recorded_at_us - 61000000")
+    taken = api.post("/v1/events", body, scope="write", **{"Idempotency-Key": "k-1"})
+    assert taken.status_code == 200 and "idempotency-replayed" not in taken.headers
+    assert taken.json()["events_added"] == 0 and taken.json()["events_duplicate"] == 1
+    replayed = api.post("/v1/events", body, scope="write", **{"Idempotency-Key": "k-1"})
+    assert replayed.headers["idempotency-replayed"] == "true"
+    assert replayed.json() == taken.json()
+    assert _count(api, "events") == 1

@@ -219,3 +219,10 @@ def test_a_body_past_the_limit_is_refused_unread(tmp_path: Path) -> None:
             assert streamed.status_code == 413, (path, streamed.text)
             assert streamed.json()["type"] == "urn:licite:problem:too-large"
         assert raw(api.url, "SELECT COUNT(*) FROM persons") == [(0,)]
+
+
+def test_the_command_offers_the_scopes_the_keys_know() -> None:
+    import licite.cli  # noqa: F401  (the command group first, as `licite` loads it)
+    from licite.service import commands, keys
+
+    assert commands.SCOPES == keys.SCOPES

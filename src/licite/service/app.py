@@ -8,21 +8,17 @@ reads and writes the one store named by LICITE_DATABASE_URL.
 """
 
 import json
-import logging
 import sqlite3
 import threading
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import date, datetime
 from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.exceptions import HTTPException
 
 from licite.case import Campaign, load_campaign, load_case
 from licite.catalogue import in_force, laws
@@ -37,8 +33,8 @@ from licite.ledger.ledger import Ledger
 from licite.moments import parse_moment
 from licite.service import campaigns, jobs, writes
 from licite.service.config import Settings
+from licite.service.handlers import install_errors
 from licite.service.keys import ApiKey, Scope, authenticate
-from licite.service.logs import log
 from licite.service.metrics import Metrics
 from licite.service.models import (
     BatchBody,
@@ -49,12 +45,8 @@ from licite.service.models import (
     ScrubBody,
     schemas,
 )
-from licite.service.problems import MEDIA_TYPE, ProblemError, kind_of, problem, responses
-
-ASGIApp = Callable[
-    [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
-    Awaitable[None],
-]
+from licite.service.observe import Observe
+from licite.service.problems import ProblemError, kind_of, problem, responses
 
 
 class Ledgers:
@@ -421,8 +413,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return _json(app.openapi())
 
     _install_openapi(app)
-    _install_errors(app, lang_of)
-    app.add_middleware(_Observe, metrics=metrics, body_max=settings.body_max, lang=settings.lang)
+    install_errors(app, lang_of)
+    app.add_middleware(Observe, metrics=metrics, body_max=settings.body_max, lang=settings.lang)
     return app
 
 
@@ -489,146 +481,3 @@ def _install_openapi(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _install_errors(app: FastAPI, lang_of: Callable[[Request], Lang]) -> None:
-    def answer(
-        request: Request, kind: str, text: Text, headers: dict[str, str] | None = None
-    ) -> Response:
-        body = problem(kind, text, lang_of(request))
-        request.scope["licite.problem"] = kind
-        return Response(
-            json.dumps(body, ensure_ascii=False).encode(),
-            status_code=body["status"],
-            media_type=MEDIA_TYPE,
-            headers=headers,
-        )
-
-    @app.exception_handler(LiciteError)
-    async def licite_error(request: Request, error: Exception) -> Response:
-        assert isinstance(error, LiciteError)
-        kind = kind_of(error)
-        headers = error.headers if isinstance(error, ProblemError) else None
-        return answer(request, kind, error.text, headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, error: Exception) -> Response:
-        assert isinstance(error, RequestValidationError)
-        lines_fr, lines_en, malformed = [], [], False
-        for item in list(error.errors())[:10]:
-            where = ".".join(str(p) for p in item["loc"][1:]) or str(item["loc"][0])
-            got = repr(item.get("input"))[:80]
-            if item["type"] == "json_invalid":
-                malformed = True
-            lines_fr.append(f"{where} : {item['msg']} (valeur reçue : {got})")
-            lines_en.append(f"{where}: {item['msg']} (got {got})")
-        text = Text("\n".join(lines_fr), "\n".join(lines_en))
-        return answer(request, "malformed-request" if malformed else "invalid-input", text)
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, error: Exception) -> Response:
-        assert isinstance(error, HTTPException)
-        if error.status_code == 404:
-            return answer(request, "not-found", Text("route inconnue", "no such route"))
-        too_large = request.scope.get("licite.too_large")
-        if error.status_code == 400 and too_large is not None:  # the body grew past the limit
-            return answer(request, "too-large", too_large.text)
-        if error.status_code == 400:  # FastAPI could not read the body
-            return answer(
-                request, "malformed-request", Text("body : illisible", "body: unreadable")
-            )
-        return Response(status_code=error.status_code, headers=error.headers)
-
-    @app.exception_handler(Exception)
-    async def internal(request: Request, error: Exception) -> Response:
-        log(
-            logging.ERROR, "internal error", error=type(error).__name__, route=_route(request.scope)
-        )
-        return answer(
-            request,
-            "internal",
-            Text("erreur interne (voir les journaux)", "internal error (see the logs)"),
-        )
-
-
-def _route(scope: MutableMapping[str, Any]) -> str:
-    route = scope.get("route")
-    return getattr(route, "path", None) or "(unmatched)"
-
-
-class _Observe:
-    """Logs and counts every request: its route's template, status, time, key id.
-
-    It also refuses a body larger than LICITE_BODY_MAX before anything reads it (by its
-    Content-Length), or as soon as a body sent in chunks grows past it."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics, body_max: int, lang: Lang) -> None:
-        self.app = app
-        self.metrics = metrics
-        self.body_max = body_max
-        self.lang = lang
-
-    def _too_large(self) -> ProblemError:
-        return ProblemError(
-            "too-large",
-            Text(
-                f"body : plus de {self.body_max} octets (LICITE_BODY_MAX)",
-                f"body: more than {self.body_max} bytes (LICITE_BODY_MAX)",
-            ),
-        )
-
-    async def __call__(
-        self,
-        scope: MutableMapping[str, Any],
-        receive: Callable[[], Awaitable[Any]],
-        send: Callable[[Any], Awaitable[None]],
-    ) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-        received = 0
-
-        async def receiving() -> Any:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.body_max:
-                scope["licite.too_large"] = self._too_large()
-                raise scope["licite.too_large"]
-            return message
-
-        async def sending(message: Any) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            length = dict(scope["headers"]).get(b"content-length", b"0")
-            if not length.isdigit() or int(length) > self.body_max:
-                await self._refuse(send)
-                status = 413
-            else:
-                await self.app(scope, receiving, sending)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = _route(scope)
-            self.metrics.observe(scope["method"], route, status, elapsed)
-            log(
-                logging.INFO,
-                "request",
-                method=scope["method"],
-                route=route,
-                status=status,
-                ms=round(elapsed * 1000, 2),
-                key=scope.get("licite.key"),
-                problem=scope.get("licite.problem"),
-            )
-
-    async def _refuse(self, send: Callable[[Any], Awaitable[None]]) -> None:
-        body = json.dumps(problem("too-large", self._too_large().text, self.lang)).encode()
-        headers = [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", b"%d" % len(body))]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})

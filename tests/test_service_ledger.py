@@ -171,6 +171,15 @@ def test_ledger_decisions_equal_the_command(api: Service, tmp_path: Path) -> Non
     ).json()["results"]
     assert [r.get("decision", {}).get("allowed") for r in batch] == [False, None, True]
     assert batch[1]["problem"]["type"] == "urn:licite:problem:not-found"
+    assert batch[1]["problem"]["errors"][0]["field"] == "people[1]"
+    assert batch[1]["problem"]["errors"][0]["value"] == "'ghost'"
+    ghost = api.post("/v1/people/ghost/decide", {"campaign": "spring-mail"}, scope="read")
+    assert ghost.status_code == 404
+    assert ghost.json()["errors"][0] == {
+        "field": "person_id",
+        "value": "'ghost'",
+        "detail": ghost.json()["errors"][0]["detail"],
+    }
     unknown = api.post("/v1/people/p1/decide", {"campaign": "autumn"}, scope="read")
     assert unknown.status_code == 404 and "'autumn'" in unknown.json()["detail"]
 

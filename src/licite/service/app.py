@@ -29,6 +29,7 @@ from licite.explain import rule_row
 from licite.i18n import Lang, Text
 from licite.ledger.decide import decide_person
 from licite.ledger.dossier import dossier
+from licite.ledger.errors import UnknownPerson
 from licite.ledger.ledger import Ledger
 from licite.moments import parse_moment
 from licite.service import campaigns, jobs, writes
@@ -222,8 +223,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             campaign = _campaign(ledgers.get(), body.campaign)
             at = _at(body.at)
             ledger = ledgers.get()
-            for person_id in body.people or []:
-                made = partial(decide_person, ledger, person_id, campaign, at)
+            for index, person_id in enumerate(body.people or []):
+                made = partial(_decide_person, ledger, person_id, campaign, at, f"people[{index}]")
                 results.append(_one(made, lang, metrics))
         return _json({"results": results})
 
@@ -241,7 +242,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ) -> Response:
         ledger = ledgers.get()
         campaign = _campaign(ledger, body.campaign)
-        decision = decide_person(ledger, person_id, campaign, _at(body.at))
+        decision = _decide_person(ledger, person_id, campaign, _at(body.at), "person_id")
         return _json(decision_body(decision, lang_of(request)))
 
     # --- the ledger ---------------------------------------------------------------
@@ -429,6 +430,21 @@ def _one(make: Callable[[], Decision], lang: Lang, metrics: Metrics) -> dict[str
 
 def _decide_case(data: Any, name: str) -> Decision:
     return decide(load_case(data, name=name))
+
+
+def _decide_person(
+    ledger: Ledger, person_id: str, campaign: Campaign, at: datetime | None, field: str
+) -> Decision:
+    try:
+        return decide_person(ledger, person_id, campaign, at)
+    except UnknownPerson:
+        raise ProblemError(
+            "not-found",
+            Text(
+                f"{field} : aucune personne dans le registre (valeur reçue : {person_id!r})",
+                f"{field}: no such person in the ledger (got {person_id!r})",
+            ),
+        ) from None
 
 
 def _campaign(ledger: Ledger, given: str | dict[str, Any] | None) -> Campaign:

@@ -231,18 +231,22 @@ def test_a_scrub_job_from_upload_to_download(
         "id,kind,email,phone,postal_code\np1,consumer,anne@example.org,,\n"
         "p2,consumer,bruno@example.org,,\n"
     )
-    started = api.post(
-        "/v1/scrub", {"campaign": "spring-mail", "contacts": contacts}, scope="write"
+    started, second = (
+        api.post("/v1/scrub", {"campaign": "spring-mail", "contacts": contacts}, scope="write")
+        for _ in range(2)
     )
     assert started.status_code == 202, started.text
+    assert started.json()["state"] == "queued"
     job = started.json()["id"]
     deadline = time.monotonic() + 120
-    while (status := api.client.get(f"/v1/scrub/{job}", headers=api.headers("write")).json())[
-        "state"
-    ] == "running":
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    assert status["state"] == "done", status
+    for one in (job, second.json()["id"]):  # one at a time, both to the end
+        while (status := api.client.get(f"/v1/scrub/{one}", headers=api.headers("write")).json())[
+            "state"
+        ] in ("queued", "running"):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert status["state"] == "done", status
+    status = api.client.get(f"/v1/scrub/{job}", headers=api.headers("write")).json()
     assert status["progress"]
     summary = api.client.get(
         f"/v1/scrub/{job}/outputs/summary.json", headers=api.headers("write")

@@ -16,10 +16,12 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from licite.errors import LiciteError
 from licite.i18n import Lang, Text
 from licite.scrub.run import scrub
 from licite.service.problems import ProblemError
@@ -44,6 +46,7 @@ class Jobs:
         self.root = root
         self.database_url = database_url
         self.lang = lang
+        self._running = threading.Semaphore(1)
 
     def _dir(self, job_id: str) -> Path:
         if not job_id.isalnum() or len(job_id) > 64:
@@ -73,13 +76,14 @@ class Jobs:
         status: dict[str, Any] = {
             "id": job_id,
             "key_id": key_id,
-            "state": "running",
+            "state": "queued",
             "progress": [],
             "outputs": [],
             "problem": None,
             "started_at": time.time(),
         }
         self._save(directory, status)
+        answer = json.loads(json.dumps(self._public(status)))  # the thread changes `status`
         thread = threading.Thread(
             target=self._run,
             args=(directory, status, list_path, campaign_path, at),
@@ -87,7 +91,7 @@ class Jobs:
             daemon=True,
         )
         thread.start()
-        return self._public(status)
+        return answer
 
     def _source(self, contacts: str | None, file: str | None) -> str | Path:
         if (contacts is None) == (file is None):
@@ -123,12 +127,25 @@ class Jobs:
         campaign: Path,
         at: datetime | None,
     ) -> None:
-        from licite.errors import LiciteError
-
         def progress(step: str) -> None:
             status["progress"].append(step)
             self._save(directory, status)
 
+        with self._running:
+            status["state"] = "running"
+            self._save(directory, status)
+            self._scrub(directory, status, contacts, campaign, at, progress)
+        self._save(directory, status)
+
+    def _scrub(
+        self,
+        directory: Path,
+        status: dict[str, Any],
+        contacts: Path,
+        campaign: Path,
+        at: datetime | None,
+        progress: Callable[[str], None],
+    ) -> None:
         try:
             scrub(
                 contacts,
@@ -152,7 +169,6 @@ class Jobs:
                 "fr": "erreur interne",
                 "en": f"internal error ({type(error).__name__})",
             }
-        self._save(directory, status)
 
     def status(self, job_id: str, key_id: str, admin: bool) -> dict[str, Any]:
         path = self._dir(job_id) / "status.json"

@@ -83,7 +83,9 @@ class Jobs:
             "started_at": time.time(),
         }
         self._save(directory, status)
-        answer = json.loads(json.dumps(self._public(status)))  # the thread changes `status`
+        answer: dict[str, Any] = json.loads(
+            json.dumps(self._public(status))
+        )  # not `status`: its thread changes it
         thread = threading.Thread(
             target=self._run,
             args=(directory, status, list_path, campaign_path, at),

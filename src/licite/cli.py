@@ -269,6 +269,17 @@ def _register_ledger() -> None:
 _register_ledger()
 
 
+def _register_service() -> None:
+    from licite.service.commands import campaigns_group, keys_group, serve_command
+
+    cli.add_command(serve_command)
+    cli.add_command(keys_group)
+    cli.add_command(campaigns_group)
+
+
+_register_service()
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)

@@ -201,7 +201,39 @@ file outside the database) and counts the erasures since each began. A ledger ma
 before v6 keeps its keys as they are: the master key becomes epoch 0, until
 `licite ledger rotate-keys` moves every key to a new epoch."""
 
-MIGRATIONS: tuple[str | Mapping[str, str], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+_SERVICE = """
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT,
+    scope TEXT NOT NULL,
+    secret_sha256 TEXT NOT NULL,
+    created_at_us BIGINT NOT NULL,
+    revoked_at_us BIGINT
+);
+CREATE TABLE campaigns (
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    added_at_us BIGINT NOT NULL,
+    PRIMARY KEY (id, version)
+);
+CREATE TABLE idempotency (
+    key_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    request_sha256 TEXT NOT NULL,
+    status INTEGER,
+    response TEXT,
+    recorded_at_us BIGINT NOT NULL,
+    PRIMARY KEY (key_id, idempotency_key)
+);
+"""
+"""v7: the HTTP service's tables (issue 17), self-contained: API keys (the secret's SHA-256
+only; revoking stamps `revoked_at_us`, a key is never deleted), campaigns (each `add`
+of an id is a new version, the latest one in use; none is rewritten), and the
+responses of writes made under an `Idempotency-Key`, written in the journal's
+transaction with the write itself."""
+
+MIGRATIONS: tuple[str | Mapping[str, str], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _SERVICE)
 LATEST = len(MIGRATIONS)
 TIES = 4
 """The version from which events carry `tie`."""

@@ -77,9 +77,9 @@ def witnessed_text(found: Witnessed, log: object) -> Text:
     )
     return Text(
         f"témoin {log} : ses {found.checkpoints} point(s) de contrôle et sa dernière tête"
-        f" ({when}) sont dans le registre",
+        f" ({when}) sont dans le registre ; ce qui a changé depuis, lui seul ne le voit pas",
         f"witness {log}: its {found.checkpoints} checkpoint(s) and its last head ({when})"
-        " are in the ledger",
+        " are in the ledger; what changed since, it alone cannot see",
     )
 
 
@@ -146,7 +146,7 @@ def _signed_head(ledger: Ledger, signed_state: bool) -> tuple[Head, str]:
             Text("la tête signée de la chaîne a disparu", "the signed chain head is gone")
         )
     *values, signature, state = rows[0]
-    head = Head(*values)
+    head = Head.from_row(values)
     message = head.head_message(str(state)) if signed_state else head.legacy_message()
     if not signature_holds(ledger.public_key, message, signature):
         raise Tampered(

@@ -83,14 +83,20 @@ def witnessed_text(found: Witnessed, log: object) -> Text:
     )
 
 
+def beside_database(ledger: Ledger, path: Path | None) -> bool:
+    """Whether `path` lies in the SQLite database's folder (or below it), within reach of
+    whoever can write the database."""
+    location = ledger.location
+    if location.dialect != "sqlite" or location.in_memory or path is None:
+        return False
+    return path.resolve().is_relative_to(Path(location.path).resolve().parent)
+
+
 def key_warnings(ledger: Ledger) -> list[Text]:
     """A signing key in the SQLite database's folder can be read, or replaced, by whoever
     can write the database: they can then rewrite its history and sign it again."""
     location, key = ledger.location, ledger.keys.signing_file
-    if location.dialect != "sqlite" or location.in_memory or key is None:
-        return []
-    folder = Path(location.path).resolve().parent
-    if not key.resolve().is_relative_to(folder):
+    if not beside_database(ledger, key):
         return []
     return [
         Text(
@@ -100,6 +106,23 @@ def key_warnings(ledger: Ledger) -> list[Text]:
             f"warning: the signing key {key} lies beside the database {location.path}:"
             " whoever can write the database can also rewrite its history and sign it."
             " Keep it out of their reach (LICITE_SIGNING_KEY_FILE, docs/security.md)",
+        )
+    ]
+
+
+def witness_warnings(ledger: Ledger, log: Path) -> list[Text]:
+    """A witness log in the database's folder is within reach of the very people it is
+    meant to be kept from."""
+    if not beside_database(ledger, log):
+        return []
+    return [
+        Text(
+            f"attention : le journal de témoin {log} est à côté de la base"
+            f" {ledger.location.path} : qui peut écrire la base peut aussi le supprimer."
+            " Gardez-le ailleurs (un autre volume, le partage d'une autre machine)",
+            f"warning: the witness log {log} lies beside the database"
+            f" {ledger.location.path}: whoever can write the database can delete it too."
+            " Keep it elsewhere (another volume, another machine's share)",
         )
     ]
 

@@ -101,3 +101,16 @@ def test_an_empty_signing_key_file_setting_means_the_key_folder(tmp_path: Path, 
     env = {"LICITE_DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}"}
     _import({**env, "LICITE_SIGNING_KEY_FILE": value}, tmp_path)
     assert (tmp_path / "ledger.db.keys" / "signing.key").is_file()
+
+
+def test_a_witness_log_beside_the_database_is_warned_of(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    env = {
+        "LICITE_DATABASE_URL": f"sqlite:///{tmp_path / 'data' / 'ledger.db'}",
+        "LICITE_KEY_DIR": str(tmp_path / "keys"),
+    }
+    _import(env, tmp_path)
+    beside = run(["--lang", "en", "ledger", "witness", "--to", str(tmp_path / "data" / "w")], env)
+    assert beside.exit_code == 0 and "warning: the witness log" in beside.output
+    away = run(["--lang", "en", "ledger", "witness", "--to", str(tmp_path / "w")], env)
+    assert away.exit_code == 0 and "warning" not in away.output

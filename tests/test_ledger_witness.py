@@ -8,11 +8,16 @@ witness saw that the ledger no longer holds. On SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from licite.ledger import Tampered, import_file, verify
 from licite.ledger.chain import EVENTS, link
@@ -307,3 +312,44 @@ def test_a_tampered_ledger_is_not_witnessed(url: str, tmp_path: Path) -> None:
     assert len(log.read_text().splitlines()) == 1  # the header only: nothing witnessed
     with pytest.raises(Tampered), open_ledger(url, tmp_path) as ledger:
         verify(ledger)
+
+
+def test_witnesses_run_at_once_append_one_after_the_other(url: str, tmp_path: Path) -> None:
+    log = tmp_path / "ledger.witness"
+    licite = Path(sys.executable).parent / "licite"
+    env = {**os.environ, **environ(url, tmp_path)}
+    command = [str(licite), "ledger", "witness", "--to", str(log)]
+    runs = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL) for _ in range(4)]
+    assert [process.wait(timeout=120) for process in runs] == [0, 0, 0, 0]
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [line.get("format") for line in lines].count(FORMAT) == 1
+    numbers = [line["number"] for line in lines if line.get("kind") == "checkpoint"]
+    assert numbers == [1, 2]
+    assert [line["kind"] for line in lines[1:]].count("head") == 1
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(copied_after=st.integers(0, 3), later=st.integers(1, 3), checkpoint=st.booleans())
+def test_any_older_copy_is_caught_once_something_later_was_witnessed(
+    tmp_path_factory: pytest.TempPathFactory, copied_after: int, later: int, checkpoint: bool
+) -> None:
+    """Whenever the copy was taken, and however many commits followed it, restoring
+    the copy fails `verify --witness` as soon as one of those commits was witnessed."""
+    directory = tmp_path_factory.mktemp("copy")
+    url = f"sqlite:///{directory / 'ledger.db'}"
+    log = directory / "ledger.witness"
+    with open_ledger(url, directory, checkpoint_every=EVERY) as ledger:
+        lines = [person_line("p1"), *_clicks(1, copied_after)]
+        import_file(ledger, write_lines(directory / "a.jsonl", lines), batch_lines=1)
+    witnessed(url, directory, log)
+    _save(url, directory)
+    with open_ledger(url, directory, checkpoint_every=EVERY) as ledger:
+        import_file(ledger, write_lines(directory / "b.jsonl", _clicks(10, later)), batch_lines=1)
+        if checkpoint:
+            checkpoint_now(ledger)
+    witnessed(url, directory, log)
+    _restore(url, directory)
+    code, output = verify_witness(url, directory, log)
+    assert code == 4 and "behind its witness" in output, output

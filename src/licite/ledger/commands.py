@@ -23,7 +23,13 @@ from licite.ledger.history import history_as_of
 from licite.ledger.importer import BATCH_LINES, ImportReport, import_file
 from licite.ledger.ledger import Ledger
 from licite.ledger.suppression import LISTS, import_list
-from licite.ledger.verify import UNSEEN_WITHOUT_WITNESS, key_warnings, verify, witnessed_text
+from licite.ledger.verify import (
+    UNSEEN_WITHOUT_WITNESS,
+    key_warnings,
+    verify,
+    witness_warnings,
+    witnessed_text,
+)
 from licite.ledger.witness import read_witness, witness
 from licite.moments import PARIS, parse_moment
 
@@ -146,6 +152,8 @@ def witness_command(log: Path) -> None:
     """Append the new signed checkpoints and the signed head to a witness log kept
     outside the database (another volume, another machine's share)."""
     with Ledger.open(must_exist=True) as ledger:
+        for warning in witness_warnings(ledger, log):
+            click.echo(f"licite: {warning(_lang())}", err=True)
         appended = witness(ledger, log)
     head = Text(" et la tête signée", " and the signed head") if appended.head else Text("", "")
     _say(

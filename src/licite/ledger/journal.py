@@ -193,7 +193,7 @@ class Journal:
             " FROM heads WHERE id = 1"
         )
         for *values, signature in head_rows:
-            head = Head(*values)
+            head = Head.from_row(values)
             if signature_holds(self._public, head.legacy_message(), str(signature)):
                 state = current_state(tx.execute, self.store.dialect).line()
                 tx.execute(
@@ -204,7 +204,7 @@ class Journal:
             "SELECT id, event_seq, event_hash, person_seq, person_hash, signed_at_us,"
             " public_key, signature FROM checkpoints ORDER BY id"
         ):
-            head = Head(*values)
+            head = Head.from_row(values)
             if public_key == self._public and signature_holds(
                 self._public, head.legacy_message(), str(signature)
             ):

@@ -77,20 +77,26 @@ def witnessed_text(found: Witnessed, log: object) -> Text:
     )
     return Text(
         f"témoin {log} : ses {found.checkpoints} point(s) de contrôle et sa dernière tête"
-        f" ({when}) sont dans le registre",
+        f" ({when}) sont dans le registre ; ce qui a changé depuis, lui seul ne le voit pas",
         f"witness {log}: its {found.checkpoints} checkpoint(s) and its last head ({when})"
-        " are in the ledger",
+        " are in the ledger; what changed since, it alone cannot see",
     )
+
+
+def beside_database(ledger: Ledger, path: Path | None) -> bool:
+    """Whether `path` lies in the SQLite database's folder (or below it), within reach of
+    whoever can write the database."""
+    location = ledger.location
+    if location.dialect != "sqlite" or location.in_memory or path is None:
+        return False
+    return path.resolve().is_relative_to(Path(location.path).resolve().parent)
 
 
 def key_warnings(ledger: Ledger) -> list[Text]:
     """A signing key in the SQLite database's folder can be read, or replaced, by whoever
     can write the database: they can then rewrite its history and sign it again."""
     location, key = ledger.location, ledger.keys.signing_file
-    if location.dialect != "sqlite" or location.in_memory or key is None:
-        return []
-    folder = Path(location.path).resolve().parent
-    if not key.resolve().is_relative_to(folder):
+    if not beside_database(ledger, key):
         return []
     return [
         Text(
@@ -100,6 +106,23 @@ def key_warnings(ledger: Ledger) -> list[Text]:
             f"warning: the signing key {key} lies beside the database {location.path}:"
             " whoever can write the database can also rewrite its history and sign it."
             " Keep it out of their reach (LICITE_SIGNING_KEY_FILE, docs/security.md)",
+        )
+    ]
+
+
+def witness_warnings(ledger: Ledger, log: Path) -> list[Text]:
+    """A witness log in the database's folder is within reach of the very people it is
+    meant to be kept from."""
+    if not beside_database(ledger, log):
+        return []
+    return [
+        Text(
+            f"attention : le journal de témoin {log} est à côté de la base"
+            f" {ledger.location.path} : qui peut écrire la base peut aussi le supprimer."
+            " Gardez-le ailleurs (un autre volume, le partage d'une autre machine)",
+            f"warning: the witness log {log} lies beside the database"
+            f" {ledger.location.path}: whoever can write the database can delete it too."
+            " Keep it elsewhere (another volume, another machine's share)",
         )
     ]
 
@@ -146,7 +169,7 @@ def _signed_head(ledger: Ledger, signed_state: bool) -> tuple[Head, str]:
             Text("la tête signée de la chaîne a disparu", "the signed chain head is gone")
         )
     *values, signature, state = rows[0]
-    head = Head(*values)
+    head = Head.from_row(values)
     message = head.head_message(str(state)) if signed_state else head.legacy_message()
     if not signature_holds(ledger.public_key, message, signature):
         raise Tampered(

@@ -28,7 +28,7 @@ import psycopg
 import pytest
 
 from licite.case import Person
-from licite.ledger import import_file
+from licite.ledger import import_file, verify
 from licite.ledger.crypto import unseal, unwrap_key
 from licite.ledger.erasure import erase, rotate_keys
 from licite.ledger.errors import KeyProblem
@@ -339,3 +339,53 @@ def test_a_rotation_killed_at_any_point_leaves_everyone_readable(url: str, tmp_p
         assert not {f"epoch-{k}.key" for n, k in epochs.items() if n < current} & files
     assert rotations > 0  # some rotations finished between the kills…
     assert files - {f"epoch-{k}.key" for k in epochs.values()}  # …and some were cut short
+
+
+_ERASE_FOREVER = """
+from licite.ledger import Ledger
+from licite.ledger.erasure import erase
+with Ledger.open() as ledger:
+    left = [pid for (pid,) in ledger.store.read(
+        "SELECT id FROM persons WHERE erased_at_us IS NULL ORDER BY id")]
+    for number, pid in enumerate(left):
+        erase(ledger, pid, rotate=number % 3 == 0)
+        print(pid, flush=True)
+"""
+
+
+def test_an_erasure_killed_at_any_point_is_whole_or_absent(url: str, tmp_path: Path) -> None:
+    people = [person_line(f"p{i:04d}", email=f"p{i}@example.fr") for i in range(1500)]
+    with open_ledger(url, tmp_path) as ledger:
+        import_file(ledger, write_lines(tmp_path / "in.jsonl", people))
+    env = {**os.environ, **environ(url, tmp_path)}
+    chance = random.Random(17)
+    acknowledged: set[str] = set()
+    for kill in range(20):
+        child = subprocess.Popen(
+            [sys.executable, "-c", _ERASE_FOREVER],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(chance.uniform(0.6, 2.0))
+        child.send_signal(signal.SIGKILL)
+        out, _ = child.communicate()
+        acknowledged |= set(out.decode().split())
+        with open_ledger(url, tmp_path) as ledger:
+            verify(ledger)
+            rows = raw(
+                url,
+                "SELECT p.id, p.erased_at_us, k.wrapped,"
+                " (SELECT COUNT(*) FROM suppressions s WHERE s.person_id = p.id)"
+                " FROM persons p LEFT JOIN person_keys k ON k.person_id = p.id",
+            )
+            for person_id, erased_at, wrapped, suppressed in rows:
+                if erased_at is None:  # absent: key and data intact
+                    assert wrapped is not None and suppressed == 0, (kill, person_id)
+                    assert person_id not in acknowledged, (kill, person_id)
+                else:  # whole: no key, the suppression hashes kept
+                    assert wrapped is None and suppressed == 2, (kill, person_id)  # email, phone
+            alive = [r[0] for r in rows if r[1] is None]
+            for person_id in alive[:: max(1, len(alive) // 20)]:
+                assert ledger.person(person_id).email is not None, (kill, person_id)
+    assert acknowledged  # erasures completed between the kills

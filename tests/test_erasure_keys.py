@@ -30,6 +30,7 @@ import pytest
 from licite.case import Person
 from licite.ledger import import_file, verify
 from licite.ledger.crypto import unseal, unwrap_key
+from licite.ledger.epochs import Epochs
 from licite.ledger.erasure import erase, rotate_keys
 from licite.ledger.errors import KeyProblem
 from licite.ledger.journal import Batch
@@ -393,3 +394,25 @@ def test_an_erasure_killed_at_any_point_is_whole_or_absent(url: str, tmp_path: P
             for person_id in alive[:: max(1, len(alive) // 20)]:
                 assert ledger.person(person_id).email is not None, (kill, person_id)
     assert acknowledged  # erasures completed between the kills
+
+
+def test_opening_finishes_a_rotation_killed_after_its_commit(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys_dir = tmp_path / "keys"
+    with open_ledger(url, tmp_path) as ledger:
+        import_file(ledger, write_lines(tmp_path / "in.jsonl", PEOPLE))
+        (old,) = keys_dir.glob("epoch-*.key")
+        before = raw(url, "SELECT wrapped FROM person_keys WHERE person_id = 'kept5'")[0][0]
+        with monkeypatch.context() as killed:  # the process dies between commit and step 3
+            killed.setattr(Epochs, "tidy", lambda self: [])
+            rotate_keys(ledger)
+    assert old.exists()
+    # A key still wrapped under the old epoch (as a row restored by hand would be): kept.
+    raw(url, f"UPDATE person_keys SET wrapped = '{before}', epoch = 1 WHERE person_id = 'kept5'")
+    with open_ledger(url, tmp_path) as ledger:
+        assert old.exists() and ledger.person("kept5").email == "kept5@example.fr"
+    raw(url, "DELETE FROM person_keys WHERE person_id = 'kept5'")
+    with open_ledger(url, tmp_path) as ledger:  # no key refers to it any more: destroyed
+        assert not old.exists()
+        assert ledger.person("kept6").email == "kept6@example.fr"

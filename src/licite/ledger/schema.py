@@ -195,6 +195,8 @@ MIGRATIONS: tuple[str | Mapping[str, str], ...] = (_V1, _V2, _V3, _V4, _V5)
 LATEST = len(MIGRATIONS)
 TIES = 4
 """The version from which events carry `tie`."""
+EPOCHS = 5
+"""The version from which person keys are wrapped by epoch keys (`licite.ledger.epochs`)."""
 
 
 def migrate(store: Store, target: int = LATEST, *, on_create: Callable[[Transaction], None]) -> int:

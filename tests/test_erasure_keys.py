@@ -28,8 +28,9 @@ import psycopg
 import pytest
 
 from licite.case import Person
-from licite.ledger import import_file
+from licite.ledger import import_file, verify
 from licite.ledger.crypto import unseal, unwrap_key
+from licite.ledger.epochs import Epochs
 from licite.ledger.erasure import erase, rotate_keys
 from licite.ledger.errors import KeyProblem
 from licite.ledger.journal import Batch
@@ -178,7 +179,11 @@ def test_an_erased_person_cannot_be_decrypted_from_any_copy(url: str, tmp_path: 
     old_keys = key_material(keys_dir)
     # Before any rotation, the backup and (PostgreSQL) the dead row still give them away.
     assert opens_the_erased(backup, old_keys, sealed)
-    if postgres is not None:
+    if postgres is None:
+        # The live file and its WAL hold nothing even before the rotation: the deleted
+        # row was zeroed (secure_delete) and the WAL emptied after the erasure.
+        assert not opens_the_erased(sqlite_files(url), old_keys, sealed)
+    else:
         backup.append(postgres.heap())  # a copy of the heap file, the dead row in it
         assert opens_the_erased(backup[-1:], old_keys, sealed)
     old_files = {p.name for p in keys_dir.iterdir()}
@@ -346,3 +351,75 @@ def test_a_rotation_killed_at_any_point_leaves_everyone_readable(url: str, tmp_p
         assert not {f"epoch-{k}.key" for n, k in epochs.items() if n < current} & files
     assert rotations > 0  # some rotations finished between the kills…
     assert files - {f"epoch-{k}.key" for k in epochs.values()}  # …and some were cut short
+
+
+_ERASE_FOREVER = """
+from licite.ledger import Ledger
+from licite.ledger.erasure import erase
+with Ledger.open() as ledger:
+    left = [pid for (pid,) in ledger.store.read(
+        "SELECT id FROM persons WHERE erased_at_us IS NULL ORDER BY id")]
+    for number, pid in enumerate(left):
+        erase(ledger, pid, rotate=number % 3 == 0)
+        print(pid, flush=True)
+"""
+
+
+def test_an_erasure_killed_at_any_point_is_whole_or_absent(url: str, tmp_path: Path) -> None:
+    people = [person_line(f"p{i:04d}", email=f"p{i}@example.fr") for i in range(1500)]
+    with open_ledger(url, tmp_path) as ledger:
+        import_file(ledger, write_lines(tmp_path / "in.jsonl", people))
+    env = {**os.environ, **environ(url, tmp_path)}
+    chance = random.Random(17)
+    acknowledged: set[str] = set()
+    for kill in range(20):
+        child = subprocess.Popen(
+            [sys.executable, "-c", _ERASE_FOREVER],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(chance.uniform(0.6, 2.0))
+        child.send_signal(signal.SIGKILL)
+        out, _ = child.communicate()
+        acknowledged |= set(out.decode().split())
+        with open_ledger(url, tmp_path) as ledger:
+            verify(ledger)
+            rows = raw(
+                url,
+                "SELECT p.id, p.erased_at_us, k.wrapped,"
+                " (SELECT COUNT(*) FROM suppressions s WHERE s.person_id = p.id)"
+                " FROM persons p LEFT JOIN person_keys k ON k.person_id = p.id",
+            )
+            for person_id, erased_at, wrapped, suppressed in rows:
+                if erased_at is None:  # absent: key and data intact
+                    assert wrapped is not None and suppressed == 0, (kill, person_id)
+                    assert person_id not in acknowledged, (kill, person_id)
+                else:  # whole: no key, the suppression hashes kept
+                    assert wrapped is None and suppressed == 2, (kill, person_id)  # email, phone
+            alive = [r[0] for r in rows if r[1] is None]
+            for person_id in alive[:: max(1, len(alive) // 20)]:
+                assert ledger.person(person_id).email is not None, (kill, person_id)
+    assert acknowledged  # erasures completed between the kills
+
+
+def test_opening_finishes_a_rotation_killed_after_its_commit(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys_dir = tmp_path / "keys"
+    with open_ledger(url, tmp_path) as ledger:
+        import_file(ledger, write_lines(tmp_path / "in.jsonl", PEOPLE))
+        (old,) = keys_dir.glob("epoch-*.key")
+        before = raw(url, "SELECT wrapped FROM person_keys WHERE person_id = 'kept5'")[0][0]
+        with monkeypatch.context() as killed:  # the process dies between commit and step 3
+            killed.setattr(Epochs, "tidy", lambda self: [])
+            rotate_keys(ledger)
+    assert old.exists()
+    # A key still wrapped under the old epoch (as a row restored by hand would be): kept.
+    raw(url, f"UPDATE person_keys SET wrapped = '{before}', epoch = 1 WHERE person_id = 'kept5'")
+    with open_ledger(url, tmp_path) as ledger:
+        assert old.exists() and ledger.person("kept5").email == "kept5@example.fr"
+    raw(url, "DELETE FROM person_keys WHERE person_id = 'kept5'")
+    with open_ledger(url, tmp_path) as ledger:  # no key refers to it any more: destroyed
+        assert not old.exists()
+        assert ledger.person("kept6").email == "kept6@example.fr"

@@ -46,13 +46,12 @@ from licite.i18n import Text
 from licite.ledger.config import Keys
 from licite.ledger.crypto import key_id, new_person_key, unwrap_key, wrap_key
 from licite.ledger.errors import KeyProblem, LedgerError
+from licite.ledger.schema import EPOCHS
 from licite.ledger.store import Store, Transaction
 
 if TYPE_CHECKING:
     from licite.ledger.journal import NewPerson
 
-EPOCHS = 6
-"""The schema version from which person keys are wrapped by epoch keys."""
 _CHUNK = 20_000
 """Person keys re-wrapped per statement during a rotation."""
 LOSS_WARNING = Text(

@@ -22,12 +22,13 @@ from datetime import datetime
 
 from licite.case import Objection
 from licite.i18n import Text
-from licite.ledger.epochs import EPOCHS, Rotated
+from licite.ledger.epochs import Rotated
 from licite.ledger.errors import LedgerError
 from licite.ledger.events import new_event
 from licite.ledger.journal import Batch
 from licite.ledger.ledger import Ledger
 from licite.ledger.rows import micros
+from licite.ledger.schema import EPOCHS
 from licite.ledger.store import Transaction
 from licite.moments import PARIS
 from licite.vocabulary import ChannelOrAll, Via

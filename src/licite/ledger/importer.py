@@ -22,12 +22,12 @@ from pathlib import Path
 
 from licite.errors import InvalidInput, shown
 from licite.i18n import Text
-from licite.ledger.epochs import EPOCHS
 from licite.ledger.events import with_evidence
 from licite.ledger.journal import Batch, NewEvent
 from licite.ledger.ledger import Ledger
 from licite.ledger.pipeline import RawBatch, helpers_for, prepared_batches
 from licite.ledger.prepare import Item, Prepared, Preparer
+from licite.ledger.schema import EPOCHS
 
 BATCH_LINES = 10_000
 CSV_HEADER = ("id", "kind", "email", "phone", "postal_code")

@@ -18,11 +18,11 @@ from licite.ledger.config import (
     parse_url,
 )
 from licite.ledger.crypto import key_id, public_hex, signing_key
-from licite.ledger.epochs import EPOCHS, Epochs
+from licite.ledger.epochs import Epochs
 from licite.ledger.errors import KeyProblem, StoreUnavailable, UnknownPerson
 from licite.ledger.journal import Journal
 from licite.ledger.people import StoredPerson, person_select, read_person
-from licite.ledger.schema import GENESIS, LATEST, SIGNED_STATE, migrate
+from licite.ledger.schema import EPOCHS, GENESIS, LATEST, SIGNED_STATE, migrate
 from licite.ledger.store import Row, Store, Transaction, open_store
 
 CHECKPOINT_EVERY = 10_000

@@ -16,9 +16,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from licite.case import Person
 from licite.ledger.config import Keys
 from licite.ledger.crypto import KeyedHasher, new_person_key, seal, unseal, wrap_key
-from licite.ledger.epochs import EPOCHS, Epochs
+from licite.ledger.epochs import Epochs
 from licite.ledger.journal import NewPerson
 from licite.ledger.rows import ENCODE
+from licite.ledger.schema import EPOCHS
 from licite.vocabulary import PersonKind
 
 SEALED_FIELDS = ("email", "phone", "postal_code")

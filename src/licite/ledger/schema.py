@@ -239,6 +239,8 @@ TIES = 4
 """The version from which events carry `tie`."""
 SIGNED_STATE = 5
 """The version from which signatures are domain-separated and the head signs `state`."""
+EPOCHS = 6
+"""The version from which person keys are wrapped by epoch keys (`licite.ledger.epochs`)."""
 
 
 def migrate(

@@ -150,9 +150,10 @@ def kill_rounds(
     for number in range(limit):
         if tally.kills >= kills:
             break
+        args = [*COMMAND, *args_for(number)]
         before = marker() if marker is not None else None
         process = subprocess.Popen(
-            [*COMMAND, *args_for(number)],
+            args,
             env=dict(env),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import psycopg
 import pytest
@@ -34,7 +35,7 @@ COMMAND = [sys.executable, "-c", "from licite.cli import main; main()"]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
-def unavailable(reason: str) -> None:
+def unavailable(reason: str) -> NoReturn:
     """Skip with the reason, or fail under CI=true: CI must run the whole fault suite."""
     if os.environ.get("CI") == "true":
         pytest.fail(reason)

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import psycopg
 import pytest
@@ -34,7 +35,7 @@ COMMAND = [sys.executable, "-c", "from licite.cli import main; main()"]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
-def unavailable(reason: str) -> None:
+def unavailable(reason: str) -> NoReturn:
     """Skip with the reason, or fail under CI=true: CI must run the whole fault suite."""
     if os.environ.get("CI") == "true":
         pytest.fail(reason)
@@ -150,9 +151,10 @@ def kill_rounds(
     for number in range(limit):
         if tally.kills >= kills:
             break
+        args = [*COMMAND, *args_for(number)]
         before = marker() if marker is not None else None
         process = subprocess.Popen(
-            [*COMMAND, *args_for(number)],
+            args,
             env=dict(env),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import time
 import uuid
@@ -35,6 +36,7 @@ from tests.faults_support import (
     hidden_work,
     kill_rounds,
     licite,
+    unavailable,
     wait_for_change,
     wal_size,
 )
@@ -345,7 +347,42 @@ class RotateKeys(Operation):
         self.after_kill(world, Killed(-1, "", False, 0))
 
 
-OPERATIONS = (Import(), Erase(), Scrub(), RotateKeys())
+class FirstRun(Operation):
+    """The first command on a new ledger creates its keys and its schema: killed then,
+    the next run must find whole keys or none (an empty key file refused every run)."""
+
+    name = "first-run"
+    stores = ("sqlite",)
+
+    def prepare(self, world: World) -> None:
+        world.state["empty"] = write_lines(world.tmp / "empty.jsonl", [])
+        world.state["keys"] = world.tmp / "keys"
+
+    def args(self, world: World, number: int) -> list[str]:
+        # Each round starts from nothing: no keys, no database.
+        shutil.rmtree(world.state["keys"], ignore_errors=True)
+        for part in world.tmp.glob("ledger.db*"):
+            part.unlink()
+        return ["ledger", "import", str(world.state["empty"])]
+
+    def moment(self, world: World) -> dict[str, Any]:
+        keys: Path = world.state["keys"]  # killed as soon as its first key file appears
+
+        def files() -> list[str]:
+            return sorted(p.name for p in keys.iterdir()) if keys.exists() else []
+
+        return {"marker": files, "wait": 0.001}
+
+    def after_kill(self, world: World, round_: Killed) -> None:
+        keys: Path = world.state["keys"]
+        made = sorted(p.name for p in keys.glob("*.key")) if keys.exists() else []
+        world.tally(f"killed with {len(made)} key(s) made", round_.killed)
+        for key in keys.glob("*.key"):
+            assert len(key.read_text().strip()) == 64, f"{key.name} left cut short"
+        world.verifies()  # the next run opens it, making what is missing
+
+
+OPERATIONS = (Import(), Erase(), Scrub(), RotateKeys(), FirstRun())
 
 
 @pytest.mark.slow
@@ -384,3 +421,45 @@ def test_sigkill_loses_nothing(operation: Operation, backend: str, tmp_path: Pat
         operation.finish(world)
         final = licite(["ledger", "verify"], world.env)
         assert final.returncode == 0, final.stdout + final.stderr
+
+
+KEY_INJECTIONS = {
+    # strace kills the process at this system call: the instant a key is being written,
+    # or made durable, or given its name.
+    "write-to-the-key": ["-P", "{keys}/hmac.key", "-e", "trace=write", "-e", "inject=write"],
+    "fsync": ["-e", "trace=fsync", "-e", "inject=fsync"],
+    "link": ["-e", "trace=link,linkat", "-e", "inject=link,linkat"],
+}
+
+
+@pytest.mark.parametrize("at", sorted(KEY_INJECTIONS))
+def test_a_kill_while_the_keys_are_made_leaves_them_whole_or_absent(
+    tmp_path: Path, at: str
+) -> None:
+    """Killed exactly there (strace's fault injection), the first run leaves no key file
+    that is empty or cut short: the next run works. Before, a kill between creating
+    hmac.key and writing it left it empty, and every later run failed (exit 6)."""
+    strace = shutil.which("strace")
+    if strace is None:
+        unavailable("strace is needed to kill a process at one system call")
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    env = {**os.environ, **environ(url, tmp_path)}
+    keys = tmp_path / "keys"
+    empty = write_lines(tmp_path / "empty.jsonl", [])
+    spec = [part.replace("{keys}", str(keys)) for part in KEY_INJECTIONS[at]]
+    spec[-1] += ":signal=SIGKILL"
+    killed = subprocess.run(
+        [strace, "-f", "-qq", "-o", os.devnull, *spec, *COMMAND, "ledger", "import", str(empty)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if killed.returncode not in (0, -9, 128 + 9):
+        unavailable(f"strace cannot inject here: {killed.stderr.strip()[-200:]}")
+    for key in keys.glob("*.key"):
+        assert len(key.read_text().strip()) == 64, f"{key.name} left empty or cut short"
+    again = licite(["ledger", "import", str(empty)], env)
+    assert again.returncode == 0, again.stderr
+    assert licite(["ledger", "verify"], env).returncode == 0

@@ -200,42 +200,52 @@ def _from_hex(where: str, value: str) -> bytes:
 
 
 def _key_file(path: Path) -> bytes:
-    """Read a key file, or create it readable by its owner only (mode 0600)."""
+    """Read a key file, or create it readable by its owner only (mode 0600).
+
+    A new key is written whole and made durable in a draft file, then linked under
+    its name, which fails if another process got there first (its key is then read).
+    So the key file never exists empty or cut short: a run killed, or out of space,
+    half-way used to leave one that refused every later run ("expected 64 hex digits")."""
+    if path.exists():
+        return _read_key_file(path)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        return _create_key_file(path)
     except FileExistsError:
         return _read_key_file(path)
     except OSError as error:
+        if is_disk_full(error):
+            raise DiskFull.at(path) from None
         raise KeyProblem(
             Text(
                 f"{path} : création de la clé impossible ({error.strerror})",
                 f"{path}: cannot create the key ({error.strerror})",
             )
         ) from None
+
+
+def _create_key_file(path: Path) -> bytes:
     key = os.urandom(_KEY_BYTES)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.draft")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(descriptor, "w") as handle:
             handle.write(key.hex() + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-    except OSError as error:
-        # An empty key file would stop every later run ("expected 64 hex digits"): the
-        # file this call created goes, and the next run creates it again.
-        path.unlink(missing_ok=True)
-        if is_disk_full(error):
-            raise DiskFull.at(path) from None
-        raise KeyProblem(
-            Text(
-                f"{path} : écriture de la clé impossible ({error.strerror})",
-                f"{path}: cannot write the key ({error.strerror})",
-            )
-        ) from None
+        os.link(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the name itself survives a power cut
+    finally:
+        os.close(directory)
     return key
 
 
 def _read_key_file(path: Path) -> bytes:
-    # Another process may have created the file an instant ago and not written it yet.
+    # A key file written by an older licite may exist an instant before its key does.
     for _ in range(100):
         try:
             text = path.read_text()

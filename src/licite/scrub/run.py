@@ -90,7 +90,7 @@ def scrub(
     or a previous output without `overwrite`; see `licite.target`)."""
     started = time.monotonic()
     campaign = load_campaign(read_document(campaign_file), name=str(campaign_file))
-    with Ledger.open(database_url) as ledger:
+    with Ledger.open(database_url, must_exist=True) as ledger:
         location, hmac_key = ledger.location, ledger.keys.hmac
         # People are numbered by their chain: the last number bounds how many there are.
         ledger_people = ledger.store.read("SELECT coalesce(max(seq), 0) FROM persons")[0][0]

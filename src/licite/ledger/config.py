@@ -143,6 +143,15 @@ def load_keys(
     return Keys(hmac, master, signing, signing_file=files["signing"])
 
 
+def named_key(
+    name: str, location: Location, environ: Mapping[str, str] | None = None, *, create: bool = True
+) -> bytes:
+    """A key of its own beside the ledger's (`links`: the persons' signed links), read the
+    same way: LICITE_<NAME>_KEY as hex, else `<name>.key` in the key directory."""
+    env = os.environ if environ is None else environ
+    return _key(name, env, _key_path(name, env, key_directory(location, env)), create)
+
+
 def _key_path(name: str, env: Mapping[str, str], directory: Path | None) -> Path | None:
     """The file a key is read from; None when it is given in the environment, or when a
     throwaway in-memory store gets a fresh one."""

@@ -1,0 +1,124 @@
+"""What the person's routes share: their settings, the links key, and how a change is kept.
+
+A person acts through a link (`links`), not an API key, so every change they make is
+recorded with its proof (GDPR art. 7(1), and art. 21 for an objection): the moment, the
+wording they were shown, the page and the link it came from (the link's digest, not the
+link), their IP truncated and their user agent (`ledger.proof`, sealed with the person's
+key). It goes through the same append as `POST /v1/events` (`writes.append`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from licite.i18n import Lang
+from licite.ledger.config import database_url, parse_url
+from licite.ledger.errors import UnknownPerson
+from licite.moments import PARIS
+from licite.service.config import Settings
+from licite.service.context import Context
+from licite.service.links import Link, LinkRefused, links_key, read_token
+from licite.service.person_config import PersonSettings
+from licite.service.writes import Answer, append
+
+
+@dataclass(frozen=True, slots=True)
+class PersonSide:
+    settings: PersonSettings
+    links_key: bytes
+    context: Context
+
+    @classmethod
+    def of(cls, settings: Settings, context: Context) -> PersonSide:
+        location = parse_url(settings.database_url or database_url(settings.environ))
+        return cls(
+            PersonSettings.from_environ(settings.environ),
+            links_key(location, settings.environ),
+            context,
+        )
+
+    def read(self, token: str) -> Link:
+        return read_token(self.links_key, token)
+
+
+def link_url(settings: PersonSettings, kind: str, link: Link) -> str:
+    """`u`: one-click unsubscribe; `p`: the preference centre."""
+    return f"{settings.public_url}/{kind}/{link.token}"
+
+
+async def _side(request: Request) -> PersonSide:
+    found: PersonSide = request.app.state.licite_person
+    return found
+
+
+Side = Annotated[PersonSide, Depends(_side)]
+
+
+def lang_of(request: Request) -> Lang:
+    """French, the language of the law, unless the page is asked in English."""
+    wanted = request.query_params.get("lang", "")
+    if wanted in ("en", "fr"):
+        return "en" if wanted == "en" else "fr"
+    accepted = request.headers.get("accept-language", "")[:2].lower()
+    return "en" if accepted == "en" else "fr"
+
+
+def proof_of(request: Request, link: Link, page: str, wording: str | None) -> dict[str, Any]:
+    """The proof of a person's change (`ledger.proof.Proof`): the IP is truncated there."""
+    proof: dict[str, Any] = {
+        "form": f"{page} · lien {link.digest}"
+        + (f" · campagne {link.campaign}" if link.campaign else ""),
+        "recorded_by": f"licite serve {page}",
+    }
+    host = request.client.host if request.client else None
+    if host is not None:
+        try:
+            ipaddress.ip_address(host)
+            proof["ip"] = host
+        except ValueError:
+            pass
+    agent = request.headers.get("user-agent")
+    if agent:
+        proof["user_agent"] = agent[:2000]
+    if wording:
+        proof["wording_text"] = wording
+    return proof
+
+
+def known(side: PersonSide, link: Link) -> bool:
+    """Whether the link's person is in the ledger and not erased (an erased person's
+    objection is already recorded: the erasure appended it)."""
+    try:
+        person = side.context.ledger().person(link.person)
+    except UnknownPerson:
+        return False
+    return person.erased_at_us is None
+
+
+def record(
+    side: PersonSide, link: Link, events: list[dict[str, Any]], proof: dict[str, Any]
+) -> Answer:
+    """Append the person's events, all with this proof, at this moment, whole or not at all."""
+    at = datetime.now(PARIS).isoformat()
+    lines = [{"person": link.person, "at": at, **event, "proof": proof} for event in events]
+    return append(
+        side.context.ledger(), lines, key_id="person-link", idempotency_key=None, kind="events"
+    )
+
+
+__all__ = [
+    "Link",
+    "LinkRefused",
+    "PersonSide",
+    "Side",
+    "known",
+    "lang_of",
+    "link_url",
+    "proof_of",
+    "record",
+]

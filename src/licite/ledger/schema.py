@@ -233,7 +233,32 @@ of an id is a new version, the latest one in use; none is rewritten), and the
 responses of writes made under an `Idempotency-Key`, written in the journal's
 transaction with the write itself."""
 
-MIGRATIONS: tuple[str | Mapping[str, str], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _SERVICE)
+_SMS = """
+CREATE TABLE sms_inbound (
+    message_id TEXT PRIMARY KEY,
+    phone_hash TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    stop BOOLEAN NOT NULL,
+    persons BIGINT NOT NULL,
+    received_at_us BIGINT NOT NULL
+);
+CREATE INDEX sms_inbound_phone ON sms_inbound (phone_hash, received_at_us);
+"""
+"""v8: the messages of the STOP-by-SMS webhook (issue 18), self-contained: one row a
+gateway message id, so a redelivered message is answered without a second objection, and
+the keyed hash of the number a STOP came from — the suppression record of a number the
+ledger does not know (yet), never the number itself."""
+
+MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
+    _V1,
+    _V2,
+    _V3,
+    _V4,
+    _V5,
+    _V6,
+    _SERVICE,
+    _SMS,
+)
 LATEST = len(MIGRATIONS)
 TIES = 4
 """The version from which events carry `tie`."""

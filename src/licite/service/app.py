@@ -17,7 +17,15 @@ from fastapi.responses import Response
 from licite.catalogue import in_force, laws
 from licite.errors import LiciteError
 from licite.explain import rule_row
-from licite.service import campaigns, decisions, preferences, records, scrubs, unsubscribe
+from licite.service import (
+    campaigns,
+    decisions,
+    preferences,
+    records,
+    scrubs,
+    sms,
+    unsubscribe,
+)
 from licite.service.config import Settings
 from licite.service.context import Context, Ctx, Read, as_json
 from licite.service.handlers import install_errors
@@ -106,7 +114,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.licite_person = PersonSide.of(context.settings, context)
     for router in (decisions.router, records.router, scrubs.router, catalogue, operations):
         app.include_router(router)
-    for person_router in (unsubscribe.router, preferences.router):  # the person's side (issue 18)
+    for person_router in (
+        unsubscribe.router,
+        preferences.router,
+        sms.router,
+    ):  # the person's side (issue 18)
         app.include_router(person_router)
     _install_openapi(app)
     install_errors(app, context.lang_of)

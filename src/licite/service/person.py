@@ -60,12 +60,10 @@ Side = Annotated[PersonSide, Depends(_side)]
 
 
 def lang_of(request: Request) -> Lang:
-    """French, the language of the law, unless the page is asked in English."""
-    wanted = request.query_params.get("lang", "")
-    if wanted in ("en", "fr"):
-        return "en" if wanted == "en" else "fr"
-    accepted = request.headers.get("accept-language", "")[:2].lower()
-    return "en" if accepted == "en" else "fr"
+    """French, the language of the law and of the sender's customers, unless the page is
+    asked in English (`?lang=en`): not the browser's own preference, so that the person
+    sees the wording the sender wrote."""
+    return "en" if request.query_params.get("lang") == "en" else "fr"
 
 
 def proof_of(request: Request, link: Link, page: str, wording: str | None) -> dict[str, Any]:

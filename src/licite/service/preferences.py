@@ -43,6 +43,7 @@ INTRO = Text(
     "What you agreed to receive from {sender}, channel by channel. Every change is recorded"
     " with its date.",
 )
+BY_CHANNEL = Text("Par canal", "By channel")
 HEAD = (Text("Canal", "Channel"), Text("Situation", "Status"), Text("Action", "Action"))
 AGREED = Text("Accepté le {at} : « {wording} »", "Agreed on {at}: “{wording}”")
 AGREED_BARE = Text("Accepté le {at}", "Agreed on {at}")
@@ -143,7 +144,7 @@ def _centre(side: Side, link: Link, lang: Lang, said: str = "", status: int = 20
     body = (
         said
         + f"<p>{e(INTRO(lang).format(sender=link.sender))}</p>"
-        + f"<table><caption>{e(TITLE(lang))}</caption><thead><tr>{head}</tr></thead>"
+        + f"<table><caption>{e(BY_CHANNEL(lang))}</caption><thead><tr>{head}</tr></thead>"
         + f"<tbody>{rows}</tbody></table>"
         + "<p>"
         + button_form("", STOP_ALL(lang).format(sender=link.sender), {"action": "stop_all"})

@@ -1,0 +1,180 @@
+"""The person's side in a real browser (issue 18): Playwright driving Debian's chromium.
+
+A person opens the preference centre from a link, withdraws the SMS consent by keyboard,
+and the ledger then holds the withdrawal with its proof and `/v1/decide` refuses the SMS;
+a forged link shows a refusal page and changes nothing; the unsubscribe GET changes
+nothing and its button objects. Screenshots go to `$LICITE_TEST_ARTEFACTS/person`
+(default `test-artefacts/person`). Skipped when Playwright or chromium is absent — and
+failed instead when CI=true, where both must be there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from licite.service import Settings, create_app
+from tests.test_person_support import Person, person_side
+
+CHROMIUM = Path(os.environ.get("LICITE_CHROMIUM", "/usr/bin/chromium"))
+ARTEFACTS = Path(os.environ.get("LICITE_TEST_ARTEFACTS", "test-artefacts")) / "person"
+
+
+def _browser_missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the python package playwright is not installed (pip install -e '.[dev]')"
+    if not CHROMIUM.exists() and shutil.which(str(CHROMIUM)) is None:
+        return f"no chromium at {CHROMIUM} (apt-get install -y chromium)"
+    return None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _needs_a_browser() -> None:
+    missing = _browser_missing()
+    if missing is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"browser tests cannot run under CI: {missing}")
+    pytest.skip(f"browser tests skipped: {missing}")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Person, str]]:
+    """The person's side seeded through the API, and the same ledger served over HTTP."""
+    with person_side(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path) as side:
+        port = _free_port()
+        app = create_app(
+            Settings(database_url=side.url, environ=side.env, scrub_dir=tmp_path / "scrub")
+        )
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None)
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.02)
+        try:
+            yield side, f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(10)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+
+
+def _accessible(page: Any, lang: str) -> None:
+    """The checks a screen reader user relies on (no axe-core offline): the page's language,
+    title, one main landmark and h1, every button named, every table header scoped."""
+    assert page.get_attribute("html", "lang") == lang
+    assert page.title()
+    assert page.get_by_role("main").count() == 1
+    assert page.get_by_role("heading", level=1).count() == 1
+    for button in page.get_by_role("button").all():
+        assert button.inner_text().strip()
+    for header in page.locator("th").all():
+        assert header.get_attribute("scope") in ("col", "row")
+
+
+def test_withdrawing_sms_from_the_preference_centre(
+    served: tuple[Person, str], browser: Any
+) -> None:
+    side, base = served
+    assert side.decide("p1", "sms")["allowed"] is True
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    page.goto(f"{base}/p/{side.token()}")
+    _accessible(page, "fr")
+    assert "J'accepte les offres de Shop par sms." in page.inner_text("main")
+    _shot(page, "preferences-before")
+    stop = page.get_by_role("button", name="Ne plus recevoir de SMS de shop")
+    for _ in range(20):  # by keyboard: Tab to the button, Enter
+        if page.evaluate("document.activeElement.innerText") == stop.inner_text():
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert "Votre choix est enregistré" in page.inner_text("main")
+    assert "Opposition enregistrée le" in page.inner_text("main")
+    _accessible(page, "fr")
+    _shot(page, "preferences-after")
+    withdrawal = next(e for e in side.events() if e["type"] == "withdrawal")
+    assert (withdrawal["channel"], withdrawal["sender"]) == ("sms", "shop")
+    proof = withdrawal["proof"]
+    assert proof["wording_text"] == "Ne plus recevoir de SMS de shop"
+    assert proof["evidence"]["ip"] == "127.0.0.0"  # truncated to /24
+    assert "Chrome" in proof["evidence"]["user_agent"]
+    decided = side.decide("p1", "sms")
+    assert decided["allowed"] is False
+    assert side.decide("p1", "email")["allowed"] is True
+
+
+def test_a_forged_link_shows_a_refusal_and_changes_nothing(
+    served: tuple[Person, str], browser: Any
+) -> None:
+    side, base = served
+    before = side.events()
+    token = side.token()
+    forged = token[:-2] + ("00" if token[-2:] != "00" else "11")
+    page = browser.new_page()
+    response = page.goto(f"{base}/p/{forged}?lang=en")
+    assert response.status == 403
+    _accessible(page, "en")
+    assert "This link is not valid" in page.inner_text("main")
+    assert page.get_by_role("alert").count() == 1
+    assert page.get_by_role("button").count() == 0
+    _shot(page, "forged-link")
+    assert side.events() == before
+
+
+def test_unsubscribe_get_changes_nothing_and_the_button_objects(
+    served: tuple[Person, str], browser: Any
+) -> None:
+    side, base = served
+    before = side.events()
+    page = browser.new_page()
+    page.goto(f"{base}/u/{side.token()}")
+    _accessible(page, "fr")
+    _shot(page, "unsubscribe-confirm")
+    assert side.events() == before
+    assert side.decide("p1", "email")["allowed"] is True
+    page.get_by_role("button", name="Me désabonner").click()
+    page.wait_for_load_state()
+    assert "opposition est enregistrée" in page.inner_text("main")
+    _shot(page, "unsubscribe-done")
+    assert side.events()[-1]["via"] == "unsubscribe_link"
+    assert side.decide("p1", "email")["allowed"] is False

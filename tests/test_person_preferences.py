@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_ledger_support import BACKENDS, store_url
 from tests.test_person_support import Person, person_side
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-@pytest.fixture
-def side(tmp_path: Path) -> Iterator[Person]:
-    with person_side(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path) as running:
+@pytest.fixture(params=BACKENDS)
+def side(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Person]:
+    with store_url(request.param, tmp_path) as url, person_side(url, tmp_path) as running:
         yield running
 
 

@@ -14,15 +14,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from licite.service.sms import is_stop, signature
-from tests.test_ledger_support import raw
+from tests.test_ledger_support import BACKENDS, raw, store_url
 from tests.test_person_support import SMS_SECRET, Person, person_side
 
 ANNE = "+33612345678"
 
 
-@pytest.fixture
-def side(tmp_path: Path) -> Iterator[Person]:
-    with person_side(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path) as running:
+@pytest.fixture(params=BACKENDS)
+def side(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Person]:
+    with store_url(request.param, tmp_path) as url, person_side(url, tmp_path) as running:
         yield running
 
 

@@ -10,14 +10,15 @@ import pytest
 from click.testing import CliRunner
 
 from licite.cli import cli
+from tests.test_ledger_support import BACKENDS, store_url
 from tests.test_person_support import Person, person_side
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) Thunderbird"
 
 
-@pytest.fixture
-def side(tmp_path: Path) -> Iterator[Person]:
-    with person_side(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path) as running:
+@pytest.fixture(params=BACKENDS)
+def side(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Person]:
+    with store_url(request.param, tmp_path) as url, person_side(url, tmp_path) as running:
         yield running
 
 

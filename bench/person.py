@@ -139,7 +139,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
-    people = population(args.people, seed=7)
+    people = list(population(args.people, seed=7))
     results: dict[str, dict[str, dict[str, float]]] = {}
     for kind in args.stores.split(","):
         with (

@@ -276,9 +276,10 @@ def _register_service() -> None:
     cli.add_command(keys_group)
     cli.add_command(campaigns_group)
 
-    from licite.service.person_commands import unsubscribe_headers_command
+    from licite.service.person_commands import renewals_command, unsubscribe_headers_command
 
     cli.add_command(unsubscribe_headers_command)
+    cli.add_command(renewals_command)
 
 
 _register_service()

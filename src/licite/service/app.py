@@ -22,6 +22,7 @@ from licite.service import (
     decisions,
     preferences,
     records,
+    renewals,
     scrubs,
     sms,
     unsubscribe,
@@ -114,11 +115,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.licite_person = PersonSide.of(context.settings, context)
     for router in (decisions.router, records.router, scrubs.router, catalogue, operations):
         app.include_router(router)
-    for person_router in (
-        unsubscribe.router,
-        preferences.router,
-        sms.router,
-    ):  # the person's side (issue 18)
+    # The person's side (issue 18): unsubscribe, preferences, STOP by SMS, renewals.
+    for person_router in (unsubscribe.router, preferences.router, sms.router, renewals.router):
         app.include_router(person_router)
     _install_openapi(app)
     install_errors(app, context.lang_of)

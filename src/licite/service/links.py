@@ -40,6 +40,8 @@ class Link:
     expires: datetime
     campaign: str | None
     token: str
+    analysis: tuple[str, str] | None = None
+    """A renewal link (CPCE L32-3, D. 98-5 I): the processing and purpose to renew."""
 
     @property
     def digest(self) -> str:
@@ -65,10 +67,13 @@ def make_token(
     sender: str,
     expires: datetime,
     campaign: str | None = None,
+    analysis: tuple[str, str] | None = None,
 ) -> str:
     fields: dict[str, object] = {"p": person, "s": sender, "x": int(expires.timestamp())}
     if campaign is not None:
         fields["c"] = campaign
+    if analysis is not None:
+        fields["a"] = list(analysis)
     raw = json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
     payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     return f"{_VERSION}.{payload}.{_mac(key, payload)}"
@@ -82,11 +87,12 @@ def make_link(
     days: int,
     campaign: str | None = None,
     now: datetime | None = None,
+    analysis: tuple[str, str] | None = None,
 ) -> Link:
     start = now or datetime.now(UTC)
     expires = (start + timedelta(days=days)).replace(microsecond=0)
-    token = make_token(key, person, sender, expires, campaign)
-    return Link(person, sender, expires, campaign, token)
+    token = make_token(key, person, sender, expires, campaign, analysis)
+    return Link(person, sender, expires, campaign, token, analysis)
 
 
 def read_token(key: bytes, token: str, now: datetime | None = None) -> Link:
@@ -99,21 +105,21 @@ def read_token(key: bytes, token: str, now: datetime | None = None) -> Link:
     _, payload, mac = parts
     if not hmac.compare_digest(mac.encode(), _mac(key, payload).encode()):
         raise LinkRefused("forged")
-    person, sender, expires_at, campaign = _fields(payload)
+    person, sender, expires_at, campaign, analysis = _fields(payload)
     try:
         expires = datetime.fromtimestamp(expires_at, UTC)
     except (OverflowError, OSError, ValueError):
         raise LinkRefused("forged") from None
     if (now or datetime.now(UTC)) >= expires:
         raise LinkRefused("expired")
-    return Link(person, sender, expires, campaign, token)
+    return Link(person, sender, expires, campaign, token, analysis)
 
 
 def _mac(key: bytes, payload: str) -> str:
     return hmac.new(key, _DOMAIN + payload.encode(), hashlib.sha256).hexdigest()[:_MAC_HEX]
 
 
-def _fields(payload: str) -> tuple[str, str, int, str | None]:
+def _fields(payload: str) -> tuple[str, str, int, str | None, tuple[str, str] | None]:
     """Only reached with a valid signature: what licite wrote, read back defensively."""
     try:
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -127,4 +133,13 @@ def _fields(payload: str) -> tuple[str, str, int, str | None]:
         and isinstance(data.get("c", ""), str)
     ):
         raise LinkRefused("forged")
-    return data["p"], data["s"], data["x"], data.get("c")
+    analysis = data.get("a")
+    if analysis is not None:
+        if not (
+            isinstance(analysis, list)
+            and len(analysis) == 2
+            and all(isinstance(a, str) for a in analysis)
+        ):
+            raise LinkRefused("forged")
+        return data["p"], data["s"], data["x"], data.get("c"), (analysis[0], analysis[1])
+    return data["p"], data["s"], data["x"], data.get("c"), None

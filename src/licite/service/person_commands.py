@@ -1,4 +1,4 @@
-"""`licite unsubscribe-headers`: the headers a sender puts on one person's message."""
+"""`licite unsubscribe-headers` (the headers of one person's message) and `licite renewals`."""
 
 from __future__ import annotations
 
@@ -29,3 +29,27 @@ def unsubscribe_headers_command(person_id: str, campaign_id: str, as_json: bool)
         return
     click.echo(f"List-Unsubscribe: {values['List-Unsubscribe']}")
     click.echo(f"List-Unsubscribe-Post: {values['List-Unsubscribe-Post']}")
+
+
+@click.command("renewals")
+@click.option("--within", default="30d", show_default=True, help="Window ahead: 30d, 8w…")
+@click.option("--json", "as_json", is_flag=True, help="Each renewal as JSON, with its link.")
+@reports_errors
+def renewals_command(within: str, as_json: bool) -> None:
+    """Analysis consents that lapse within the window (L32-3, D. 98-5 I), with renewal links."""
+    from licite.service.links import links_key
+    from licite.service.person_config import PersonSettings
+    from licite.service.renewals import due, listed, parse_within
+
+    window = parse_within(within)
+    settings = PersonSettings.from_environ()
+    with Ledger.open() as ledger:
+        rows = listed(settings, links_key(ledger.location), due(ledger, window))
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['expires_at']}  {row['person']}  {row['processing']}/{row['purpose']}"
+            f"  {row['renewal_link']}"
+        )

@@ -178,3 +178,21 @@ def test_unsubscribe_get_changes_nothing_and_the_button_objects(
     _shot(page, "unsubscribe-done")
     assert side.events()[-1]["via"] == "unsubscribe_link"
     assert side.decide("p1", "email")["allowed"] is False
+
+
+def test_the_dashboard_renders_its_charts(served: tuple[Person, str], browser: Any) -> None:
+    side, base = served
+    side.client.post(f"/u/{side.token()}")
+    context = browser.new_context(extra_http_headers=side.headers())
+    page = context.new_page()
+    response = page.goto(f"{base}/dpo")
+    assert response.status == 200
+    _accessible(page, "fr")
+    charts = page.get_by_role("img")
+    assert charts.count() == 3
+    for chart in charts.all():
+        box = chart.bounding_box()
+        assert box is not None and box["width"] > 100 and box["height"] > 50
+    assert page.locator("rect").count() == 36
+    _shot(page, "dpo-dashboard")
+    context.close()

@@ -19,6 +19,7 @@ from licite.errors import LiciteError
 from licite.explain import rule_row
 from licite.service import (
     campaigns,
+    dashboard,
     decisions,
     preferences,
     records,
@@ -115,8 +116,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.licite_person = PersonSide.of(context.settings, context)
     for router in (decisions.router, records.router, scrubs.router, catalogue, operations):
         app.include_router(router)
-    # The person's side (issue 18): unsubscribe, preferences, STOP by SMS, renewals.
-    for person_router in (unsubscribe.router, preferences.router, sms.router, renewals.router):
+    # The person's side (issue 18): unsubscribe, preferences, STOP by SMS, renewals, DPO.
+    person_routers = (unsubscribe, preferences, sms, renewals, dashboard)
+    for person_router in (module.router for module in person_routers):
         app.include_router(person_router)
     _install_openapi(app)
     install_errors(app, context.lang_of)

@@ -1,0 +1,191 @@
+"""The DPO's dashboard: what the ledger says happened, on one page (admin key).
+
+Consents, withdrawals and objections a month over the last twelve (charts drawn as SVG,
+each with the table it is drawn from, so a screen reader reads the numbers); the analysis
+consents due for renewal within 30 days (`renewals`, asked of the engine); the recent
+scrub jobs and their summaries; the signed head and the latest checkpoint (the witness a
+third party holds); the rules whose version changed in the last year or will in the next
+(the 11 August 2026 phone reform among them). Server-rendered, no script.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from licite.catalogue import laws
+from licite.i18n import Lang, Text
+from licite.ledger.history import moment_of_micros
+from licite.ledger.ledger import Ledger
+from licite.ledger.rows import micros
+from licite.moments import PARIS
+from licite.service.context import Admin, Ctx
+from licite.service.pages import e, page
+from licite.service.renewals import due
+
+router = APIRouter(tags=["person"])
+
+TITLE = Text("Tableau de bord du DPO", "DPO dashboard")
+KINDS = {
+    "consent": Text("Consentements", "Consents"),
+    "withdrawal": Text("Retraits", "Withdrawals"),
+    "objection": Text("Oppositions", "Objections"),
+}
+MONTH = Text("Mois", "Month")
+COUNT = Text("Nombre", "Count")
+RENEWALS = Text(
+    "Consentements d'analyse à renouveler sous 30 jours : {n}",
+    "Analysis consents to renew within 30 days: {n}",
+)
+SCRUBS = Text("Nettoyages récents", "Recent scrubs")
+NO_SCRUB = Text("Aucun nettoyage.", "No scrub.")
+CHAIN = Text(
+    "Registre : {events} événement(s) ; tête signée le {head} ; dernier point de contrôle"
+    " (témoin) : {checkpoint}",
+    "Ledger: {events} event(s); head signed at {head}; latest checkpoint (witness): {checkpoint}",
+)
+NONE = Text("aucun", "none")
+RULES = Text(
+    "Règles modifiées ces 12 derniers mois ou à venir",
+    "Rules changed in the last or next 12 months",
+)
+
+
+def monthly(ledger: Ledger, now: datetime) -> dict[str, dict[str, int]]:
+    """Events a kind and a local month (the month as recorded, Europe/Paris or its offset)."""
+    since = micros(now - timedelta(days=365))
+    rows = ledger.store.read(
+        "SELECT type, substr(at_text, 1, 7) AS month, count(*) FROM events"
+        " WHERE at_us >= ? AND type IN ('consent', 'withdrawal', 'objection')"
+        " GROUP BY type, substr(at_text, 1, 7)",
+        (since,),
+    )
+    found: dict[str, dict[str, int]] = {kind: {} for kind in KINDS}
+    for kind, month, count in rows:
+        found[kind][month] = int(count)
+    return found
+
+
+def _months(now: datetime) -> list[str]:
+    year, month = now.year, now.month
+    out = []
+    for _ in range(12):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return out[::-1]
+
+
+def _chart(kind: str, counts: dict[str, int], months: list[str], lang: Lang) -> str:
+    name = KINDS[kind](lang)
+    top = max([1, *counts.values()])
+    bars = "".join(
+        f'<rect x="{i * 30 + 2}" y="{100 - counts.get(m, 0) * 100 // top}" width="26"'
+        f' height="{counts.get(m, 0) * 100 // top}" fill="#1a4d8f"><title>{e(m)} : '
+        f"{counts.get(m, 0)}</title></rect>"
+        for i, m in enumerate(months)
+    )
+    svg = (
+        f'<svg role="img" aria-labelledby="chart-{kind}" viewBox="0 0 360 100" width="100%"'
+        f' height="120" preserveAspectRatio="none"><title id="chart-{kind}">{e(name)}</title>'
+        f"{bars}</svg>"
+    )
+    rows = "".join(
+        f'<tr><th scope="row">{e(m)}</th><td>{counts.get(m, 0)}</td></tr>' for m in months
+    )
+    table = (
+        f"<details><summary>{e(name)} — {e(MONTH(lang))}</summary><table>"
+        f'<thead><tr><th scope="col">{e(MONTH(lang))}</th><th scope="col">{e(COUNT(lang))}</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table></details>"
+    )
+    return f'<section aria-label="{e(name)}"><h2>{e(name)}</h2>{svg}{table}</section>'
+
+
+def _scrubs(root: Path, lang: Lang) -> str:
+    jobs = sorted(
+        (root / "jobs").glob("*/status.json"), key=lambda p: p.stat().st_mtime, reverse=True
+    )[:10]
+    items = []
+    for path in jobs:
+        try:
+            status: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        summary = path.parent / "out" / "summary.json"
+        counts = ""
+        if summary.is_file():
+            try:
+                data = json.loads(summary.read_text(encoding="utf-8"))
+                counts = " — " + ", ".join(
+                    f"{k}: {v}" for k, v in data.items() if isinstance(v, int)
+                )
+            except (OSError, ValueError):
+                counts = ""
+        items.append(f"<li>{e(path.parent.name)} : {e(status.get('state'))}{e(counts)}</li>")
+    listed = f"<ul>{''.join(items)}</ul>" if items else f"<p>{e(NO_SCRUB(lang))}</p>"
+    return f"<section><h2>{e(SCRUBS(lang))}</h2>{listed}</section>"
+
+
+def _chain(ledger: Ledger, lang: Lang) -> str:
+    head = ledger.store.read("SELECT event_seq, signed_at_us FROM heads WHERE id = 1")
+    point = ledger.store.read("SELECT max(signed_at_us) FROM checkpoints")
+    events, signed = (head[0][0], moment_of_micros(head[0][1])) if head else (0, None)
+    checkpoint = moment_of_micros(point[0][0]) if point and point[0][0] else None
+    text = CHAIN(lang).format(
+        events=events,
+        head=signed.isoformat(timespec="seconds") if signed else NONE(lang),
+        checkpoint=checkpoint.isoformat(timespec="seconds") if checkpoint else NONE(lang),
+    )
+    return f"<p>{e(text)}</p>"
+
+
+def _rules(today: date, lang: Lang) -> str:
+    window = (today - timedelta(days=365), today + timedelta(days=365))
+    rows = []
+    for law in laws():
+        for rule in law.rules:
+            for version in rule.versions:
+                for moment, what in ((version.since, "→"), (version.until, "✕")):
+                    if moment is not None and window[0] <= moment <= window[1]:
+                        rows.append((moment, what, rule.code, version.citation, rule.text(lang)))
+    rows.sort()
+    body = "".join(
+        f"<tr><td>{e(m.isoformat())}</td><td>{e(w)} {e(c)}</td><td>{e(cit)}</td>"
+        f"<td>{e(t)}</td></tr>"
+        for m, w, c, cit, t in rows
+    )
+    head = "".join(
+        f'<th scope="col">{e(x)}</th>'
+        for x in (
+            ("Date", "Règle", "Texte", "Ce qu'elle dit")
+            if lang == "fr"
+            else ("Date", "Rule", "Text", "What it says")
+        )
+    )
+    return (
+        f"<section><h2>{e(RULES(lang))}</h2><table><thead><tr>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table></section>"
+    )
+
+
+@router.get("/dpo", response_class=HTMLResponse, include_in_schema=False)
+def dashboard(request: Request, ctx: Ctx, key: Admin) -> HTMLResponse:
+    lang: Lang = "en" if request.query_params.get("lang") == "en" else "fr"
+    ledger = ctx.ledger()
+    now = datetime.now(PARIS)
+    counts = monthly(ledger, now)
+    months = _months(now)
+    charts = "".join(_chart(kind, counts[kind], months, lang) for kind in KINDS)
+    renewals = len(due(ledger, timedelta(days=30), now))
+    body = (
+        _chain(ledger, lang)
+        + f"<p>{e(RENEWALS(lang).format(n=renewals))}</p>"
+        + charts
+        + _scrubs(ctx.settings.scrub_dir, lang)
+        + _rules(now.date(), lang)
+    )
+    return page(lang, TITLE, body)

@@ -54,6 +54,8 @@ RULES = Text(
     "Règles modifiées ces 12 derniers mois ou à venir",
     "Rules changed in the last or next 12 months",
 )
+STARTS = Text("entre en vigueur", "comes into force")
+ENDS = Text("cesse de s'appliquer", "stops applying")
 
 
 def monthly(ledger: Ledger, now: datetime) -> dict[str, dict[str, int]]:
@@ -149,12 +151,14 @@ def _rules(today: date, lang: Lang) -> str:
     for law in laws():
         for rule in law.rules:
             for version in rule.versions:
-                for moment, what in ((version.since, "→"), (version.until, "✕")):
+                for moment, what in ((version.since, STARTS), (version.until, ENDS)):
                     if moment is not None and window[0] <= moment <= window[1]:
-                        rows.append((moment, what, rule.code, version.citation, rule.text(lang)))
+                        rows.append(
+                            (moment, what(lang), rule.code, version.citation, rule.text(lang))
+                        )
     rows.sort()
     body = "".join(
-        f"<tr><td>{e(m.isoformat())}</td><td>{e(w)} {e(c)}</td><td>{e(cit)}</td>"
+        f"<tr><td>{e(m.isoformat())}</td><td>{e(c)} ({e(w)})</td><td>{e(cit)}</td>"
         f"<td>{e(t)}</td></tr>"
         for m, w, c, cit, t in rows
     )

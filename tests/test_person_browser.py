@@ -3,7 +3,8 @@
 A person opens the preference centre from a link, withdraws the SMS consent by keyboard,
 and the ledger then holds the withdrawal with its proof and `/v1/decide` refuses the SMS;
 a forged link shows a refusal page and changes nothing; the unsubscribe GET changes
-nothing and its button objects. Screenshots go to `$LICITE_TEST_ARTEFACTS/person`
+nothing and its button objects; the DPO's dashboard renders its charts. Each page passes
+axe-core with no serious or critical violation. Screenshots go to `$LICITE_TEST_ARTEFACTS/person`
 (default `test-artefacts/person`). Skipped when Playwright or chromium is absent — and
 failed instead when CI=true, where both must be there.
 """
@@ -31,9 +32,10 @@ ARTEFACTS = Path(os.environ.get("LICITE_TEST_ARTEFACTS", "test-artefacts")) / "p
 
 def _browser_missing() -> str | None:
     try:
+        import axe_playwright_python  # noqa: F401
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "the python package playwright is not installed (pip install -e '.[dev]')"
+        return "playwright or axe-playwright-python is not installed (pip install -e '.[dev]')"
     if not CHROMIUM.exists() and shutil.which(str(CHROMIUM)) is None:
         return f"no chromium at {CHROMIUM} (apt-get install -y chromium)"
     return None
@@ -99,8 +101,18 @@ def _shot(page: Any, name: str) -> None:
 
 
 def _accessible(page: Any, lang: str) -> None:
-    """The checks a screen reader user relies on (no axe-core offline): the page's language,
-    title, one main landmark and h1, every button named, every table header scoped."""
+    """axe-core finds no serious or critical violation; and the checks a screen reader user
+    relies on: the page's language, title, one main landmark and h1, every button named,
+    every table header scoped."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page)
+    serious = [
+        f"{v['id']}: {v['help']}"
+        for v in found.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+    assert serious == [], serious
     assert page.get_attribute("html", "lang") == lang
     assert page.title()
     assert page.get_by_role("main").count() == 1

@@ -79,7 +79,15 @@ def test_stop_all_objects_on_every_channel(side: Person) -> None:
 
 
 @pytest.mark.parametrize(
-    "body", ["", "action=stop&channel=pigeon", "action=erase&channel=sms", "action=%ff%fe"]
+    "body",
+    [
+        "",
+        "action=stop&channel=pigeon",
+        "action=erase&channel=sms",
+        "action=%ff%fe",
+        "a=1&" * 20 + "action=stop_all",
+        "action=stop_all&pad=" + "x" * 5000,
+    ],
 )
 def test_a_bad_request_changes_nothing(side: Person, body: str) -> None:
     before = side.events()

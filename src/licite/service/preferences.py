@@ -63,6 +63,10 @@ STOP_ALL = Text(
 BAD = Text("Demande illisible : rien n'a été changé.", "Unreadable request: nothing was changed.")
 
 
+FORM_MAX = 4096
+"""The page's form sends two short fields: anything longer is not from it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Standing:
     """Where one channel stands for the link's sender: the latest event that decides it."""
@@ -177,7 +181,13 @@ async def change_preferences(token: str, request: Request, side: Side) -> HTMLRe
         return refused(lang, refusal.reason)
     if not known(side, link):
         return refused(lang, "unknown")
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    raw = await request.body()
+    try:
+        if len(raw) > FORM_MAX:
+            raise ValueError("too long")
+        form = parse_qs(raw.decode("utf-8", "replace"), max_num_fields=10)
+    except ValueError:
+        return _centre(side, link, lang, notice(BAD(lang), refused=True), 400)
     action = form.get("action", [""])[0]
     channel = form.get("channel", [""])[0]
     change = _change(action, channel, link, lang)

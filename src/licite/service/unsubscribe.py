@@ -23,7 +23,7 @@ from licite.service import campaigns
 from licite.service.context import Ctx, Write, as_json
 from licite.service.links import Link, LinkRefused, make_link
 from licite.service.pages import button_form, e, notice, page, refused
-from licite.service.person import Side, known, lang_of, link_url, proof_of, record
+from licite.service.person import PersonSide, Side, known, lang_of, link_url, proof_of, record
 from licite.service.person_config import PersonSettings
 from licite.service.problems import ProblemError, responses
 
@@ -93,7 +93,7 @@ def unsubscribe_page(token: str, request: Request, side: Side) -> HTMLResponse:
     body = f"<p>{e(ASK(lang).format(sender=link.sender))}</p>" + button_form(
         "", CONFIRM(lang), {"List-Unsubscribe": "One-Click"}
     )
-    body += f'<p><a href="{e(_preferences(link, lang))}">{e(PREFERENCES(lang))}</a></p>'
+    body += f'<p><a href="{e(_preferences(side, link, lang))}">{e(PREFERENCES(lang))}</a></p>'
     return page(lang, TITLE, body)
 
 
@@ -118,5 +118,5 @@ def unsubscribe(token: str, request: Request, side: Side) -> HTMLResponse:
     return page(lang, TITLE, notice(DONE(lang).format(sender=link.sender)))
 
 
-def _preferences(link: Link, lang: Lang) -> str:
-    return f"/p/{link.token}" + ("?lang=en" if lang == "en" else "")
+def _preferences(side: PersonSide, link: Link, lang: Lang) -> str:
+    return link_url(side.settings, "p", link) + ("?lang=en" if lang == "en" else "")

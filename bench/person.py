@@ -28,9 +28,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -125,6 +126,52 @@ def measure(base: str, calls: list[Call], seconds: float, connections: int) -> l
         return pool.apply(_generate, ((base, calls, seconds, connections),))
 
 
+def in_process(env: dict[str, str], calls: list[Call], count: int) -> float:
+    """Milliseconds of one process's CPU a request, the application driven directly (no
+    network, no client, no scheduler between them); the store's own CPU is not counted."""
+    from licite.service import Settings, create_app
+
+    app = create_app(Settings.from_environ(env))
+
+    async def call(path: str, body: bytes, headers: dict[str, str]) -> None:
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+            "http_version": "1.1",
+            "scheme": "http",
+            "server": ("bench", 80),
+            "client": ("192.0.2.7", 1),
+            "root_path": "",
+        }
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        status: list[int] = []
+
+        async def receive() -> dict[str, object]:
+            return messages.pop() if messages else {"type": "http.disconnect"}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status.append(int(str(message["status"])))
+
+        await app(scope, receive, send)
+        if status != [200]:
+            raise SystemExit(f"{path}: {status}")
+
+    async def run() -> float:
+        for call_ in calls[:20]:
+            await call(*call_)
+        started = time.process_time()
+        for call_ in calls[20 : 20 + count]:
+            await call(*call_)
+        return (time.process_time() - started) / count * 1000
+
+    return asyncio.run(run())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stores", default="sqlite,postgresql")
@@ -183,6 +230,10 @@ def main() -> None:
                 }
                 stops.append(("/v1/sms/inbound", body, headers))
             found: dict[str, dict[str, float]] = {}
+            for name, calls in (("one-click", one_click[1000:]), ("stop-sms", stops[100_000:])):
+                cpu = in_process(env, calls, 500)
+                found[f"{name}_in_process"] = {"cpu_ms_per_request": cpu}
+                print(f"{kind:<11}{name:<10} in process: {cpu:.2f} ms CPU a request", flush=True)
             baseline: list[Call] = [("/healthz", b"", {})]
             with server(env, args.workers) as base:
                 for name, calls in (

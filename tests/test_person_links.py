@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from licite.errors import InvalidInput
 from licite.ledger.config import parse_url
 from licite.service.links import LinkRefused, links_key, make_link, make_token, read_token
+from licite.service.person_config import PersonSettings
 
 KEY = bytes(range(32))
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -85,3 +87,19 @@ def test_the_links_key_is_kept_in_the_key_directory(tmp_path: Path) -> None:
     assert links_key(location, env) == first
     assert (tmp_path / "keys" / "links.key").stat().st_mode & 0o777 == 0o600
     assert links_key(location, {"LICITE_LINKS_KEY": "ab" * 32}) == bytes([0xAB] * 32)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LICITE_PUBLIC_URL", "ftp://x"),
+        ("LICITE_LINK_DAYS", "0"),
+        ("LICITE_LINK_DAYS", "soon"),
+        ("LICITE_UNSUBSCRIBE_MAILTO", "nobody"),
+        ("LICITE_SMS_SENDER", "shop\x00"),
+    ],
+)
+def test_a_bad_setting_names_the_variable(name: str, value: str) -> None:
+    with pytest.raises(InvalidInput) as bad:
+        PersonSettings.from_environ({name: value})
+    assert name in bad.value.text.en and name in bad.value.text.fr

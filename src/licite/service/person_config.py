@@ -46,12 +46,15 @@ class PersonSettings:
         if mailto is not None and (mailto.count("@") != 1 or any(c in mailto for c in "<>, ?")):
             raise _bad("LICITE_UNSUBSCRIBE_MAILTO", mailto, "adresse@domaine")
         secret = env.get("LICITE_SMS_SECRET", "").strip()
+        sender = env.get("LICITE_SMS_SENDER", "").strip() or "all"
+        if len(sender) > 200 or not sender.isprintable():
+            raise _bad("LICITE_SMS_SENDER", sender[:60], "un identifiant d'émetteur (≤ 200)")
         return cls(
             public_url=url.rstrip("/"),
             link_days=int(days_text),
             mailto=mailto,
             sms_secret=secret.encode() if secret else None,
-            sms_sender=env.get("LICITE_SMS_SENDER", "").strip() or "all",
+            sms_sender=sender,
         )
 
 

@@ -18,7 +18,6 @@ from fastapi import Depends, Request
 
 from licite.i18n import Lang
 from licite.ledger.config import database_url, parse_url
-from licite.ledger.errors import UnknownPerson
 from licite.moments import PARIS
 from licite.service.config import Settings
 from licite.service.context import Context
@@ -90,12 +89,11 @@ def proof_of(request: Request, link: Link, page: str, wording: str | None) -> di
 
 def known(side: PersonSide, link: Link) -> bool:
     """Whether the link's person is in the ledger and not erased (an erased person's
-    objection is already recorded: the erasure appended it)."""
-    try:
-        person = side.context.ledger().person(link.person)
-    except UnknownPerson:
-        return False
-    return person.erased_at_us is None
+    objection is already recorded: the erasure appended it). Nothing is decrypted."""
+    rows = side.context.ledger().store.read(
+        "SELECT erased_at_us FROM persons WHERE id = ?", (link.person,)
+    )
+    return bool(rows) and rows[0][0] is None
 
 
 def record(

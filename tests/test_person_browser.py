@@ -17,13 +17,16 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
 
+from licite.ledger.config import parse_url
 from licite.service import Settings, create_app
+from licite.service.links import links_key, make_token
 from tests.test_person_support import Person, person_side
 
 CHROMIUM = Path(os.environ.get("LICITE_CHROMIUM", "/usr/bin/chromium"))
@@ -155,22 +158,41 @@ def test_withdrawing_sms_from_the_preference_centre(
     assert side.decide("p1", "email")["allowed"] is True
 
 
-def test_a_forged_link_shows_a_refusal_and_changes_nothing(
-    served: tuple[Person, str], browser: Any
+def _bad_link(side: Person, kind: str) -> str:
+    token = side.token()
+    if kind == "expired":
+        return side.token(days=0)
+    if kind == "other person":  # p2's payload under p1's signature
+        other = make_token(links_key(parse_url(side.url), side.env), "p2", "shop", NOW_PLUS)
+        return ".".join([*other.split(".")[:2], token.split(".")[2]])
+    return token[:-2] + ("00" if token[-2:] != "00" else "11")
+
+
+NOW_PLUS = datetime.now(UTC) + timedelta(days=30)
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "said"),
+    [
+        ("forged", 403, "This link is not valid"),
+        ("other person", 403, "This link is not valid"),
+        ("expired", 410, "This link has expired"),
+    ],
+)
+def test_a_bad_link_shows_a_refusal_and_changes_nothing(
+    served: tuple[Person, str], browser: Any, kind: str, status: int, said: str
 ) -> None:
     side, base = served
-    before = side.events()
-    token = side.token()
-    forged = token[:-2] + ("00" if token[-2:] != "00" else "11")
+    before = side.events(), side.events("p2")
     page = browser.new_page()
-    response = page.goto(f"{base}/p/{forged}?lang=en")
-    assert response.status == 403
+    response = page.goto(f"{base}/p/{_bad_link(side, kind)}?lang=en")
+    assert response.status == status
     _accessible(page, "en")
-    assert "This link is not valid" in page.inner_text("main")
+    assert said in page.inner_text("main") and "Nothing was changed" in page.inner_text("main")
     assert page.get_by_role("alert").count() == 1
     assert page.get_by_role("button").count() == 0
-    _shot(page, "forged-link")
-    assert side.events() == before
+    _shot(page, f"refused-{kind.replace(' ', '-')}")
+    assert (side.events(), side.events("p2")) == before
 
 
 def test_unsubscribe_get_changes_nothing_and_the_button_objects(

@@ -53,6 +53,7 @@ class Person:
     url: str
     directory: Path
     env: dict[str, str]
+    logs: io.StringIO
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.admin}"}
@@ -93,9 +94,10 @@ def person_side(url: str, directory: Path, **extra: str) -> Iterator[Person]:
         admin = create_key(ledger, "admin", "test admin")[0]
         add_campaign(ledger, CAMPAIGN)
     app = create_app(Settings(database_url=url, environ=env, scrub_dir=directory / "scrub"))
-    configure("info", io.StringIO())
+    logs = io.StringIO()
+    configure("info", logs)
     with TestClient(app, raise_server_exceptions=False) as client:
-        running = Person(client, admin, url, directory, env)
+        running = Person(client, admin, url, directory, env, logs)
         for path, body in (
             ("/v1/people", {"people": PEOPLE}),
             ("/v1/events", {"events": CONSENTS}),

@@ -113,3 +113,15 @@ def test_headers_from_the_api_and_the_command(
         cli, ["unsubscribe-headers", "--person", "ghost", "--campaign", "winter-mail"]
     )
     assert unknown.exit_code != 0 and "ghost" in unknown.output
+
+
+def test_the_logs_hold_neither_the_link_nor_the_person(side: Person) -> None:
+    """A link is a credential and names a person: the log line has the route's template."""
+    token = side.token()
+    side.client.get(f"/u/{token}")
+    side.client.post(f"/u/{token}")
+    side.client.post(f"/p/{token}", content="action=stop_all")
+    logged = side.logs.getvalue()
+    assert '"route": "/u/{token}"' in logged and '"route": "/p/{token}"' in logged
+    assert token not in logged and token.split(".")[1] not in logged
+    assert "p1" not in logged.replace("/p/{token}", "")

@@ -10,7 +10,7 @@ key). It goes through the same append as `POST /v1/events` (`writes.append`).
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -21,9 +21,9 @@ from licite.ledger.config import database_url, parse_url
 from licite.moments import PARIS
 from licite.service.config import Settings
 from licite.service.context import Context
+from licite.service.grouped import Grouped
 from licite.service.links import Link, LinkRefused, links_key, read_token
 from licite.service.person_config import PersonSettings
-from licite.service.writes import Answer, append
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,7 @@ class PersonSide:
     settings: PersonSettings
     links_key: bytes
     context: Context
+    grouped: Grouped = field(default_factory=Grouped)
 
     @classmethod
     def of(cls, settings: Settings, context: Context) -> PersonSide:
@@ -98,13 +99,12 @@ def known(side: PersonSide, link: Link) -> bool:
 
 def record(
     side: PersonSide, link: Link, events: list[dict[str, Any]], proof: dict[str, Any]
-) -> Answer:
-    """Append the person's events, all with this proof, at this moment, whole or not at all."""
+) -> None:
+    """Append the person's events, all with this proof, at this moment, whole or not at all
+    (in one commit with other people's at the same moment: `grouped`)."""
     at = datetime.now(PARIS).isoformat()
     lines = [{"person": link.person, "at": at, **event, "proof": proof} for event in events]
-    return append(
-        side.context.ledger(), lines, key_id="person-link", idempotency_key=None, kind="events"
-    )
+    side.grouped.append(side.context.ledger, lines)
 
 
 __all__ = [

@@ -1,0 +1,71 @@
+"""Grouped commits (issue 18): requests that arrive together are committed together, and
+one refused request refuses only itself."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from licite.errors import LiciteError
+from licite.ledger import Ledger
+from licite.moments import PARIS
+from licite.service.grouped import Grouped
+from tests.test_ledger_support import BACKENDS, raw, store_url
+from tests.test_person_support import Person, person_side
+
+
+def _objection(person: str) -> list[dict[str, Any]]:
+    at = datetime.now(PARIS).isoformat()
+    return [{"person": person, "at": at, "type": "objection", "channel": "email", "via": "form"}]
+
+
+def _together(side: Person, people: list[str]) -> dict[str, str]:
+    grouped = Grouped(window=0.2)
+    start = threading.Barrier(len(people))
+    outcome: dict[str, str] = {}
+
+    def one(person: str) -> None:
+        mine: Ledger = side.ledger()  # one connection a thread, as the service has
+        start.wait()
+        try:
+            grouped.append(lambda: mine, _objection(person))
+            outcome[person] = "ok"
+        except LiciteError as error:
+            outcome[person] = error.text.en
+        finally:
+            mine.close()
+
+    threads = [threading.Thread(target=one, args=(p,)) for p in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcome
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_requests_together_are_one_commit(backend: str, tmp_path: Path) -> None:
+    with store_url(backend, tmp_path) as url, person_side(url, tmp_path) as side:
+        before = int(raw(url, "SELECT max(seq) FROM events")[0][0])
+        assert _together(side, ["p1", "p2"]) == {"p1": "ok", "p2": "ok"}
+        moments = raw(url, f"SELECT DISTINCT recorded_at_us FROM events WHERE seq > {before}")
+        assert len(moments) == 1  # one transaction
+        assert int(raw(url, "SELECT count(*) FROM events")[0][0]) == before + 2
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_together_in_one_commit_and_a_refusal_stays_its_own(backend: str, tmp_path: Path) -> None:
+    with store_url(backend, tmp_path) as url, person_side(url, tmp_path) as side:
+        before = int(raw(url, "SELECT count(*) FROM events")[0][0])
+        head_before = int(raw(url, "SELECT event_seq FROM heads")[0][0])
+        outcome = _together(side, ["p1", "p2", "ghost"])
+        assert outcome["p1"] == "ok" and outcome["p2"] == "ok"
+        assert "ghost" in outcome["ghost"]
+        assert int(raw(url, "SELECT count(*) FROM events")[0][0]) == before + 2
+        assert int(raw(url, "SELECT event_seq FROM heads")[0][0]) == head_before + 2
+        for person in ("p1", "p2"):
+            assert side.decide(person, "email")["allowed"] is False

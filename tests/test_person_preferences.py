@@ -111,3 +111,21 @@ def test_forged_expired_and_other_links_change_nothing(side: Person) -> None:
     side.client.post(f"/p/{other}", content="action=stop_all", headers=FORM)
     assert side.events() == before  # p2's link changes p2 only
     assert side.decide("p1", "email")["allowed"] is True
+
+
+def test_a_preticked_consent_is_not_shown_as_agreed(side: Person) -> None:
+    preticked = {
+        "person": "p1",
+        "at": "2026-02-01T10:00:00+01:00",
+        "type": "consent",
+        "channel": "phone_call",
+        "purpose": "commercial",
+        "sender": "shop",
+        "mechanism": "preticked",
+    }
+    answer = side.client.post("/v1/events", json={"events": [preticked]}, headers=side.headers())
+    assert answer.status_code == 200, answer.text
+    page = side.client.get(f"/p/{side.token()}").text
+    phone = page.split("appels téléphoniques</th>")[1].split("</tr>")[0]
+    assert "ne vaut pas consentement" in phone and "Accepté" not in phone
+    assert "J&#x27;accepte de recevoir les offres commerciales de shop par appels" in phone

@@ -50,6 +50,15 @@ AGREED_BARE = Text("Accepté le {at}", "Agreed on {at}")
 WITHDRAWN = Text("Accord retiré le {at}", "Consent withdrawn on {at}")
 OBJECTED = Text("Opposition enregistrée le {at}", "Objection recorded on {at}")
 NOTHING = Text("Aucun accord enregistré", "No consent recorded")
+NOT_VALID = Text(
+    "Accord recueilli le {at} d'une manière qui ne vaut pas consentement (case pré-cochée,"
+    " conditions générales, silence…) : il ne compte pas",
+    "Consent collected on {at} in a way that is not consent (pre-ticked box, terms of"
+    " service, silence…): it does not count",
+)
+INVALID_MECHANISMS = frozenset({"terms_acceptance", "preticked", "misleading_design", "implicit"})
+"""GDPR art. 4(11), CJEU Planet49, CE 11 Mar 2015: the engine does not count these
+(SPEC 1.2); the page must not tell the person they agreed."""
 STOP = Text("Ne plus recevoir de {channel} de {sender}", "Stop {channel} from {sender}")
 AGREE = Text(
     "J'accepte de recevoir les offres commerciales de {sender} par {channel}",
@@ -71,7 +80,7 @@ FORM_MAX = 4096
 class Standing:
     """Where one channel stands for the link's sender: the latest event that decides it."""
 
-    state: str  # agreed | withdrawn | objected | none
+    state: str  # agreed | not_valid | withdrawn | objected | none
     at: str | None = None
     wording: str | None = None
 
@@ -89,7 +98,10 @@ def standings(ledger: Ledger, link: Link) -> dict[str, Standing]:
         for channel in _channels(event, link.sender):
             wording = texts.get(row[-1]) if row[-1] else event.get("wording")
             at = str(event["at"])
-            found[channel] = Standing(_state(event["type"]), f"{at[:10]} {at[11:16]}", wording)
+            state = _state(event["type"])
+            if state == "agreed" and event.get("mechanism") in INVALID_MECHANISMS:
+                state = "not_valid"
+            found[channel] = Standing(state, f"{at[:10]} {at[11:16]}", wording)
     return found
 
 
@@ -122,7 +134,12 @@ def _row(channel: str, standing: Standing, sender: str, lang: Lang) -> str:
         said = standing.wording
         status = (AGREED if said else AGREED_BARE)(lang).format(at=standing.at, wording=said)
     else:
-        which = {"withdrawn": WITHDRAWN, "objected": OBJECTED, "none": NOTHING}[standing.state]
+        which = {
+            "withdrawn": WITHDRAWN,
+            "objected": OBJECTED,
+            "none": NOTHING,
+            "not_valid": NOT_VALID,
+        }[standing.state]
         status = which(lang).format(at=standing.at)
     if standing.state == "agreed":
         control = button_form(

@@ -76,6 +76,7 @@ def licite(
 def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("LICITE_DATABASE_URL", f"sqlite:///{tmp_path / 'ledger.db'}")
     monkeypatch.delenv("LICITE_KEY_DIR", raising=False)
+    Ledger.open().close()  # the scrub reads a ledger, never makes one
     yield tmp_path
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
     monkeypatch.setenv("LICITE_DATABASE_URL", url)
     campaign = tmp_path / "campaign.json"
     campaign.write_text(json.dumps(CAMPAIGN), encoding="utf-8")
+    Ledger.open(url).close()  # the scrub reads a ledger, never makes one
     yield {"tmp": tmp_path, "campaign": campaign, "url": url}
 
 
@@ -177,8 +179,6 @@ def test_an_interrupted_run_leaves_no_outputs_that_look_complete(
 def test_cli_scrub(setup: dict[str, Any]) -> None:
     contacts = setup["tmp"] / "contacts.csv"
     contacts.write_bytes(HEADER + b"1,consumer,a@example.fr,,,x\n")
-    # The ledger and its keys exist already (making a key says so once, on stderr).
-    Ledger.open(setup["url"]).close()
     done = subprocess.run(
         [
             str(LICITE),
@@ -213,6 +213,28 @@ def test_cli_scrub(setup: dict[str, Any]) -> None:
         check=False,
     )
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_a_scrub_where_no_ledger_is_refuses_and_creates_nothing(tmp_path: Path) -> None:
+    # A mistyped LICITE_DATABASE_URL must not scrub against an empty history: no objection,
+    # no opposition list, and opt-out channels would be allowed to everyone.
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_bytes(HEADER + b"1,consumer,a@example.fr,,,x\n")
+    campaign = tmp_path / "campaign.json"
+    campaign.write_text(json.dumps(CAMPAIGN), encoding="utf-8")
+    env = {**os.environ, "LICITE_DATABASE_URL": f"sqlite:///{tmp_path / 'typo.db'}"}
+    env.pop("LICITE_KEY_DIR", None)
+    command = ["--lang", "en", "scrub", str(contacts), "--campaign", str(campaign)]
+    done = subprocess.run(
+        [str(LICITE), *command, "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert done.returncode == 5 and "no ledger at" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["campaign.json", "contacts.csv"]
 
 
 def test_a_number_only_phonenumbers_reads_still_places_the_row(tmp_path: Path) -> None:

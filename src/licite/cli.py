@@ -17,7 +17,7 @@ import click
 from licite.case import load_case
 from licite.casebook import case_files, run_case
 from licite.catalogue import in_force, laws
-from licite.documents import read_document
+from licite.documents import parse_text, read_document
 from licite.engine import decide
 from licite.errors import InvalidInput, LiciteError
 from licite.explain import explain_decision, rule_row
@@ -75,13 +75,16 @@ def decide_command(
     campaign: Path | None,
     at_text: str | None,
 ) -> None:
-    """Decide one case file (YAML or JSON), or a ledger's person for a campaign."""
+    """Decide one case file (YAML or JSON; `-` reads it from standard input), or a person
+    of the ledger for a campaign."""
     if person_id is not None or campaign is not None:
         from licite.ledger.commands import decide_from_ledger
 
         decision = decide_from_ledger(case_file, person_id, campaign, at_text)
     elif case_file is None:
         raise InvalidInput(Text("CASE : fichier de cas attendu", "CASE: a case file is expected"))
+    elif str(case_file) == "-":
+        decision = decide(load_case(_stdin_document(), name="-"))
     else:
         decision = decide(load_case(read_document(case_file), name=str(case_file)))
     lang = _lang()
@@ -89,6 +92,21 @@ def decide_command(
         click.echo(json.dumps(decision.to_dict(lang), ensure_ascii=False, indent=2))
     else:
         click.echo(explain_decision(decision, lang))
+
+
+def _stdin_document() -> object:
+    """The case written on standard input (`licite decide -`), YAML or JSON."""
+    raw = sys.stdin.buffer.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(
+            Text(
+                f"- : l'entrée standard n'est pas en UTF-8 (octet {error.start})",
+                f"-: standard input is not UTF-8 (byte {error.start})",
+            )
+        ) from None
+    return parse_text(text, name="-")
 
 
 @cli.command("casebook")
@@ -228,6 +246,20 @@ def _register_ledger() -> None:
 
 
 _register_ledger()
+
+
+def _whole_sentences(group: click.Group) -> None:
+    """List each command with its whole first sentence, never one cut at "art." or at a
+    width ("Erase a person (GDPR art." told a user nothing)."""
+    for command in group.commands.values():
+        if command.short_help is None and command.help:
+            first = command.help.split("\n\n")[0]
+            command.short_help = " ".join(first.split())
+        if isinstance(command, click.Group):
+            _whole_sentences(command)
+
+
+_whole_sentences(cli)
 
 
 def main() -> None:

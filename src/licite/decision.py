@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from licite.catalogue import rule, version_at
+from licite.evidence import Fact
 from licite.i18n import Lang, Text
 from licite.moments import PARIS, iso, start_of_day
 from licite.rules.findings import Verdict
+from licite.wording import citation as citation_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,14 +25,17 @@ class Citation:
     in_force_since: str
     text: Text
 
-    def to_dict(self, lang: Lang) -> dict[str, Any]:
-        return {
+    def to_dict(self, lang: Lang, evidence: tuple[Fact, ...] = ()) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "code": self.code,
-            "citation": self.citation,
+            "citation": citation_in(self.citation, lang),
             "in_force_since": self.in_force_since,
             "message": self.text(lang),
             "messages": {"fr": self.text.fr, "en": self.text.en},
         }
+        if evidence:
+            out["evidence"] = [f.to_dict() for f in evidence]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,22 +49,28 @@ class Decision:
     warnings: tuple[Citation, ...]
     expires_at: datetime | None
     basis_citation: Citation | None = None
+    evidence: Mapping[str, tuple[Fact, ...]] = field(default_factory=dict, compare=False)
+    """The dated facts behind the basis and each reason, by code (SPEC §3 v2); only a
+    decision on one history carries them (the scrub decides situations, not histories)."""
 
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(r.code for r in self.reasons)
 
     def to_dict(self, lang: Lang = "fr") -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "case": self.case,
             "at": iso(self.at),
             "allowed": self.allowed,
             "basis": self.basis,
-            "reasons": [r.to_dict(lang) for r in self.reasons],
+            "reasons": [r.to_dict(lang, self.evidence.get(r.code, ())) for r in self.reasons],
             "obligations": [o.to_dict(lang) for o in self.obligations],
             "warnings": [w.to_dict(lang) for w in self.warnings],
             "expires_at": iso(self.expires_at),
         }
+        if self.basis is not None and self.evidence.get(self.basis):
+            out["evidence"] = [f.to_dict() for f in self.evidence[self.basis]]
+        return out
 
 
 def cite(code: str, at: datetime) -> Citation:

@@ -8,11 +8,13 @@ The ledger and the scrub call `decide_facts` with facts of their own making.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from licite.case import Case, Event, Person, Request, Sender
 from licite.decision import Decision, build_decision
 from licite.errors import NotModelled
+from licite.evidence import gather
 from licite.facts import ordered, read_facts
 from licite.i18n import Text
 from licite.moments import PARIS, add_period
@@ -52,9 +54,13 @@ def decide_history(
     """
     check_modelled(request, at)
     instant = at.astimezone(UTC)  # events are held in UTC: compare like with like
-    facts = read_facts(ordered(history, instant), request, sender.id, instant, request.offer)
+    past = ordered(history, instant)
+    facts = read_facts(past, request, sender.id, instant, request.offer)
     ask = make_ask(request, sender, at, person.kind, place_of(person.postal_code, person.phone))
-    return decide_facts(ask, facts, case=case_id)
+    decision = decide_facts(ask, facts, case=case_id)
+    codes = ((decision.basis,) if decision.basis else ()) + decision.codes
+    found = gather(codes, past, request=request, sender=sender.id, at=instant, facts=facts)
+    return replace(decision, evidence=found) if found else decision
 
 
 def decide_facts(ask: Ask, facts: Facts, *, case: str | None = None) -> Decision:

@@ -23,6 +23,7 @@ h3{font-size:1.05rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{border:1px solid #ddd;padding:.3rem .4rem;text-align:left;vertical-align:top}
 td.n,th.n{text-align:right;white-space:nowrap}
+td b,.bar .label{overflow-wrap:normal;word-break:normal;hyphens:manual}
 code,.hash{font-family:"DejaVu Sans Mono",monospace;font-size:.8rem;word-break:break-all}
 .ok{color:#1d6b2f}.no{color:#a11d1d}.warn{color:#8a5a00;font-weight:bold}
 .unknown{color:#666;font-style:italic}

@@ -37,6 +37,8 @@ _T = {
     "title": Text("Rapport de nettoyage de campagne", "Campaign scrub report"),
     "summary": Text("Synthèse", "Summary"),
     "identity": Text("Identification", "Identification"),
+    "item": Text("Élément", "Item"),
+    "value": Text("Valeur", "Value"),
     "campaign_id": Text("Campagne", "Campaign"),
     "sender": Text("Émetteur", "Sender"),
     "input": Text("Fichier analysé", "File judged"),
@@ -229,7 +231,7 @@ def _identity(plan: Plan, run: dict[str, Any], t: dict[str, str], lang: Lang) ->
         [escape(t["version"]), escape(run["licite_version"])],
         [escape(t["spec"]), escape(run["spec_version"])],
     ]
-    return table(["", ""], rows)
+    return table([t["item"], t["value"]], rows)
 
 
 def _campaign(summary: dict[str, Any], t: dict[str, str], lang: Lang) -> str:

@@ -110,9 +110,10 @@ def match_columns(names: Sequence[str], maps: Mapping[str, str], source: str) ->
         fields[field] = actual
     mapped = {c for c in fields.values() if c is not None}
     for name in names:
-        field = _BY_NAME.get(folded(name))
-        if name in mapped or field is None or field in maps.values():
+        usual = _BY_NAME.get(folded(name))
+        if name in mapped or usual is None or usual in maps.values():
             continue
+        field = usual
         if fields[field] is not None:
             raise InvalidInput(
                 Text(

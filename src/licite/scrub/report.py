@@ -155,7 +155,7 @@ def render(
     lang: Lang,
 ) -> str:
     t = {k: v(lang) for k, v in _T.items()}
-    run = summary.get("run") or run_record(Path(summary["contacts_file"]), plan.campaign.id, None)
+    run = summary if "input" in summary else run_record(Path(summary["contacts_file"]))
     counts = summary["counts"]
     total = counts["rows"] or 0
     reasons: dict[str, Any] = summary["by_reason"]

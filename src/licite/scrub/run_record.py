@@ -38,12 +38,12 @@ def file_record(path: Path) -> dict[str, Any]:
     return {"name": path.name, "path": str(path), "bytes": size, "sha256": digest.hexdigest()}
 
 
-def run_record(
-    contacts: Path, campaign_id: str | None, campaign_file: Path | None
-) -> dict[str, Any]:
+def run_record(source: dict[str, Any] | Path, campaign_file: Path | None = None) -> dict[str, Any]:
+    """The summary's provenance keys: `source` is the file, or its record already made
+    (the list's inspection hashes it in the pass it makes anyway)."""
     return {
-        "input": file_record(contacts),
-        "campaign": {"id": campaign_id, "file": str(campaign_file) if campaign_file else None},
+        "input": source if isinstance(source, dict) else file_record(source),
+        "campaign_file": str(campaign_file) if campaign_file else None,
         "licite_version": licite_version(),
         "spec_version": SPEC_VERSION,
         "ran_at": datetime.now(PARIS).isoformat(timespec="seconds"),

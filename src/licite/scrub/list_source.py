@@ -1,0 +1,127 @@
+"""A list file as DuckDB reads it: the right encoding and delimiter, its columns named.
+
+`list_source` inspects the file (`list_format`), hands a regular one to DuckDB
+as it is and an irregular one as rewritten, matches its header (`headers`) and
+gives the SQL of a relation with the five fields of SPEC §4 under their names
+(`NULL` for a field the list lacks, the kind read in either language), the
+other columns as they are, and for a rewritten file `__line` and `__raw`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from licite.errors import InvalidInput
+from licite.i18n import Text
+from licite.scrub.headers import FIELDS, Columns, kind_sql, match_columns
+from licite.scrub.list_format import LINE_COLUMN, RAW_COLUMN, ListFile, Rewritten, inspect, rewrite
+
+
+@dataclass(frozen=True, slots=True)
+class ListOptions:
+    """How the user says the list is written, where licite cannot tell (all optional)."""
+
+    encoding: str | None = None
+    delimiter: str | None = None
+    maps: Mapping[str, str] = field(default_factory=dict)
+    kind: str | None = None
+    """The kind of rows that give none, in SPEC §2 values (see `headers.default_kind`)."""
+
+
+@dataclass(slots=True)
+class ListSource:
+    sql: str
+    """A relation: id, kind, email, phone, postal_code, the extras, [__line, __raw]."""
+    columns: Columns
+    file: ListFile | None
+    rewritten: Rewritten | None = None
+    names: list[str] = field(default_factory=list)
+    """The list's columns as written, in file order (for a line rebuilt from its values)."""
+    extras: list[str] = field(default_factory=list)
+    """The other columns under the names the outputs give them (an `email` column the
+    `--map` did not choose is carried as `email (liste)`)."""
+
+    @property
+    def delimiter(self) -> str:
+        return self.file.delimiter if self.file else ","
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def csv_reader(path: Path, delimiter: str) -> str:
+    quoted = str(path).replace("'", "''")
+    sep = delimiter.replace("'", "''")
+    return (
+        f"read_csv('{quoted}', header = true, all_varchar = true, delim = '{sep}',"
+        " quote = '\"', escape = '\"', store_rejects = true,"
+        " rejects_table = 'csv_rejects', rejects_scan = 'csv_scans')"
+    )
+
+
+def parquet_reader(path: Path) -> str:
+    quoted = str(path).replace("'", "''")
+    return (
+        "(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS line"
+        f" FROM read_parquet('{quoted}', file_row_number = true))"
+    )
+
+
+def list_source(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    options: ListOptions,
+    workdir: Path,
+    *,
+    rewrite_always: bool = False,
+) -> ListSource:
+    """The relation to read `path` from (see the module's doc); errors name the file."""
+    parquet = path.suffix.lower() in (".parquet", ".pq")
+    listed: ListFile | None = None
+    done: Rewritten | None = None
+    if parquet:
+        base = parquet_reader(path)
+    else:
+        listed = inspect(path, encoding=options.encoding, delimiter=options.delimiter)
+        if listed.regular and not rewrite_always:
+            base = csv_reader(path, listed.delimiter)
+        else:
+            try:
+                done = rewrite(listed, workdir / "list-utf8.csv")
+            except UnicodeDecodeError as error:
+                raise InvalidInput(
+                    Text(
+                        f"{path} : illisible en {listed.encoding} (octet {error.start} d'une"
+                        " ligne) ; préciser --encoding",
+                        f"{path}: cannot be read as {listed.encoding} (byte {error.start} of a"
+                        " line); give --encoding",
+                    )
+                ) from None
+            base = csv_reader(done.path, ",")
+    try:
+        described = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {base}").fetchall()]
+    except duckdb.Error as error:
+        raise InvalidInput(
+            Text(f"{path} : illisible ({error})", f"{path}: unreadable ({error})")
+        ) from None
+    hidden = {LINE_COLUMN, RAW_COLUMN, "line"} if parquet else {LINE_COLUMN, RAW_COLUMN}
+    names = [n for n in described if n not in hidden]
+    columns = match_columns(names, options.maps, str(path))
+    selected = []
+    for name in FIELDS:
+        column = columns.fields[name]
+        if name == "kind":
+            value = kind_sql(quote(column) if column else None, options.kind)
+        else:
+            value = quote(column) if column else "NULL::VARCHAR"
+        selected.append(f"{value} AS {name}")
+    extras = [n if n not in FIELDS else f"{n} (liste)" for n in columns.extras]
+    selected += [f"{quote(n)} AS {quote(e)}" for n, e in zip(columns.extras, extras, strict=True)]
+    selected += [quote(n) for n in described if n in hidden]
+    sql = f"(SELECT {', '.join(selected)} FROM {base})"
+    return ListSource(sql, columns, listed, done, names, extras)

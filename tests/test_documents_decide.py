@@ -3,18 +3,25 @@ English citations with --lang en, the case read from standard input, whole help 
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
 import yaml
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from licite.case import load_case
 from licite.catalogue import laws
 from licite.cli import cli
-from licite.wording import citation
+from licite.engine import decide
+from licite.errors import NotModelled
+from licite.explain import explain_decision
+from licite.moments import parse_moment
+from licite.wording import citation, local_day
 from tests.builders import EXAMPLES, case, collected, email_consent
+from tests.strategies import cases
 
 _FRENCH = ("RGPD", "CJUE", "C. consom", "C. pén", "délib", "considérant", " du ", " et ", "Loi n")
 
@@ -129,3 +136,33 @@ def test_help_lists_whole_sentences() -> None:
         assert "..." not in commands
     erase = CliRunner().invoke(cli, ["ledger", "--help"]).output
     assert "art. 17" in erase
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_evidence_is_of_the_decision_and_never_after_its_moment(document: dict[str, Any]) -> None:
+    """For every case: evidence only for the basis and the reasons; an event cited is one of
+    the history at or before the moment; a lapse cited for an expired consent is past."""
+    try:
+        decision = decide(load_case(copy.deepcopy(document)))
+    except NotModelled:
+        return
+    assert set(decision.evidence) <= {decision.basis, *decision.codes}
+    listed = decision.to_dict("en")
+    for entry in [listed, *listed["reasons"]]:
+        for fact in entry.get("evidence", []):
+            moment = parse_moment(fact["at"])
+            assert moment.tzinfo is not None
+            if fact["type"] != "lapse":
+                assert moment <= decision.at
+                assert any(
+                    e["type"] == fact["type"] and parse_moment(e["at"]) == moment
+                    for e in document["history"]
+                )
+            elif fact["of"] == "consent":
+                assert moment <= decision.at
+    text = explain_decision(decision, "fr")
+    for code, facts in decision.evidence.items():
+        assert code in text
+        for fact in facts:
+            assert local_day(fact.at, "fr") in text

@@ -1,9 +1,10 @@
 """The page every document licite writes shares: the campaign report and the dossier.
 
 One stylesheet, written for a phone as much as for a desk (390 px and 1280 px):
-text wraps, long hashes break anywhere, tables scroll inside their own box
-rather than the page, and charts are bars of HTML with their label beside them,
-so a label is never cut. WeasyPrint reads the same page to make the PDF.
+text wraps, long hashes break anywhere, words in table cells stay whole (a table
+too wide scrolls inside its own box rather than the page), and charts are bars of
+HTML with their label beside them, so a label is never cut. WeasyPrint reads the
+same page to make the PDF.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:1.6rem;border-bottom:1px soli
 h3{font-size:1.05rem}
 .box{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
-th,td{border:1px solid #ddd;padding:.3rem .4rem;text-align:left;vertical-align:top}
+th,td{border:1px solid #ddd;padding:.3rem .4rem;text-align:left;vertical-align:top;
+ overflow-wrap:break-word}
 td.n,th.n{text-align:right;white-space:nowrap}
 td b,.bar .label{overflow-wrap:normal;word-break:normal;hyphens:manual}
 code,.hash{font-family:"DejaVu Sans Mono",monospace;font-size:.8rem;word-break:break-all}

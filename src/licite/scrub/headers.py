@@ -5,7 +5,8 @@ matched case- and accent-insensitively, hyphens, dots and underscores read as
 spaces, against the usual names in both languages; `--map 'Mobile perso=phone'`
 names the rest. A kind column may say `particulier`, `professionnel` or
 `adresse générique`; `--kind` gives the kind of rows that say none (and of
-every row when the list has no kind column). Two columns that both read as the
+every row when the list has no kind column), else they are read as consumers,
+the most protected kind. Two columns that both read as the
 same field, or a `--map` naming a column the list does not have, stop the
 scrub before any work, naming them.
 """
@@ -138,18 +139,32 @@ def match_columns(names: Sequence[str], maps: Mapping[str, str], source: str) ->
     return Columns(fields, tuple(n for n in names if n not in used))
 
 
+_CANONICAL = ", ".join(f"'{k.value}'" for k in PersonKind)
+
+
 def kind_sql(column: str | None, default: str | None) -> str:
     """SQL giving a row's kind in SPEC §2 values: French and English spellings read, a
-    blank one (or no column) the `--kind` default; an unknown one kept, to be rejected."""
+    blank one (or no column) the `--kind` default; an unknown one kept, to be rejected.
+    A value already in SPEC §2 (every row of most lists) is taken as it is: the folding
+    (accents, case, separators) runs only for the others."""
     fallback = f"'{default}'" if default else "NULL"
     if column is None:
         return f"{fallback}::VARCHAR"
     cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in KIND_VALUES.items())
     key = f"trim(regexp_replace(strip_accents(lower(trim({column}))), '[-_.''’/ ]+', ' ', 'g'))"
     return (
-        f"CASE WHEN nullif(trim({column}), '') IS NULL THEN {fallback}"
+        f"CASE WHEN {column} IN ({_CANONICAL}) THEN {column}"
+        f" WHEN nullif(trim({column}), '') IS NULL THEN {fallback}"
         f" ELSE coalesce(CASE {key} {cases} END, trim({column})) END"
     )
+
+
+def written_kind_sql(column: str | None) -> str:
+    """The kind as written where `kind_sql` changed it ('' for none), else NULL: what a
+    rejected row's line is rebuilt with, at no cost for rows already in SPEC §2 values."""
+    if column is None:
+        return "''"
+    return f"CASE WHEN {column} IN ({_CANONICAL}) THEN NULL ELSE coalesce({column}, '') END"
 
 
 def default_kind(value: str | None) -> str | None:

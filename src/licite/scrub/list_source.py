@@ -17,8 +17,14 @@ import duckdb
 
 from licite.errors import InvalidInput
 from licite.i18n import Text
-from licite.scrub.headers import FIELDS, Columns, kind_sql, match_columns
+from licite.scrub.headers import FIELDS, Columns, kind_sql, match_columns, written_kind_sql
 from licite.scrub.list_format import LINE_COLUMN, RAW_COLUMN, ListFile, Rewritten, inspect, rewrite
+
+DEFAULT_KIND = "consumer"
+"""The kind of a row that gives none, without --kind: the most protected reading (a
+consumer's consent is needed where a professional's relevance would do)."""
+KIND_AS_WRITTEN = "__kind_as_written"
+"""The kind column as the list wrote it, for a rejected row's line rebuilt from its fields."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +122,9 @@ def list_source(
     for name in FIELDS:
         column = columns.fields[name]
         if name == "kind":
-            value = kind_sql(quote(column) if column else None, options.kind)
+            value = kind_sql(quote(column) if column else None, options.kind or DEFAULT_KIND)
+            written = written_kind_sql(quote(column) if column else None)
+            selected.append(f"{written}::VARCHAR AS {KIND_AS_WRITTEN}")
         else:
             value = quote(column) if column else "NULL::VARCHAR"
         selected.append(f"{value} AS {name}")

@@ -54,7 +54,7 @@ def _scrub(tmp: Path, lang: Lang, monkeypatch: pytest.MonkeyPatch) -> tuple[Path
     campaign = tmp / "campaign.json"
     campaign.write_text(json.dumps(SMS), encoding="utf-8")
     out = tmp / f"out-{lang}"
-    scrub(contacts, campaign, out, database_url=env["LICITE_DATABASE_URL"], lang=lang)
+    scrub(contacts, campaign, out, database_url=env["LICITE_DATABASE_URL"], lang=lang, pdf=True)
     return out, contacts
 
 

@@ -211,10 +211,61 @@ def _demo_casebook() -> Path:
     default=None,
     help="The moment of sending (default: the campaign's, else now).",
 )
+@click.option(
+    "--encoding",
+    default=None,
+    help="The list's encoding: utf-8, windows-1252, latin-1 (default: found from the file).",
+)
+@click.option(
+    "--delimiter",
+    default=None,
+    help="The list's delimiter: , ; tab or | (default: found from the header).",
+)
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    help="Name a column for a field, as in --map 'E-mail pro=email' (repeatable).",
+)
+@click.option(
+    "--kind",
+    default=None,
+    help="The kind of rows that give none: consumer (particulier), professional"
+    " (professionnel) or generic_business_address (adresse générique).",
+)
+@click.option(
+    "--excel",
+    is_flag=True,
+    help="Write the CSV files for French Excel: semicolons and a UTF-8 byte-order mark.",
+)
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="The form of the result files (Parquet for machines).",
+)
+@click.option("--pdf", is_flag=True, help="Also write report.pdf (about six seconds more).")
 @reports_errors
-def scrub_command(contacts: Path, campaign_file: Path, out: Path, at_text: str | None) -> None:
+def scrub_command(
+    contacts: Path,
+    campaign_file: Path,
+    out: Path,
+    at_text: str | None,
+    encoding: str | None,
+    delimiter: str | None,
+    maps: tuple[str, ...],
+    kind: str | None,
+    excel: bool,
+    form: str,
+    pdf: bool,
+) -> None:
     """Decide a whole list (CSV or Parquet) against the ledger."""
     from licite.moments import parse_moment
+    from licite.scrub.exports import Style
+    from licite.scrub.headers import default_kind, parse_maps
+    from licite.scrub.list_source import ListOptions
     from licite.scrub.run import scrub, terminal_progress
 
     lang = _lang()
@@ -226,14 +277,36 @@ def scrub_command(contacts: Path, campaign_file: Path, out: Path, at_text: str |
             raise InvalidInput(
                 Text(f"--at : date invalide {at_text!r}", f"--at: invalid date {at_text!r}")
             ) from None
-    result = scrub(contacts, campaign_file, out, at=at, lang=lang, progress=terminal_progress(lang))
+    if excel and form == "parquet":
+        raise InvalidInput(
+            Text(
+                "--excel et --format parquet s'excluent",
+                "--excel and --format parquet exclude each other",
+            )
+        )
+    options = ListOptions(encoding, delimiter, parse_maps(maps), default_kind(kind))
+    style = Style("excel" if excel else "parquet" if form == "parquet" else "csv")
+    result = scrub(
+        contacts,
+        campaign_file,
+        out,
+        at=at,
+        lang=lang,
+        progress=terminal_progress(lang),
+        list_options=options,
+        style=style,
+        pdf=pdf,
+    )
     counts = result.summary["counts"]
     allowed, blocked, rejected = counts["allowed"], counts["blocked"], counts["rejected"]
+    duplicates = counts["duplicates"]
     report = out / "report.html"
     click.echo(
         Text(
-            f"{allowed} autorisés, {blocked} bloqués, {rejected} rejetés — {report}",
-            f"{allowed} allowed, {blocked} blocked, {rejected} rejected — {report}",
+            f"{allowed} autorisés, {blocked} bloqués, {rejected} rejetés, {duplicates} doublons"
+            f" — {report}",
+            f"{allowed} allowed, {blocked} blocked, {rejected} rejected, {duplicates} duplicates"
+            f" — {report}",
         )(lang)
     )
 

@@ -12,7 +12,6 @@ files; and only the rules that decided this campaign, each with its dates.
 
 from __future__ import annotations
 
-from contextlib import suppress
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from licite.decision import cite
 from licite.html_page import bars, page, table
 from licite.i18n import Lang, Text
 from licite.moments import PARIS, parse_moment
-from licite.pdf import PdfUnavailable, pdf_bytes
+from licite.pdf import pdf_bytes
 from licite.scrub.plan import Plan
 from licite.scrub.run_record import run_record
 from licite.vocabulary import L34_5_CHANNELS, Action, Channel
@@ -117,12 +116,23 @@ _CALLER_ID = Text(
 
 
 def write_report(
-    path: Path, plan: Plan, summary: dict[str, Any], con: duckdb.DuckDBPyConnection, lang: Lang
+    path: Path,
+    plan: Plan,
+    summary: dict[str, Any],
+    con: duckdb.DuckDBPyConnection,
+    lang: Lang,
+    *,
+    pdf: bool = False,
 ) -> None:
-    """report.html beside the results, and report.pdf when WeasyPrint can run here."""
-    document = render(plan, summary, _provenance(con), _listed(con, path.parent), lang)
+    """report.html beside the results, and report.pdf when asked (`scrub --pdf`).
+
+    The PDF is asked for, not made by default: WeasyPrint takes about six seconds to
+    load and lay out a report, a tenth of a ten-million-row scrub (docs/benchmarks.md);
+    the page prints as it is from a browser too."""
+    suffix = ".parquet" if (path.parent / "rejected.parquet").exists() else ".csv"
+    document = render(plan, summary, _provenance(con), _listed(con), lang, suffix)
     path.write_text(document, encoding="utf-8")
-    with suppress(PdfUnavailable):  # report.html stands alone where pango is missing
+    if pdf:
         path.with_suffix(".pdf").write_bytes(pdf_bytes(document))
 
 
@@ -131,7 +141,7 @@ def _provenance(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
     return [(str(m), int(n)) for m, n in rows]
 
 
-def _listed(con: duckdb.DuckDBPyConnection, out: Path) -> dict[str, list[tuple[Any, ...]]]:
+def _listed(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
     """The first rows of the rejected and duplicate tables, as their CSV files have them."""
     names = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     listed: dict[str, list[tuple[Any, ...]]] = {}
@@ -143,7 +153,6 @@ def _listed(con: duckdb.DuckDBPyConnection, out: Path) -> dict[str, list[tuple[A
         listed["duplicates"] = con.execute(
             f"SELECT line, first_line, raw FROM duplicates ORDER BY line LIMIT {SHOWN_ROWS}"
         ).fetchall()
-    del out
     return listed
 
 
@@ -153,7 +162,9 @@ def render(
     provenance: list[tuple[str, int]],
     listed: dict[str, list[tuple[Any, ...]]],
     lang: Lang,
+    suffix: str = ".csv",
 ) -> str:
+    """The report's page; `suffix` is the result files' (.csv or .parquet), for the links."""
     t = {k: v(lang) for k, v in _T.items()}
     run = summary if "input" in summary else run_record(Path(summary["contacts_file"]))
     counts = summary["counts"]
@@ -190,12 +201,12 @@ def render(
         f"<h2>{escape(t['provenance'])}</h2>",
         _provenance_table(provenance, t, lang),
         f"<h2>{escape(t['rejected_rows'])}</h2>",
-        _rejected(listed.get("rejected", []), counts.get("rejected", 0), t, lang),
+        _rejected(listed.get("rejected", []), counts.get("rejected", 0), t, lang, suffix),
     ]
     if "duplicates" in listed or "duplicates" in counts:
         parts += [
             f"<h2>{escape(t['duplicate_rows'])}</h2>",
-            _duplicates(listed.get("duplicates", []), counts.get("duplicates", 0), t, lang),
+            _duplicates(listed.get("duplicates", []), counts.get("duplicates", 0), t, lang, suffix),
         ]
     parts += [f"<h2>{escape(t['rules'])}</h2>", _rules(plan, summary, t, lang)]
     return page(f"{t['title']} — {plan.campaign.id or ''}", "\n".join(parts), lang)
@@ -342,7 +353,9 @@ def _first(n: int, shown: int, file: str, t: dict[str, str]) -> str:
     return f"<p>{escape(said).format(n=shown, file=link)}</p>"
 
 
-def _rejected(rows: list[tuple[Any, ...]], n: int, t: dict[str, str], lang: Lang) -> str:
+def _rejected(
+    rows: list[tuple[Any, ...]], n: int, t: dict[str, str], lang: Lang, suffix: str
+) -> str:
     if not rows:
         return f"<p>{escape(t['none'])}</p>"
     shown = [
@@ -353,12 +366,14 @@ def _rejected(rows: list[tuple[Any, ...]], n: int, t: dict[str, str], lang: Lang
         ]
         for line, fr, en, raw in rows
     ]
-    return _first(n, len(rows), "rejected.csv", t) + table(
+    return _first(n, len(rows), f"rejected{suffix}", t) + table(
         [t["line"], t["reason"], t["raw"]], shown, frozenset({0})
     )
 
 
-def _duplicates(rows: list[tuple[Any, ...]], n: int, t: dict[str, str], lang: Lang) -> str:
+def _duplicates(
+    rows: list[tuple[Any, ...]], n: int, t: dict[str, str], lang: Lang, suffix: str
+) -> str:
     if not rows:
         return f"<p>{escape(t['none'])}</p>"
     shown = [
@@ -366,7 +381,7 @@ def _duplicates(rows: list[tuple[Any, ...]], n: int, t: dict[str, str], lang: La
         for line, first, raw in rows
     ]
     del lang
-    return _first(n, len(rows), "duplicates.csv", t) + table(
+    return _first(n, len(rows), f"duplicates{suffix}", t) + table(
         [t["line"], t["repeats"], t["raw"]], shown, frozenset({0, 1})
     )
 

@@ -31,11 +31,14 @@ from licite.scrub.checks import campaign_problems
 from licite.scrub.contacts import read_contacts, release_normalized
 from licite.scrub.decisions import decide_rows
 from licite.scrub.duck import BatchError, attach_ledger, connect, define_hmac
+from licite.scrub.exports import Style
+from licite.scrub.list_source import ListOptions
 from licite.scrub.narrow import read_histories, read_people, reads_by_index
 from licite.scrub.normalize import install
 from licite.scrub.outputs import staged, store_texts, summarize, write_csvs, write_summary
 from licite.scrub.plan import Plan
 from licite.scrub.report import write_report
+from licite.scrub.run_record import file_record, run_record
 from licite.scrub.sources import gather_events, match_people
 
 Progress = Callable[[str], None]
@@ -83,6 +86,9 @@ def scrub(
     progress: Progress = quiet,
     threads: int | None = None,
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    list_options: ListOptions | None = None,
+    style: Style | None = None,
+    pdf: bool = False,
 ) -> Scrubbed:
     started = time.monotonic()
     campaign = load_campaign(read_document(campaign_file), name=str(campaign_file))
@@ -113,7 +119,8 @@ def scrub(
         plan = Plan.of(campaign, at=plan.at, sender=_effective_sender(con, plan))
         problems = campaign_problems(plan)
         progress(Text("lecture de la liste", "reading the list")(lang))
-        extras = read_contacts(con, contacts)
+        source = read_contacts(con, contacts, list_options, workdir=Path(spill))
+        record = source.file.record() if source.file else file_record(contacts)
         progress(Text("rapprochement avec le registre", "matching the ledger")(lang))
         good = con.execute("SELECT count(*) FROM contacts").fetchone()
         store = "ledger"
@@ -137,7 +144,7 @@ def scrub(
         matched = con.execute("SELECT count(person_id) FROM matched").fetchone()
         with staged(out) as work:
             store_texts(con, plan, situations, lang)
-            write_csvs(con, work, extras, lang)
+            write_csvs(con, work, source.extras, lang, style)
             summary = summarize(
                 con,
                 plan,
@@ -148,11 +155,12 @@ def scrub(
                     "matched_in_ledger": matched[0] if matched else 0,
                     "ledger_read": "by_index" if store == "narrow" else "whole",
                     "contacts_file": str(contacts),
+                    **run_record(record, campaign_file),
                     "seconds": round(time.monotonic() - started, 3),
                 },
             )
             write_summary(work, summary)
-            write_report(work / "report.html", plan, summary, con, lang)
+            write_report(work / "report.html", plan, summary, con, lang, pdf=pdf)
         progress(Text(f"terminé : {out}.", f"done: {out}.")(lang))
         return Scrubbed(out, summary)
     except duckdb.Error as error:

@@ -63,11 +63,18 @@ def env(tmp_path: Path) -> dict[str, str]:
     return settings
 
 
-def _scrub(env: dict[str, str], tmp: Path, data: bytes, *args: str, campaign: str = "email") -> Any:
+def _scrub(
+    env: dict[str, str],
+    tmp: Path,
+    data: bytes,
+    *args: str,
+    campaign: str = "email",
+    out: str = "out",
+) -> Any:
     contacts = tmp / "export-crm.csv"
     contacts.write_bytes(data)
     command = ["scrub", str(contacts), "--campaign", str(tmp / f"{campaign}.json")]
-    return run([*command, "--out", str(tmp / "out"), *args], env)
+    return run([*command, "--out", str(tmp / out), *args], env)
 
 
 def _rows(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
@@ -127,7 +134,7 @@ def test_map_names_a_column_and_kind_gives_the_default(env: dict[str, str], tmp_
     assert done.exit_code == 0, done.output
     (row,) = _rows(tmp_path / "out" / "blocked.csv")
     assert row["email"] == "jerome@exemple.fr" and row["kind"] == "professional"
-    missing = _scrub(env, tmp_path, data, "--map", "Courriel=email")
+    missing = _scrub(env, tmp_path, data, "--map", "Courriel=email", out="again")
     assert missing.exit_code == 2 and "Courriel" in missing.output
 
 

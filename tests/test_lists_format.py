@@ -168,3 +168,13 @@ def test_unknown_default_kind_is_refused() -> None:
     with pytest.raises(InvalidInput) as caught:
         default_kind("martien")
     assert "--kind: unknown value 'martien'" in caught.value.text.en
+
+
+def test_a_stray_nul_in_a_field_is_a_defect_of_a_row_not_of_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_bytes(b"id,email\n1,a\x00b@example.fr\n2,c@example.fr\n")
+    assert inspect(path).delimiter == ","
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes("id,email\n1,a@example.fr\n".encode("utf-16"))
+    with pytest.raises(InvalidInput):
+        inspect(utf16)

@@ -4,8 +4,8 @@ A French CRM or Excel writes Windows-1252, or UTF-8 with a BOM, separated by
 semicolons, with quoted fields that hold newlines and blank lines between
 records. One pass over the file (1 MiB blocks) gives its size and SHA-256 (for
 summary.json and the report), whether it is UTF-8, whether it has blank lines,
-and how many newlines it has; a file with a NUL byte in its first block is not
-text and stops the scrub before any work.
+and how many newlines it has; a file that is not text (a workbook, an archive,
+NUL bytes throughout its first block) stops the scrub before any work.
 
 A *regular* file — UTF-8, no blank line — goes to DuckDB as it is, and a row's
 line in the file is found by counting (the fast path: ten million rows pay the
@@ -92,7 +92,7 @@ def inspect(path: Path, *, encoding: str | None = None, delimiter: str | None = 
         while block := handle.read(BLOCK):
             if not first:
                 first = block
-                if b"\x00" in block[:BLOCK]:
+                if binary(block):
                     raise _not_text(path)
             digest.update(block)
             found.size += len(block)
@@ -127,6 +127,27 @@ def inspect(path: Path, *, encoding: str | None = None, delimiter: str | None = 
     head = _first_line(first, found.encoding)
     found.delimiter = _given_delimiter(delimiter) if delimiter else sniff_delimiter(head)
     return found
+
+
+_SIGNATURES = (
+    b"PK\x03\x04",  # xlsx, ods, zip
+    b"\xd0\xcf\x11\xe0",  # xls
+    b"%PDF",
+    b"PAR1",  # Parquet under another name
+    b"\x1f\x8b",  # gzip
+    b"\x89PNG",
+    b"\xff\xd8\xff",  # JPEG
+)
+
+
+def binary(block: bytes) -> bool:
+    """A workbook, an archive, a PDF, an image — or NUL bytes in more than one byte in a
+    hundred (UTF-16 too, which licite does not read). A stray NUL inside a field is a
+    text file's defect: that row is rejected, not the list."""
+    if block.startswith(_SIGNATURES):
+        return True
+    nuls = block.count(b"\x00")
+    return nuls > 8 and nuls * 100 > len(block)
 
 
 def sniff_delimiter(line: str) -> str:

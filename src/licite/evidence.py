@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from licite.case import Consent, Event, Interaction, Request
 from licite.i18n import Lang, Text
@@ -22,6 +22,9 @@ from licite.moments import PARIS, add_period, iso
 from licite.situation import Facts
 from licite.vocabulary import POSITIVE_INTERACTIONS, Action, CallOutcome, InteractionKind
 from licite.wording import local_day, word
+
+if TYPE_CHECKING:
+    from licite.decision import Decision
 
 _CONSENTS = ("consent", "withdrawal")
 _RETENTION = ("collected", "customer", "customer_end", "interaction", "objection")
@@ -128,15 +131,16 @@ def fact_of(event: Event) -> Fact:
 
 
 def gather(
-    codes: Sequence[str],
-    history: Sequence[Event],
+    decision: Decision,
     *,
+    history: Sequence[Event],
     request: Request,
     sender: str,
     at: datetime,
     facts: Facts,
 ) -> dict[str, tuple[Fact, ...]]:
-    """The evidence for each of `codes` (the basis and every reason) from `history`."""
+    """The evidence for the decision's basis and each of its reasons, from `history`."""
+    codes = ((decision.basis,) if decision.basis else ()) + decision.codes
     out: dict[str, tuple[Fact, ...]] = {}
     for code in codes:
         kinds = KINDS.get(code)

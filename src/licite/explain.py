@@ -39,16 +39,17 @@ def explain_decision(decision: Decision, lang: Lang) -> str:
     verdict = _LABELS["allowed" if decision.allowed else "refused"](lang)
     head = f"{verdict} — {decision.case or '-'} — {local_moment(decision.at, lang)}"
     lines = [head, "=" * len(head)]
+    evidence = decision.evidence
     if decision.basis_citation is not None:
         lines.append(f"{_LABELS['basis'](lang)}: {_cited(decision.basis_citation, lang)}")
         lines.append(f"  {decision.basis_citation.text(lang)}")
-        lines.extend(_facts(decision.evidence.get(decision.basis_citation.code, ()), lang, "  "))
+        lines.extend(_facts(evidence.get(decision.basis_citation.code, ()), lang, "  "))
     if decision.reasons:
         lines.append(f"{_LABELS['reasons'](lang)}:")
         for reason in decision.reasons:
             lines.append(f"  ✗ {_cited(reason, lang)}")
             lines.append(f"    {reason.text(lang)}")
-            facts = decision.evidence.get(reason.code, ())
+            facts = evidence.get(reason.code, ())
             lines.extend(_facts(facts, lang, "    "))
             entry = rule(reason.code)
             remedy = _remedy(entry, facts, lang)

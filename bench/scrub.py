@@ -217,7 +217,7 @@ from licite.scrub.run import scrub
 folder = Path(sys.argv[1])
 os.environ["LICITE_KEY_DIR"] = str(folder / "keys")
 scrub(folder / "contacts.csv", folder / "campaign.json", folder / "scrub-out",
-      database_url=f"sqlite:///{folder / 'ledger.db'}")
+      database_url=f"sqlite:///{folder / 'ledger.db'}", overwrite=True)
 """
 
 
@@ -356,7 +356,7 @@ else:  # by index even past the scrub's own limits, to find where it stops payin
     narrow.NARROW_ROWS, narrow.NARROW_SHARE = 10**9, 1.0
 os.environ["LICITE_KEY_DIR"] = str(folder / "keys")
 summary = scrub(short, folder / "campaign.json", short.with_suffix(f".{read}"),
-                database_url=f"sqlite:///{folder / 'ledger.db'}").summary
+                database_url=f"sqlite:///{folder / 'ledger.db'}", overwrite=True).summary
 assert summary["ledger_read"] == read, summary["ledger_read"]
 """
 

@@ -61,6 +61,7 @@ def main() -> None:
         folder / "campaign.json",
         folder / "scrub-out",
         database_url=f"sqlite:///{folder / 'ledger.db'}",
+        overwrite=True,
     )
     print(f"total: {time.perf_counter() - started:.2f} s")
 

@@ -166,7 +166,9 @@ def test_rewritten_chain_is_caught_by_held_checkpoints(url: str, tmp_path: Path)
     raw(url, "DROP TABLE schema_version", "DROP TABLE meta", "DROP TABLE persons")
     for table in ("person_keys", "events", "wordings", "heads", "checkpoints"):
         raw(url, f"DROP TABLE {table}")
-    for table in ("suppression_imports", "suppression_entries", "suppressions"):
+    for table in ("suppression_imports", "suppression_entries", "suppressions", "epochs"):
+        raw(url, f"DROP TABLE {table}")
+    for table in ("api_keys", "campaigns", "idempotency"):  # the service's (schema v7)
         raw(url, f"DROP TABLE {table}")
     with open_ledger(url, tmp_path) as rebuilt:
         import_file(rebuilt, write_lines(tmp_path / "fake.jsonl", [person_line("p1")]))

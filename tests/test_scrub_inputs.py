@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from licite.errors import InvalidInput
+from licite.ledger import Ledger
 from licite.phones import normalize_phone
 from licite.scrub import run as scrub_run
 from licite.scrub.contacts import read_contacts
@@ -39,14 +41,17 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
     monkeypatch.setenv("LICITE_DATABASE_URL", url)
     campaign = tmp_path / "campaign.json"
     campaign.write_text(json.dumps(CAMPAIGN), encoding="utf-8")
+    Ledger.open(url).close()  # the scrub reads a ledger, never makes one
     yield {"tmp": tmp_path, "campaign": campaign, "url": url}
 
 
-def run(setup: dict[str, Any], content: bytes, name: str = "contacts.csv") -> Path:
+def run(
+    setup: dict[str, Any], content: bytes, name: str = "contacts.csv", *, overwrite: bool = False
+) -> Path:
     contacts = setup["tmp"] / name
     contacts.write_bytes(content)
     out: Path = setup["tmp"] / "out"
-    scrub(contacts, setup["campaign"], out, database_url=setup["url"])
+    scrub(contacts, setup["campaign"], out, database_url=setup["url"], overwrite=overwrite)
     return out
 
 
@@ -163,7 +168,7 @@ def test_an_interrupted_run_leaves_no_outputs_that_look_complete(
 
     monkeypatch.setattr(scrub_run, "write_report", crash)
     with pytest.raises(KeyboardInterrupt):
-        run(setup, HEADER + b"2,consumer,b@example.fr,,,y\n")
+        run(setup, HEADER + b"2,consumer,b@example.fr,,,y\n", overwrite=True)
     assert {p.name: p.read_bytes() for p in first.iterdir()} == before
     leftovers = [p.name for p in setup["tmp"].iterdir() if p.name.startswith(".out")]
     assert leftovers == []
@@ -206,6 +211,28 @@ def test_cli_scrub(setup: dict[str, Any]) -> None:
         check=False,
     )
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_a_scrub_where_no_ledger_is_refuses_and_creates_nothing(tmp_path: Path) -> None:
+    # A mistyped LICITE_DATABASE_URL must not scrub against an empty history: no objection,
+    # no opposition list, and opt-out channels would be allowed to everyone.
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_bytes(HEADER + b"1,consumer,a@example.fr,,,x\n")
+    campaign = tmp_path / "campaign.json"
+    campaign.write_text(json.dumps(CAMPAIGN), encoding="utf-8")
+    env = {**os.environ, "LICITE_DATABASE_URL": f"sqlite:///{tmp_path / 'typo.db'}"}
+    env.pop("LICITE_KEY_DIR", None)
+    command = ["--lang", "en", "scrub", str(contacts), "--campaign", str(campaign)]
+    done = subprocess.run(
+        [str(LICITE), *command, "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert done.returncode == 5 and "no ledger at" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["campaign.json", "contacts.csv"]
 
 
 def test_a_number_only_phonenumbers_reads_still_places_the_row(tmp_path: Path) -> None:

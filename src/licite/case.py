@@ -7,6 +7,7 @@ English. Moments become timezone-aware datetimes (see `licite.moments`).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal, TypeVar
@@ -23,9 +24,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from licite.errors import InvalidInput
+from licite.errors import InvalidInput, NotModelled, shown
 from licite.i18n import Text
-from licite.moments import parse_moment
+from licite.moments import RANGE_TEXT, MomentOutOfRange, parse_moment
 from licite.phones import normalize_phone
 from licite.vocabulary import (
     Action,
@@ -49,6 +50,10 @@ MAX_EVENTS = 100_000
 M = TypeVar("M", bound=BaseModel)
 
 
+OUT_OF_RANGE = "licite_out_of_range"
+"""The error type of a moment outside the years licite models: exit 3, not 2 (SPEC §3)."""
+
+
 def _fail(fr: str, en: str) -> PydanticCustomError:
     return PydanticCustomError("licite", en, {"fr": fr, "en": en})
 
@@ -69,6 +74,15 @@ def _moment_of_text(text: str) -> datetime:
 def _checked_moment(value: object) -> datetime:
     try:
         return parse_moment(value)
+    except MomentOutOfRange:
+        raise PydanticCustomError(
+            OUT_OF_RANGE,
+            "outside the years licite models",
+            {
+                "fr": f"date hors de ce que licite modélise ({RANGE_TEXT})",
+                "en": f"date outside what licite models ({RANGE_TEXT})",
+            },
+        ) from None
     except (ValueError, OverflowError) as error:
         raise _fail(
             f"date invalide ({error}) ; attendu AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS±HH:MM",
@@ -112,12 +126,85 @@ def _postal_code(value: object) -> object:
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _email(value: object) -> object:
     if isinstance(value, str):
         value = value.strip().lower()
         local, at, domain = value.partition("@")
         if not (at and local and domain) or len(value.split()) != 1:
             raise _fail("adresse électronique invalide", "not an email address")
+        if _CONTROL.search(value):
+            raise _fail(
+                "adresse électronique invalide (caractère de contrôle)",
+                "not an email address (a control character)",
+            )
+    return value
+
+
+# What an email address or a French/international phone number looks like inside a text.
+_EMAIL_IN = re.compile(r"[^\s@<>()\[\]\",;:]+@[^\s@<>()\[\]\",;:]+\.[^\s@<>()\[\]\",;:]+")
+_PHONE_IN = re.compile(r"(?:\+|\b)[0-9](?:[ .\-/]?[0-9]){8,14}\b")
+
+
+def personal_address_in(text: str) -> str | None:
+    """ "email" or "phone" when `text` holds an email address or a phone number."""
+    if "@" in text and _EMAIL_IN.search(text):
+        return "email"
+    for found in _PHONE_IN.finditer(text):
+        if normalize_phone(found.group()) is not None:
+            return "phone"
+    return None
+
+
+def _opaque_id(value: object) -> object:
+    """A person's id is chained for ever: never their address or number (GDPR art. 5-1-c,
+    data minimisation; erasure could not reach it)."""
+    value = _text_of_number(value)
+    if isinstance(value, str):
+        if _CONTROL.search(value):
+            raise _fail("caractère de contrôle interdit", "control character not allowed")
+        _no_address(value, "identifiant", "id")
+    return value
+
+
+@lru_cache(maxsize=1 << 14)  # an import repeats its senders and sources millions of times
+def _address_kind(value: str) -> str | None:
+    return personal_address_in(value)
+
+
+def _no_address(value: str, what_fr: str, what_en: str, *, text: bool = False) -> None:
+    found = _address_kind(value)
+    if found is not None:
+        kind_fr, kind_en = (
+            ("une adresse électronique", "an email address")
+            if found == "email"
+            else ("un numéro de téléphone", "a phone number")
+        )
+        hint_fr, hint_en = (
+            ("écrivez-le sans adresse ni numéro", "write it without any address or number")
+            if text
+            else (
+                "utilisez un identifiant opaque (numéro client, UUID)",
+                "use an opaque id (a customer number, a UUID)",
+            )
+        )
+        raise _fail(
+            f"{what_fr} contenant {kind_fr} : le registre l'enchaînerait pour toujours, hors"
+            f" d'atteinte de l'effacement ; {hint_fr} — l'adresse d'une personne va dans ses"
+            " champs email/phone (chiffrés)",
+            f"{what_en} holding {kind_en}: the ledger would chain it for ever, out of reach"
+            f" of erasure; {hint_en} — a person's address goes in their email/phone fields"
+            " (sealed)",
+        )
+
+
+def _chained_text(value: object) -> object:
+    """A text the ledger chains in the clear (sender, processing, source, object, products,
+    wording): no email address nor phone number in it, whoever's."""
+    if isinstance(value, str):
+        _no_address(value, "texte", "text", text=True)
     return value
 
 
@@ -128,6 +215,10 @@ FreeText = Annotated[str, Field(max_length=2000)]
 Label = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=200)
 ]
+PersonId = Annotated[str, BeforeValidator(_opaque_id), Field(min_length=1, max_length=200)]
+ChainedId = Annotated[Identifier, BeforeValidator(_chained_text)]
+ChainedText = Annotated[FreeText, BeforeValidator(_chained_text)]
+ChainedLabel = Annotated[Label, BeforeValidator(_chained_text)]
 Phone = Annotated[str, BeforeValidator(_phone)]
 PostalCode = Annotated[str, BeforeValidator(_postal_code)]
 Email = Annotated[str, BeforeValidator(_email), Field(max_length=320)]
@@ -187,7 +278,7 @@ def _required(field: str) -> PydanticCustomError:
 
 
 class Person(_Strict):
-    id: Identifier | None = None
+    id: PersonId | None = None
     kind: PersonKind
     email: Email | None = None
     phone: Phone | None = None
@@ -202,7 +293,7 @@ class Collected(_Event):
     type: Literal["collected"]
     purpose: CollectPurpose | None = None
     method: Method | None = None
-    source: FreeText | None = None
+    source: ChainedText | None = None
     terms_forbid_reuse: StrictBool = False
     informed: StrictBool | None = None
     informed_at: Moment | None = None
@@ -216,10 +307,10 @@ class Consent(_Event):
     type: Literal["consent"]
     channel: ChannelOrAll | None = None
     purpose: ConsentPurpose | None = None
-    processing: Identifier | None = None
-    sender: Identifier | None = None
+    processing: ChainedId | None = None
+    sender: ChainedId | None = None
     mechanism: Mechanism | None = None
-    wording: FreeText | None = None
+    wording: ChainedText | None = None
     outside_hours: StrictBool = False
 
 
@@ -227,49 +318,49 @@ class Withdrawal(_Event):
     type: Literal["withdrawal"]
     channel: ChannelOrAll | None = None
     purpose: ConsentPurpose | None = None
-    processing: Identifier | None = None
-    sender: Identifier | None = None
+    processing: ChainedId | None = None
+    sender: ChainedId | None = None
 
 
 class Objection(_Event):
     type: Literal["objection"]
     channel: ChannelOrAll | None = None
-    sender: Identifier | None = None
+    sender: ChainedId | None = None
     via: Via | None = None
 
 
 class Customer(_Event):
     type: Literal["customer"]
-    sender: Identifier | None = None
-    products: Annotated[tuple[Label, ...], Field(max_length=1000)] = ()
+    sender: ChainedId | None = None
+    products: Annotated[tuple[ChainedLabel, ...], Field(max_length=1000)] = ()
 
 
 class CustomerEnd(_Event):
     type: Literal["customer_end"]
-    sender: Identifier | None = None
+    sender: ChainedId | None = None
 
 
 class Contract(_Event):
     type: Literal["contract"]
-    sender: Identifier | None = None
-    object: Label | None = None
+    sender: ChainedId | None = None
+    object: ChainedLabel | None = None
 
 
 class ContractEnd(_Event):
     type: Literal["contract_end"]
-    sender: Identifier | None = None
-    object: Label | None = None
+    sender: ChainedId | None = None
+    object: ChainedLabel | None = None
 
 
 class Interaction(_Event):
     type: Literal["interaction"]
     kind: InteractionKind
-    sender: Identifier | None = None
+    sender: ChainedId | None = None
 
 
 class Call(_Event):
     type: Literal["call"]
-    sender: Identifier | None = None
+    sender: ChainedId | None = None
     outcome: CallOutcome | None = None
 
 
@@ -283,7 +374,7 @@ class BloctelRemoved(_Event):
 
 class OpinionInferred(_Event):
     type: Literal["opinion_inferred"]
-    source: FreeText | None = None
+    source: ChainedText | None = None
 
 
 Event = Annotated[
@@ -375,6 +466,9 @@ def _validate(model: type[M], data: object, name: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:
+        # Only a moment out of range is "not modelled" (exit 3); any other error first.
+        if all(item["type"] == OUT_OF_RANGE for item in error.errors(include_url=False)):
+            raise NotModelled(explain(error)) from None
         raise InvalidInput(explain(error)) from None
     except RecursionError:
         raise InvalidInput(Text("imbrication trop profonde", "nesting too deep")) from None
@@ -417,8 +511,7 @@ def field_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _show(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "…"
+    return shown(value)
 
 
 _TYPE_NAMES = {
@@ -436,7 +529,7 @@ _TYPE_NAMES = {
 def _describe(item: Any) -> tuple[str, str]:
     kind: str = item["type"]
     ctx: dict[str, Any] = item.get("ctx") or {}
-    if kind == "licite":
+    if kind in ("licite", OUT_OF_RANGE):
         return str(ctx["fr"]), str(ctx["en"])
     if kind == "missing":
         return "champ obligatoire absent", "required field is missing"

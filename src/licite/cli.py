@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import wraps
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -19,7 +19,7 @@ from licite.casebook import case_files, run_case
 from licite.catalogue import in_force, laws
 from licite.documents import parse_text, read_document
 from licite.engine import decide
-from licite.errors import InvalidInput, LiciteError
+from licite.errors import DiskFull, InvalidInput, LiciteError, NotModelled, is_disk_full
 from licite.explain import explain_decision, rule_row
 from licite.i18n import Lang, Text, default_lang
 
@@ -28,18 +28,27 @@ R = TypeVar("R")
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn a LiciteError into its message and exit status; never show a traceback."""
+    """Turn a LiciteError into its message and exit status; never show a traceback.
+    A full disk found by a plain write (an OSError) is reported as such too."""
 
     @wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
+        except OSError as error:
+            if not is_disk_full(error):
+                raise
+            _report(DiskFull.at(error.filename))
         except LiciteError as error:
-            lang = click.get_current_context().find_root().params.get("lang") or default_lang()
-            click.echo(f"licite: {error.text(lang)}", err=True)
-            sys.exit(error.exit_status)
+            _report(error)
 
     return wrapper
+
+
+def _report(error: LiciteError) -> NoReturn:
+    lang = click.get_current_context().find_root().params.get("lang") or default_lang()
+    click.echo(f"licite: {error.text(lang)}", err=True)
+    sys.exit(error.exit_status)
 
 
 def _lang() -> Lang:
@@ -167,10 +176,15 @@ def rules_command(as_of: str | None, as_json: bool) -> None:
     default="demo",
     show_default=True,
     type=click.Path(path_type=Path),
-    help="Where the ledger, list and reports go.",
+    help="Where the ledger, list and reports go (a new or empty folder).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace a previous demo in --dir (only the files it lists in .licite-output.json).",
 )
 @reports_errors
-def demo_command(people: int, directory: Path) -> None:
+def demo_command(people: int, directory: Path, overwrite: bool) -> None:
     """The main job on embedded defaults: build a ledger, scrub two campaigns, show the results."""
     from licite.demo import run_demo
 
@@ -178,7 +192,14 @@ def demo_command(people: int, directory: Path) -> None:
         (c for c in (Path("../shared/casebook"), Path(__file__).parent / "examples") if c.is_dir()),
         None,
     )
-    run_demo(directory, people=people, casebook=casebook, lang=_lang(), say=click.echo)
+    run_demo(
+        directory,
+        people=people,
+        casebook=casebook,
+        lang=_lang(),
+        say=click.echo,
+        overwrite=overwrite,
+    )
 
 
 def _demo_casebook() -> Path:
@@ -203,7 +224,13 @@ def _demo_casebook() -> Path:
     required=True,
     type=click.Path(path_type=Path),
     help="Directory that receives allowed.csv, blocked.csv, rejected.csv, summary.json"
-    " and report.html.",
+    " and report.html (a new or empty folder).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace a previous scrub's output in --out (only the files its"
+    " .licite-output.json lists).",
 )
 @click.option(
     "--at",
@@ -253,6 +280,7 @@ def scrub_command(
     campaign_file: Path,
     out: Path,
     at_text: str | None,
+    overwrite: bool,
     encoding: str | None,
     delimiter: str | None,
     maps: tuple[str, ...],
@@ -262,7 +290,7 @@ def scrub_command(
     pdf: bool,
 ) -> None:
     """Decide a whole list (CSV or Parquet) against the ledger."""
-    from licite.moments import parse_moment
+    from licite.moments import MomentOutOfRange, parse_moment
     from licite.scrub.exports import Style
     from licite.scrub.headers import default_kind, parse_maps
     from licite.scrub.list_source import ListOptions
@@ -273,6 +301,8 @@ def scrub_command(
     if at_text is not None:
         try:
             at = parse_moment(at_text)
+        except MomentOutOfRange as error:
+            raise NotModelled(Text(f"--at : {error}", f"--at: {error}")) from None
         except ValueError:
             raise InvalidInput(
                 Text(f"--at : date invalide {at_text!r}", f"--at: invalid date {at_text!r}")
@@ -293,6 +323,7 @@ def scrub_command(
         at=at,
         lang=lang,
         progress=terminal_progress(lang),
+        overwrite=overwrite,
         list_options=options,
         style=style,
         pdf=pdf,
@@ -319,6 +350,17 @@ def _register_ledger() -> None:
 
 
 _register_ledger()
+
+
+def _register_service() -> None:
+    from licite.service.commands import campaigns_group, keys_group, serve_command
+
+    cli.add_command(serve_command)
+    cli.add_command(keys_group)
+    cli.add_command(campaigns_group)
+
+
+_register_service()
 
 
 def _whole_sentences(group: click.Group) -> None:

@@ -15,7 +15,6 @@ import csv
 import json
 import os
 import random
-import shutil
 import time
 from collections.abc import Callable
 from datetime import date
@@ -30,6 +29,14 @@ from licite.ledger.suppression import import_list
 from licite.moments import parse_moment
 from licite.scrub.run import scrub, terminal_progress
 from licite.synthetic import SyntheticPerson, population
+from licite.target import (
+    MANIFEST,
+    OutputRefused,
+    check_target,
+    locked,
+    remove_listed,
+    write_manifest,
+)
 
 CAMPAIGNS: dict[str, dict[str, Any]] = {
     "newsletter-email": {
@@ -59,7 +66,57 @@ CAMPAIGNS: dict[str, dict[str, Any]] = {
 }
 
 
+DEMO_FILES: tuple[str, ...] = (
+    "licite.db",
+    "licite.db-wal",
+    "licite.db-shm",
+    "licite.db-journal",
+    "licite.db.keys",
+    "ledger.jsonl",
+    "contacts.csv",
+    *(f"{name}.json" for name in CAMPAIGNS),
+    *CAMPAIGNS,
+)
+"""Everything the demo writes in its folder: what its manifest lists, and all that
+`--overwrite` may replace there."""
+
+
 def run_demo(
+    directory: Path,
+    *,
+    people: int,
+    casebook: Path | None,
+    lang: Lang,
+    say: Callable[[str], None],
+    overwrite: bool = False,
+) -> None:
+    """Build the demo in `directory`: a new or empty folder, or (with `overwrite`) a
+    previous demo's, of which only the files its manifest lists are replaced."""
+    check_target(directory, inputs=(), overwrite=overwrite, what="demo")
+    with locked(directory):
+        previous = check_target(directory, inputs=(), overwrite=overwrite, what="demo")
+        foreign = [
+            name
+            for name in DEMO_FILES
+            if name not in previous
+            and ((directory / name).exists() or (directory / name).is_symlink())
+        ]
+        if foreign:
+            raise OutputRefused(
+                Text(
+                    f"{directory} : {', '.join(foreign)} n'a pas été écrit par licite",
+                    f"{directory}: {', '.join(foreign)} was not written by licite",
+                )
+            )
+        directory.mkdir(parents=True, exist_ok=True)
+        # From here a killed run leaves a folder its manifest still names as the demo's.
+        write_manifest(directory, "demo", DEMO_FILES, complete=False)
+        remove_listed(directory, [name for name in previous if name != MANIFEST])
+        _run_demo(directory, people=people, casebook=casebook, lang=lang, say=say)
+        write_manifest(directory, "demo", DEMO_FILES, complete=True)
+
+
+def _run_demo(
     directory: Path, *, people: int, casebook: Path | None, lang: Lang, say: Callable[[str], None]
 ) -> None:
     started = time.monotonic()
@@ -72,8 +129,6 @@ def run_demo(
                 f"Casebook {casebook}: {passed} passed, {len(outcomes) - passed} failed",
             )(lang)
         )
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
     url = f"sqlite:///{directory / 'licite.db'}"
     os.environ["LICITE_DATABASE_URL"] = url
     crowd = list(population(people, seed=2026, until=date(2026, 11, 20)))

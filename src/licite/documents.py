@@ -4,7 +4,11 @@ YAML is read with the YAML 1.2 core scalars, not PyYAML's 1.1 defaults: `no`
 stays a word, `+33612345678` and `0612345678` stay text (a phone number is not
 an integer), `10:30` is not a sexagesimal number, and dates stay text so that
 licite parses them itself with its own time-zone rules. A duplicate key is an
-error, not a silent overwrite. Errors name the line and column.
+error, not a silent overwrite, in YAML and in JSON (a duplicated `at` would
+otherwise change a decision unseen). YAML anchors and aliases (`&a`, `*a`) are
+refused: no case needs them, and nine lines of them expand to billions of
+values (an "alias bomb"). Errors name the line and column, and show values cut
+short.
 """
 
 from __future__ import annotations
@@ -16,12 +20,50 @@ from typing import Any
 
 import yaml
 
-from licite.errors import InvalidInput
+from licite.errors import InvalidInput, shown
 from licite.i18n import Text
 
 
+class DuplicateKey(Exception):  # not a ValueError: json's scanner must not swallow it
+    """A JSON object names the same key twice."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's object_pairs_hook: the object, unless a key comes twice."""
+    mapping = dict(pairs)
+    if len(mapping) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(key)
+            seen.add(key)
+    return mapping
+
+
+def duplicate_key_text(key: str) -> Text:
+    return Text(f"clé {shown(key)} en double", f"duplicate key {shown(key)}")
+
+
 class _Loader(yaml.CSafeLoader):  # libyaml's parser: PyYAML's wheels carry it
-    """SafeLoader with YAML 1.2 core-schema scalars and duplicate-key detection."""
+    """SafeLoader with YAML 1.2 core-schema scalars, duplicate-key detection, no aliases."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # A node met a second time is an alias of an anchored one (the composer shares it).
+        if node in self.constructed_objects or node in self.recursive_objects:
+            mark = node.start_mark
+            raise InvalidInput(
+                Text(
+                    f"ligne {mark.line + 1}, colonne {mark.column + 1} : les ancres et alias"
+                    " YAML (&nom, *nom) ne sont pas acceptés ; écrivez la valeur",
+                    f"line {mark.line + 1}, column {mark.column + 1}: YAML anchors and aliases"
+                    " (&name, *name) are not accepted; write the value out",
+                )
+            )
+        return super().construct_object(node, deep)
 
 
 _Loader.yaml_implicit_resolvers = {}
@@ -46,12 +88,11 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
         key = loader.construct_object(key_node, deep=True)
         if key in mapping:
             mark = key_node.start_mark
-            raise InvalidInput(
-                Text(
-                    f"ligne {mark.line + 1}, colonne {mark.column + 1} : clé {key!r} en double",
-                    f"line {mark.line + 1}, column {mark.column + 1}: duplicate key {key!r}",
-                )
+            where = Text(
+                f"ligne {mark.line + 1}, colonne {mark.column + 1} : ",
+                f"line {mark.line + 1}, column {mark.column + 1}: ",
             )
+            raise InvalidInput(where + duplicate_key_text(key))
         mapping[key] = loader.construct_object(value_node, deep=True)
     return mapping
 
@@ -63,8 +104,12 @@ def parse_text(text: str, *, name: str = "<input>", as_json: bool = False) -> An
     """The value a YAML or JSON document holds; InvalidInput with line and column otherwise."""
     try:
         if as_json:
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=unique_keys)
         return yaml.load(text, Loader=_Loader)
+    except DuplicateKey as error:
+        raise InvalidInput(
+            Text(f"{name} : ", f"{name}: ") + duplicate_key_text(error.key)
+        ) from None
     except json.JSONDecodeError as error:
         raise InvalidInput(
             Text(

@@ -11,15 +11,32 @@ wall-clock time.
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+"""Every moment licite reads lies in [EARLIEST, LATEST): the years 1900 to 2199. Outside
+them a moment is refused as outside what licite models (exit 3): no law it encodes speaks
+of them, Python's datetime overflows adding a legal period to 9999-12-31 or moving
+0001-01-01 to UTC, and the ledger must not record such an event for ever."""
+RANGE_TEXT = "1900-01-01 – 2199-12-31"
+
+
+class MomentOutOfRange(ValueError):
+    """A moment that parses but lies outside [EARLIEST, LATEST)."""
+
 
 def parse_moment(value: object) -> datetime:
-    """A moment from an ISO 8601 string, a date or a datetime; raises ValueError."""
+    """A moment from an ISO 8601 string, a date or a datetime; raises ValueError
+    (MomentOutOfRange for one outside [EARLIEST, LATEST))."""
+    return in_range(_parse(value))
+
+
+def _parse(value: object) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=PARIS)
     if isinstance(value, date):
@@ -31,6 +48,14 @@ def parse_moment(value: object) -> datetime:
         return start_of_day(date.fromisoformat(text))
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=PARIS)
+
+
+def in_range(moment: datetime) -> datetime:
+    """`moment`, if it lies in [EARLIEST, LATEST)."""
+    # The year first: comparing an aware 0001-01-01 or 9999-12-31 can itself overflow.
+    if not (1899 <= moment.year <= 2200 and EARLIEST <= moment < LATEST):
+        raise MomentOutOfRange(f"{moment.date().isoformat()} is outside {RANGE_TEXT}")
+    return moment
 
 
 def start_of_day(day: date) -> datetime:

@@ -35,7 +35,7 @@ def export_checkpoints(ledger: Ledger) -> dict[str, Any]:
         "checkpoints": [
             {
                 **dict(zip(names, r[:6], strict=True)),
-                "message": Head(*r[1:6]).message(),
+                "message": Head.from_row(r[1:6]).checkpoint_message(int(r[0])),
                 "public_key": r[6],
                 "signature": r[7],
             }
@@ -55,13 +55,19 @@ def check_against(ledger: Ledger, held: Any) -> int:
         )
     items = held.get("checkpoints") or []
     heads = [_head(item) for item in items]
-    events = scan(ledger.store, EVENTS, frozenset(h.event_seq for h, _ in heads))
-    persons = scan(ledger.store, PERSONS, frozenset(h.person_seq for h, _ in heads))
+    events = scan(ledger.store, EVENTS, frozenset(h.event_seq for h, _, _ in heads))
+    persons = scan(ledger.store, PERSONS, frozenset(h.person_seq for h, _, _ in heads))
     for found in (events, persons):
         if found.fault is not None:
             raise Tampered(found.fault)
-    for head, signature in heads:
-        if not signature_holds(str(held.get("public_key")), head.message(), signature):
+    for head, number, signature in heads:
+        public_key = str(held.get("public_key"))
+        # A file exported before schema v5 holds signatures of the old, shared message:
+        # still the third party's own copy, so still good evidence of what the chain held.
+        if not any(
+            signature_holds(public_key, message, signature)
+            for message in (head.checkpoint_message(number), head.legacy_message())
+        ):
             raise Tampered(
                 Text("signature invalide dans le fichier", "invalid signature in the file")
             )
@@ -79,7 +85,7 @@ def check_against(ledger: Ledger, held: Any) -> int:
     return len(heads)
 
 
-def _head(item: Any) -> tuple[Head, str]:
+def _head(item: Any) -> tuple[Head, int, str]:
     try:
         head = Head(
             int(item["event_seq"]),
@@ -88,7 +94,7 @@ def _head(item: Any) -> tuple[Head, str]:
             str(item["person_hash"]),
             int(item["signed_at_us"]),
         )
-        return head, str(item["signature"])
+        return head, int(item["id"]), str(item["signature"])
     except (KeyError, TypeError, ValueError):
         raise Tampered(
             Text("point de contrôle illisible dans le fichier", "unreadable checkpoint in the file")

@@ -18,12 +18,19 @@ from licite.i18n import Text
 from licite.ledger.checkpoints import check_against, checkpoint_now, export_checkpoints
 from licite.ledger.decide import decide_person
 from licite.ledger.dossier import dossier
-from licite.ledger.erasure import erase
+from licite.ledger.erasure import erase, erased_since_rotation, rotate_keys
 from licite.ledger.history import history_as_of
 from licite.ledger.importer import BATCH_LINES, ImportReport, import_file
 from licite.ledger.ledger import Ledger
 from licite.ledger.suppression import LISTS, import_list
-from licite.ledger.verify import verify
+from licite.ledger.verify import (
+    UNSEEN_WITHOUT_WITNESS,
+    key_warnings,
+    verify,
+    witness_warnings,
+    witnessed_text,
+)
+from licite.ledger.witness import read_witness, witness
 from licite.moments import PARIS, parse_moment
 
 
@@ -95,12 +102,21 @@ def _summary(r: ImportReport) -> Text:
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Also check checkpoints held elsewhere (a file from `checkpoint export`).",
 )
+@click.option(
+    "--witness",
+    "witness_log",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Also check the ledger holds all a witness log saw (`ledger witness --to`).",
+)
 @reports_errors
-def verify_command(against: Path | None) -> None:
+def verify_command(against: Path | None, witness_log: Path | None) -> None:
     """Exit 0 when the ledger is intact; else name the first record changed, removed,
-    inserted or reordered (exit 4)."""
-    with Ledger.open() as ledger:
-        found = verify(ledger)
+    inserted or reordered, or what a witness saw that the ledger lost (exit 4)."""
+    with Ledger.open(must_exist=True) as ledger:
+        for warning in key_warnings(ledger):
+            click.echo(f"licite: {warning(_lang())}", err=True)
+        log = read_witness(witness_log) if witness_log else None
+        found = verify(ledger, log)
         held = check_against(ledger, read_document(against)) if against else None
     _say(
         Text(
@@ -117,6 +133,35 @@ def verify_command(against: Path | None) -> None:
                 f"{held} held checkpoint(s) match",
             )
         )
+    if found.witnessed is not None:
+        _say(witnessed_text(found.witnessed, witness_log))
+    else:
+        _say(UNSEEN_WITHOUT_WITNESS)
+
+
+@ledger_group.command("witness")
+@click.option(
+    "--to",
+    "log",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The witness log: JSON lines, only ever appended to (created if absent).",
+)
+@reports_errors
+def witness_command(log: Path) -> None:
+    """Append the new signed checkpoints and the signed head to a witness log kept
+    outside the database (another volume, another machine's share)."""
+    with Ledger.open(must_exist=True) as ledger:
+        for warning in witness_warnings(ledger, log):
+            click.echo(f"licite: {warning(_lang())}", err=True)
+        appended = witness(ledger, log)
+    head = Text(" et la tête signée", " and the signed head") if appended.head else Text("", "")
+    _say(
+        Text(
+            f"{log} : {appended.checkpoints} point(s) de contrôle{head.fr} témoigné(s)",
+            f"{log}: {appended.checkpoints} checkpoint(s){head.en} witnessed",
+        )
+    )
 
 
 @ledger_group.command("export")
@@ -148,7 +193,7 @@ def export_command(person_id: str, form: str, out: Path | None, at_text: str | N
             Text("--format pdf : --out FICHIER est requis", "--format pdf: --out FILE is required")
         )
     at = parse_at(at_text)
-    with Ledger.open() as ledger:
+    with Ledger.open(must_exist=True) as ledger:
         if form == "chain":
             document: str | bytes = json.dumps(
                 dossier(ledger, person_id), ensure_ascii=False, indent=2
@@ -165,7 +210,7 @@ def export_command(person_id: str, form: str, out: Path | None, at_text: str | N
 def history_command(person_id: str, at_text: str | None) -> None:
     """The person's history (SPEC §2 vocabulary) as the ledger knew it, as JSON lines."""
     at = parse_at(at_text)
-    with Ledger.open() as ledger:
+    with Ledger.open(must_exist=True) as ledger:
         events = history_as_of(ledger, ledger.person(person_id), at)
     for event in events:
         shown = event.model_dump(mode="json", exclude_defaults=True)
@@ -175,17 +220,76 @@ def history_command(person_id: str, at_text: str | None) -> None:
 
 @ledger_group.command("erase")
 @click.option("--person", "person_id", required=True, help="The person's id.")
+@click.option(
+    "--rotate",
+    is_flag=True,
+    help="Then rotate the key epoch at once (see `rotate-keys`), rather than at the next one.",
+)
 @reports_errors
-def erase_command(person_id: str) -> None:
-    """Erase a person (GDPR art. 17): destroy their key, keep the suppression hashes."""
-    with Ledger.open() as ledger:
-        moment = erase(ledger, person_id)
+def erase_command(person_id: str, rotate: bool) -> None:
+    """Erase a person (GDPR art. 17): destroy their key, keep the suppression hashes.
+
+    Copies of the destroyed key row (backups, PostgreSQL dead rows and WAL) stay
+    readable with the current epoch key until `licite ledger rotate-keys` runs."""
+    with Ledger.open(must_exist=True) as ledger:
+        moment = erase(ledger, person_id, rotate=rotate)
     _say(
         Text(
             f"{person_id} effacé le {moment.isoformat()} ; son opposition reste enregistrée",
             f"{person_id} erased at {moment.isoformat()}; their objection stays recorded",
         )
     )
+    if not rotate:
+        _say(
+            Text(
+                "effacement définitif à la prochaine rotation (licite ledger rotate-keys)",
+                "erasure final at the next key rotation (licite ledger rotate-keys)",
+            )
+        )
+
+
+@ledger_group.command("rotate-keys")
+@click.option(
+    "--if-erased",
+    is_flag=True,
+    help="Only when someone was erased since the last rotation (for a cron job).",
+)
+@reports_errors
+def rotate_keys_command(if_erased: bool) -> None:
+    """Wrap every person key under a new epoch key and destroy the old one, so no copy
+    of the ledger (backup, dump, dead rows, WAL) can bring an erased person back.
+
+    Safe to interrupt at any point. Daily, from cron:
+    `17 3 * * * licite ledger rotate-keys --if-erased`."""
+    with Ledger.open(must_exist=True) as ledger:
+        if if_erased and not erased_since_rotation(ledger):
+            _say(
+                Text(
+                    "aucun effacement depuis la dernière rotation : rien à faire",
+                    "no erasure since the last rotation: nothing to do",
+                )
+            )
+            return
+        rotated = rotate_keys(ledger)
+    _say(
+        Text(
+            f"époque de clés {rotated.epoch} : {rotated.rewrapped} clé(s) de personne"
+            f" rechiffrée(s), {len(rotated.destroyed)} ancienne(s) clé(s) détruite(s)",
+            f"key epoch {rotated.epoch}: {rotated.rewrapped} person key(s) re-wrapped,"
+            f" {len(rotated.destroyed)} old key(s) destroyed",
+        )
+    )
+    if rotated.master_left:
+        _say(
+            Text(
+                "LICITE_MASTER_KEY (ou master.key) ne protège plus rien dans ce registre, mais"
+                " ouvre encore ses anciennes copies : détruisez-la, et ses sauvegardes, dès"
+                " qu'aucun autre registre ne s'en sert",
+                "LICITE_MASTER_KEY (or master.key) no longer protects anything in this ledger"
+                " but still opens its old copies: destroy it, and its backups, once no other"
+                " ledger uses it",
+            )
+        )
 
 
 @ledger_group.group("checkpoint", invoke_without_command=True)
@@ -204,7 +308,7 @@ def checkpoint_group(context: click.Context) -> None:
 @reports_errors
 def checkpoint_export(file: Path) -> None:
     """Write every signed checkpoint and the public key to FILE, for a third party."""
-    with Ledger.open() as ledger:
+    with Ledger.open(must_exist=True) as ledger:
         data = export_checkpoints(ledger)
     try:
         file.write_text(json.dumps(data, indent=2) + "\n")
@@ -269,5 +373,5 @@ def decide_from_ledger(
             Text("--person et --campaign vont ensemble", "--person and --campaign go together")
         )
     campaign = load_campaign(read_document(campaign_file), name=str(campaign_file))
-    with Ledger.open() as ledger:
+    with Ledger.open(must_exist=True) as ledger:
         return decide_person(ledger, person_id, campaign, parse_at(at_text))

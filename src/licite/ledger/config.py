@@ -7,6 +7,18 @@
   When one is not set it is read from, or on first use created in, the key
   directory with mode 0600: `LICITE_KEY_DIR` if set, else `<database>.keys/`
   beside a SQLite file, else `$XDG_CONFIG_HOME/licite/keys` (~/.config/…).
+- `LICITE_SIGNING_KEY_FILE`: the signing key's file, read or created there instead
+  of the key directory. Whoever can write both the database and the signing key can
+  rewrite history and sign it again (docs/security.md): this puts the key where the
+  database's writers cannot reach, on its own (`verify` warns when it lies beside a
+  SQLite database).
+
+A command that only reads (`verify`, `history`, …) opens with `create=False`:
+nothing missing is created, neither the database nor a key.
+- Person keys are wrapped by the current key epoch's key, a file of the key
+  directory that `licite ledger rotate-keys` replaces (`licite.ledger.epochs`).
+  The master key is epoch 0 of ledgers made before schema v6: it is read when
+  configured, and created only for a store kept at an older schema (tests).
 """
 
 from __future__ import annotations
@@ -16,7 +28,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+from licite.errors import DiskFull, is_disk_full
 from licite.i18n import Text
 from licite.ledger.errors import KeyProblem, StoreUnavailable
 
@@ -30,10 +44,29 @@ _KEY_BYTES = 32
 class Keys:
     hmac: bytes
     """Lookup and suppression hashes of emails and phone numbers."""
-    master: bytes
-    """Wraps every person's own key."""
+    master: bytes | None
+    """Epoch 0's key (ledgers made before schema v6); None when not configured."""
     signing: bytes
     """Ed25519 seed that signs the chain head and checkpoints."""
+    epoch: int = 0
+    """The key epoch new person keys are wrapped under (`licite.ledger.epochs`)."""
+    epoch_key: bytes | None = None
+    """That epoch's key, set when the ledger is opened (the master key for epoch 0)."""
+    signing_file: Path | None = None
+    """The file the signing key was read from (None when given by LICITE_SIGNING_KEY)."""
+
+    @property
+    def wrapping(self) -> bytes:
+        """The key that wraps new person keys."""
+        key = self.epoch_key if self.epoch_key is not None else self.master
+        if key is None:
+            raise KeyProblem(
+                Text(
+                    "aucune clé d'époque pour chiffrer les clés des personnes",
+                    "no epoch key to wrap the persons' keys with",
+                )
+            )
+        return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +80,15 @@ class Location:
     @property
     def in_memory(self) -> bool:
         return self.dialect == "sqlite" and self.path == ":memory:"
+
+    @property
+    def shown(self) -> str:
+        """The URL without its password, for messages."""
+        parts = urlsplit(self.url)
+        if self.dialect != "postgresql" or parts.password is None:
+            return self.url
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 def database_url(environ: Mapping[str, str] | None = None) -> str:
@@ -83,20 +125,62 @@ def key_directory(location: Location, environ: Mapping[str, str] | None = None) 
     return Path(base) / "licite" / "keys"
 
 
-def load_keys(location: Location, environ: Mapping[str, str] | None = None) -> Keys:
+def load_keys(
+    location: Location,
+    environ: Mapping[str, str] | None = None,
+    *,
+    create: bool = True,
+    create_master: bool = False,
+) -> Keys:
+    """The keys, from the environment or their files. `create=False` creates no file (a
+    missing HMAC or signing key is an error); the master key, epoch 0 of ledgers made before
+    key epochs, is read when configured and created only with `create_master`."""
     env = os.environ if environ is None else environ
     directory = key_directory(location, env)
-    values = [_key(name, env, directory) for name in KEY_NAMES]
-    return Keys(*values)
+    files = {name: _key_path(name, env, directory) for name in KEY_NAMES}
+    hmac, signing = (_key(name, env, files[name], create) for name in ("hmac", "signing"))
+    master = _optional_key("master", env, files["master"], create and create_master)
+    return Keys(hmac, master, signing, signing_file=files["signing"])
 
 
-def _key(name: str, env: Mapping[str, str], directory: Path | None) -> bytes:
+def _key_path(name: str, env: Mapping[str, str], directory: Path | None) -> Path | None:
+    """The file a key is read from; None when it is given in the environment, or when a
+    throwaway in-memory store gets a fresh one."""
+    if env.get(f"LICITE_{name.upper()}_KEY"):
+        return None
+    if name == "signing" and env.get("LICITE_SIGNING_KEY_FILE", "").strip():
+        return Path(env["LICITE_SIGNING_KEY_FILE"].strip())
+    return None if directory is None else directory / f"{name}.key"
+
+
+def _key(name: str, env: Mapping[str, str], path: Path | None, create: bool) -> bytes:
     variable = f"LICITE_{name.upper()}_KEY"
     if env.get(variable):
         return _from_hex(variable, env[variable])
-    if directory is None:
+    if path is None:
         return os.urandom(_KEY_BYTES)
-    return _key_file(directory / f"{name}.key")
+    if not create and not path.exists():
+        raise KeyProblem(
+            Text(
+                f"{variable} n'est pas défini et {path} n'existe pas : pas de clé {name}",
+                f"{variable} is not set and {path} does not exist: no {name} key",
+            )
+        )
+    return _key_file(path)
+
+
+def _optional_key(
+    name: str, env: Mapping[str, str], path: Path | None, create: bool
+) -> bytes | None:
+    """A key that may be absent: None when neither configured nor created."""
+    variable = f"LICITE_{name.upper()}_KEY"
+    if env.get(variable):
+        return _from_hex(variable, env[variable])
+    if path is None:
+        return os.urandom(_KEY_BYTES) if create else None
+    if not create and not path.exists():
+        return None
+    return _key_file(path)
 
 
 def _from_hex(where: str, value: str) -> bytes:
@@ -116,29 +200,58 @@ def _from_hex(where: str, value: str) -> bytes:
 
 
 def _key_file(path: Path) -> bytes:
-    """Read a key file, or create it readable by its owner only (mode 0600)."""
+    """Read a key file, or create it readable by its owner only (mode 0600).
+
+    A new key is written whole and made durable in a draft file, then linked under
+    its name, which fails if another process got there first (its key is then read).
+    So the key file never exists empty or cut short: a run killed, or out of space,
+    half-way used to leave one that refused every later run ("expected 64 hex digits")."""
+    if path.exists():
+        return _read_key_file(path)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        return _create_key_file(path)
     except FileExistsError:
         return _read_key_file(path)
     except OSError as error:
+        if is_disk_full(error):
+            raise DiskFull.at(path) from None
         raise KeyProblem(
             Text(
                 f"{path} : création de la clé impossible ({error.strerror})",
                 f"{path}: cannot create the key ({error.strerror})",
             )
         ) from None
+
+
+def _create_key_file(path: Path) -> bytes:
     key = os.urandom(_KEY_BYTES)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(key.hex() + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    write_key_file(path, key)
     return key
 
 
+def write_key_file(path: Path, key: bytes) -> None:
+    """Write `key` under `path` (mode 0600), whole and durable before the name exists;
+    `FileExistsError` when the name is taken."""
+    draft = path.with_name(f".{path.name}.{os.getpid()}.draft")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(key.hex() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the name itself survives a power cut
+    finally:
+        os.close(directory)
+
+
 def _read_key_file(path: Path) -> bytes:
-    # Another process may have created the file an instant ago and not written it yet.
+    # A key file written by an older licite may exist an instant before its key does.
     for _ in range(100):
         try:
             text = path.read_text()

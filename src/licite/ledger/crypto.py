@@ -65,16 +65,16 @@ def wrap_key(master: bytes | AESGCM, person_id: str, person_key: bytes) -> str:
     return _seal(master, person_key, f"person-key:{person_id}")
 
 
-def unwrap_key(master: bytes, person_id: str, wrapped: str) -> bytes:
+def unwrap_key(master: bytes | AESGCM, person_id: str, wrapped: str) -> bytes:
     try:
         return _open(master, wrapped, f"person-key:{person_id}")
     except (InvalidTag, ValueError):
         raise KeyProblem(
             Text(
-                f"la clé de la personne {person_id!r} ne s'ouvre pas avec LICITE_MASTER_KEY :"
-                " ce n'est pas la clé maîtresse de ce registre",
-                f"person {person_id!r}'s key does not open with LICITE_MASTER_KEY:"
-                " it is not this ledger's master key",
+                f"la clé de la personne {person_id!r} ne s'ouvre pas avec la clé de son époque"
+                " (LICITE_MASTER_KEY pour l'époque 0) : clé d'un autre registre, ou modifiée",
+                f"person {person_id!r}'s key does not open with its epoch's key"
+                " (LICITE_MASTER_KEY for epoch 0): another ledger's key, or changed",
             )
         ) from None
 
@@ -103,9 +103,10 @@ def _seal(key: bytes | AESGCM, plaintext: bytes, context: str) -> str:
     return base64.b64encode(nonce + sealed).decode("ascii")
 
 
-def _open(key: bytes, token: str, context: str) -> bytes:
+def _open(key: bytes | AESGCM, token: str, context: str) -> bytes:
     raw = base64.b64decode(token.encode("ascii"), validate=True)
-    return AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], context.encode())
+    cipher = key if isinstance(key, AESGCM) else AESGCM(key)
+    return cipher.decrypt(raw[:_NONCE], raw[_NONCE:], context.encode())
 
 
 def signing_key(seed: bytes) -> Ed25519PrivateKey:

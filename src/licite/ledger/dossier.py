@@ -15,11 +15,12 @@ import json
 from typing import Any
 
 from licite.ledger.chain import EVENTS, digest
-from licite.ledger.crypto import unseal, unwrap_key
+from licite.ledger.crypto import unseal
 from licite.ledger.history import moment_of_micros
 from licite.ledger.journal import Head
 from licite.ledger.ledger import Ledger
 from licite.ledger.rows import CHAINED_COLUMNS, READ_SELECT, event_dict
+from licite.ledger.schema import EPOCHS
 from licite.moments import iso
 
 
@@ -56,8 +57,11 @@ def dossier(ledger: Ledger, person_id: str) -> dict[str, Any]:
 
 
 def _key(ledger: Ledger, person_id: str) -> bytes | None:
-    rows = ledger.store.read("SELECT wrapped FROM person_keys WHERE person_id = ?", (person_id,))
-    return unwrap_key(ledger.keys.master, person_id, rows[0][0]) if rows else None
+    epoch = "epoch" if ledger.epochs.schema >= EPOCHS else "0"
+    rows = ledger.store.read(
+        f"SELECT wrapped, {epoch} FROM person_keys WHERE person_id = ?", (person_id,)
+    )
+    return ledger.epochs.unwrap(person_id, rows[0][0], rows[0][1]) if rows else None
 
 
 def _wordings(ledger: Ledger, shas: set[str]) -> dict[str, str]:
@@ -99,7 +103,7 @@ def _evidence(person_id: str, token: str | None, key: bytes | None) -> Any:
 def _inclusion(ledger: Ledger, seqs: list[int]) -> dict[str, Any]:
     store = ledger.store
     head_row = store.read(
-        "SELECT event_seq, event_hash, person_seq, person_hash, signed_at_us, signature"
+        "SELECT event_seq, event_hash, person_seq, person_hash, signed_at_us, signature, state"
         " FROM heads WHERE id = 1"
     )[0]
     if not seqs:
@@ -107,12 +111,16 @@ def _inclusion(ledger: Ledger, seqs: list[int]) -> dict[str, Any]:
     else:
         first, last = min(seqs), max(seqs)
     checkpoint = store.read(
-        "SELECT event_seq, event_hash, person_seq, person_hash, signed_at_us, signature"
+        "SELECT event_seq, event_hash, person_seq, person_hash, signed_at_us, signature, id"
         " FROM checkpoints WHERE event_seq >= ? ORDER BY event_seq LIMIT 1",
         (last,),
     )
     anchor = checkpoint[0] if checkpoint else head_row
-    head = Head(*anchor[:5])
+    head = Head.from_row(anchor[:5])
+    if checkpoint:
+        message = head.checkpoint_message(int(anchor[6]))
+    else:
+        message = head.head_message(str(anchor[6]))
     start = max(first - 1, 0)
     segment = store.read(
         f"SELECT seq, {EVENTS.encoding_sql(store.dialect)} FROM events"
@@ -127,7 +135,7 @@ def _inclusion(ledger: Ledger, seqs: list[int]) -> dict[str, Any]:
         "digests": [[seq, digest(encoded)] for seq, encoded in segment],
         "signed": {
             "kind": "checkpoint" if checkpoint else "head",
-            "message": head.message(),
+            "message": message,
             "signature": anchor[5],
             "public_key": ledger.public_key,
         },

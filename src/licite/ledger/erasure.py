@@ -7,6 +7,13 @@ suppression records, and an objection (all channels, all senders) is
 appended, so the existing rules keep blocking contact (OBJECTED) and still
 justify keeping the hash (SUPPRESSION-RECORD): CNIL référentiel "gestion des
 activités commerciales" — keep only what is needed to honour the objection.
+
+The deleted key row must not outlive the erasure where it can still be opened:
+SQLite zeroes deleted rows (`secure_delete`) and the write-ahead log is emptied
+after the commit; every copy that survives anyway (PostgreSQL dead tuples and
+WAL, backups, dumps) is wrapped by the current epoch key, which the next
+`licite ledger rotate-keys` destroys (`rotate=True` does it at once; see
+`licite.ledger.epochs` and docs/security.md).
 """
 
 from __future__ import annotations
@@ -15,18 +22,23 @@ from datetime import datetime
 
 from licite.case import Objection
 from licite.i18n import Text
+from licite.ledger.epochs import Rotated
 from licite.ledger.errors import LedgerError
 from licite.ledger.events import new_event
 from licite.ledger.journal import Batch
 from licite.ledger.ledger import Ledger
 from licite.ledger.rows import micros
+from licite.ledger.schema import EPOCHS
 from licite.ledger.store import Transaction
 from licite.moments import PARIS
 from licite.vocabulary import ChannelOrAll, Via
 
 
-def erase(ledger: Ledger, person_id: str, at: datetime | None = None) -> datetime:
-    """Erase one person; returns the moment of the erasure."""
+def erase(
+    ledger: Ledger, person_id: str, at: datetime | None = None, *, rotate: bool = False
+) -> datetime:
+    """Erase one person; returns the moment of the erasure. With `rotate`, every other
+    person key is then wrapped under a new epoch key and the old one destroyed."""
     person = ledger.person(person_id)
     if person.erased_at_us is not None:
         raise LedgerError(
@@ -55,7 +67,30 @@ def erase(ledger: Ledger, person_id: str, at: datetime | None = None) -> datetim
             ("hash", "kind", "person_id", "at_us"),
             [(h, kind, person_id, at_us) for h, kind in hashes],
         )
+        if ledger.epochs.schema >= EPOCHS:  # `rotate-keys --if-erased` reads it
+            tx.execute(
+                "UPDATE epochs SET erasures = erasures + 1 WHERE id = (SELECT MAX(id) FROM epochs)"
+            )
 
     batch = Batch(events=[new_event(ledger.keys, person_id, objection)], also=[destroy])
     ledger.journal.commit(batch)
+    ledger.store.forget()
+    if rotate:
+        rotate_keys(ledger)
     return moment
+
+
+def rotate_keys(ledger: Ledger) -> Rotated:
+    """`licite ledger rotate-keys`: a new epoch key, the old one destroyed, and the
+    write-ahead log emptied of pages wrapped under it."""
+    rotated = ledger.epochs.rotate()
+    ledger.store.forget()
+    return rotated
+
+
+def erased_since_rotation(ledger: Ledger) -> int:
+    """Erasures since the current epoch began (`rotate-keys --if-erased`)."""
+    if ledger.epochs.schema < EPOCHS:
+        return 0
+    rows = ledger.store.read("SELECT erasures FROM epochs ORDER BY id DESC LIMIT 1")
+    return int(rows[0][0]) if rows else 0

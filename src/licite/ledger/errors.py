@@ -21,6 +21,10 @@ class StoreUnavailable(LedgerError):
     exit_status = 5
 
 
+class NoLedger(StoreUnavailable):
+    """A command that only reads found no ledger where it was told to look (and made none)."""
+
+
 class KeyProblem(LedgerError):
     """A key in the configuration is malformed, missing, or not this ledger's."""
 

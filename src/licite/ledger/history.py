@@ -13,6 +13,13 @@ merged here and nowhere else:
    at the erasure's moment, so the objection outlives the erased address
    (GDPR art. 17 and 21; C. pén. 226-18-1).
 Synthetic events come after recorded ones at the same moment.
+
+An erasure counts whatever `at` is (issue 13, finding 8): a campaign dated
+before it must not bring the erased person back. An erasure recorded after
+`at` — of the person itself (`persons.erased_at_us`) or of another record
+with the same address or number (`suppressions`) — is read as an objection
+at `at` itself; one before `at` stays at its own moment. The ledger's record
+of the erasure decides, not the date a campaign claims.
 """
 
 from __future__ import annotations
@@ -24,11 +31,12 @@ from licite.ledger.ledger import Ledger
 from licite.ledger.people import StoredPerson
 from licite.ledger.rows import READ_SELECT, event_dict, micros
 from licite.ledger.suppression import ever_listed, latest_import, listed
-from licite.moments import PARIS
+from licite.moments import EARLIEST, LATEST, PARIS
 from licite.vocabulary import ChannelOrAll, Via
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FAR = 2**62
+_EARLIEST_US, _LATEST_US = micros(EARLIEST), micros(LATEST) - 1
 
 
 def moment_of_micros(at_us: int) -> datetime:
@@ -36,9 +44,12 @@ def moment_of_micros(at_us: int) -> datetime:
 
 
 def recorded_events(ledger: Ledger, person_id: str, at: datetime | None) -> tuple[Event, ...]:
+    # Only moments licite models: one recorded outside them (by an older version) must not
+    # make the person's history unreadable for ever; verify still covers it.
     rows = ledger.store.read(
-        f"SELECT {READ_SELECT} FROM events WHERE person_id = ? AND at_us <= ? ORDER BY at_us, seq",
-        (person_id, _FAR if at is None else micros(at)),
+        f"SELECT {READ_SELECT} FROM events WHERE person_id = ? AND at_us >= ? AND at_us <= ?"
+        " ORDER BY at_us, seq",
+        (person_id, _EARLIEST_US, _LATEST_US if at is None else min(micros(at), _LATEST_US)),
     )
     return load_events([event_dict(r) for r in rows], name=f"ledger:{person_id}")
 
@@ -68,17 +79,21 @@ def _opposition_list(ledger: Ledger, person: StoredPerson, at_us: int) -> list[E
 
 
 def _suppressed(ledger: Ledger, person: StoredPerson, at_us: int) -> list[Event]:
+    marks: list[int] = []
+    if person.erased_at_us is not None and person.erased_at_us > at_us:
+        marks.append(at_us)  # erased later: its own objection event lies after `at`
     hashes = [h for h in (person.email_hash, person.phone_hash) if h is not None]
-    if not hashes:
+    if hashes:
+        rows = ledger.store.read(
+            f"SELECT MIN(at_us) FROM suppressions WHERE hash IN ({','.join('?' * len(hashes))})"
+            " AND person_id <> ?",
+            (*hashes, person.id),
+        )
+        if rows[0][0] is not None:
+            marks.append(min(int(rows[0][0]), at_us))
+    if not marks:
         return []
-    rows = ledger.store.read(
-        f"SELECT MIN(at_us) FROM suppressions WHERE hash IN ({','.join('?' * len(hashes))})"
-        " AND person_id <> ? AND at_us <= ?",
-        (*hashes, person.id, at_us),
-    )
-    if rows[0][0] is None:
-        return []
-    moment = moment_of_micros(rows[0][0])
+    moment = moment_of_micros(min(marks))
     return [
         Objection(at=moment, type="objection", channel=ChannelOrAll.ALL, sender="all", via=Via.FORM)
     ]

@@ -20,14 +20,14 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from licite.errors import InvalidInput
+from licite.errors import InvalidInput, shown
 from licite.i18n import Text
-from licite.ledger.crypto import unwrap_key
 from licite.ledger.events import with_evidence
 from licite.ledger.journal import Batch, NewEvent
 from licite.ledger.ledger import Ledger
 from licite.ledger.pipeline import RawBatch, helpers_for, prepared_batches
 from licite.ledger.prepare import Item, Prepared, Preparer
+from licite.ledger.schema import EPOCHS
 
 BATCH_LINES = 10_000
 CSV_HEADER = ("id", "kind", "email", "phone", "postal_code")
@@ -130,31 +130,40 @@ def _csv_items(text: io.TextIOWrapper) -> Iterator[Item]:
     except UnicodeDecodeError:
         yield 1, Text("n'est pas en UTF-8", "is not UTF-8")
         return
+    except csv.Error as error:
+        raise InvalidInput(Text(f"ligne 1 : {error}", f"line 1: {error}")) from None
     if header is None or tuple(h.strip() for h in header) != CSV_HEADER:
         raise InvalidInput(
             Text(
-                f"ligne 1 : en-tête {','.join(CSV_HEADER)} attendu (reçu {header!r})",
-                f"line 1: expected header {','.join(CSV_HEADER)} (got {header!r})",
+                f"ligne 1 : en-tête {','.join(CSV_HEADER)} attendu (reçu {shown(header)})",
+                f"line 1: expected header {','.join(CSV_HEADER)} (got {shown(header)})",
             )
         )
-    try:
-        for row in reader:
-            number = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(CSV_HEADER):
-                yield (
-                    number,
-                    Text(
-                        f"{len(CSV_HEADER)} colonnes attendues, {len(row)} reçues",
-                        f"expected {len(CSV_HEADER)} columns, got {len(row)}",
-                    ),
-                )
-                continue
-            cells = {k: (v.strip() or None) for k, v in zip(CSV_HEADER, row, strict=True)}
-            yield number, {"type": "person", **cells}
-    except UnicodeDecodeError:
-        yield reader.line_num + 1, Text("n'est pas en UTF-8", "is not UTF-8")
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            yield reader.line_num + 1, Text("n'est pas en UTF-8", "is not UTF-8")
+            return
+        except csv.Error as error:  # a field past the csv module's limit (128 KiB): that line
+            yield reader.line_num, Text(f"CSV illisible : {error}", f"unreadable CSV: {error}")
+            continue
+        number = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(CSV_HEADER):
+            yield (
+                number,
+                Text(
+                    f"{len(CSV_HEADER)} colonnes attendues, {len(row)} reçues",
+                    f"expected {len(CSV_HEADER)} columns, got {len(row)}",
+                ),
+            )
+            continue
+        cells = {k: (v.strip() or None) for k, v in zip(CSV_HEADER, row, strict=True)}
+        yield number, {"type": "person", **cells}
 
 
 def _commit(
@@ -210,17 +219,19 @@ def _person_keys(
     keys: dict[str, bytes] = {}
     recorded: set[str] = set()
     ordered = sorted(wanted)
+    epoch = "k.epoch" if ledger.epochs.schema >= EPOCHS else "0"
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
         rows = ledger.store.read(
-            "SELECT p.id, k.wrapped FROM persons p LEFT JOIN person_keys k ON k.person_id = p.id"
+            f"SELECT p.id, k.wrapped, {epoch} FROM persons p"
+            " LEFT JOIN person_keys k ON k.person_id = p.id"
             f" WHERE p.id IN ({','.join('?' * len(chunk))})",
             chunk,
         )
-        for person_id, wrapped in rows:
+        for person_id, wrapped, in_epoch in rows:
             recorded.add(person_id)
             if wrapped is not None:  # an erased person has no key any more
-                keys[person_id] = unwrap_key(ledger.keys.master, person_id, wrapped)
+                keys[person_id] = ledger.epochs.unwrap(person_id, wrapped, in_epoch)
     for person_id in wanted - recorded:
         if person_id in fresh_keys:
             keys[person_id] = fresh_keys[person_id]

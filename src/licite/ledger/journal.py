@@ -21,9 +21,10 @@ from typing import Any, NamedTuple
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from licite.ledger.chain import PERSON_CHAINED_COLUMNS, link
-from licite.ledger.crypto import public_hex, sign
+from licite.ledger.crypto import public_hex, sign, signature_holds
 from licite.ledger.rows import CHAINED_COLUMNS, ENCODE
-from licite.ledger.schema import LATEST, TIES
+from licite.ledger.schema import LATEST, SIGNED_STATE, TIES
+from licite.ledger.state import current_state
 from licite.ledger.store import Store, Transaction
 
 PERSON_COLUMNS = (*PERSON_CHAINED_COLUMNS, "seq", "prev_hash", "hash", "fingerprint")
@@ -41,6 +42,10 @@ class NewPerson:
     """PERSON_CHAINED_COLUMNS except recorded_at_us."""
     fingerprint: str
     wrapped_key: str
+    epoch: int
+    """The key epoch `wrapped_key` is wrapped under (`licite.ledger.epochs`)."""
+    key: bytes
+    """The person's own key: wrapped again should a rotation commit first."""
 
 
 class NewEvent(NamedTuple):
@@ -83,6 +88,14 @@ class Committed:
     head_seq: int = 0
 
 
+HEAD_DOMAIN = "licite/v1/head\0"
+CHECKPOINT_DOMAIN = "licite/v1/checkpoint\0"
+"""What a signature says it signs (schema v5): a head's signature can never stand in for
+a checkpoint's, nor the reverse, because their messages start differently. Before v5
+both signed the same message, so a checkpoint's row copied into `heads` passed for a
+head: a ledger cut back to an old checkpoint verified."""
+
+
 @dataclass(frozen=True, slots=True)
 class Head:
     event_seq: int
@@ -91,11 +104,37 @@ class Head:
     person_hash: str
     signed_at_us: int
 
-    def message(self) -> str:
+    @classmethod
+    def from_row(cls, values: Sequence[object]) -> Head:
+        """A head from its five columns as a store returns them."""
+        event_seq, event_hash, person_seq, person_hash, at_us = values
+        return cls(
+            int(str(event_seq)),
+            str(event_hash),
+            int(str(person_seq)),
+            str(person_hash),
+            int(str(at_us)),
+        )
+
+    def _chains(self) -> str:
         return (
-            f"licite head events {self.event_seq} {self.event_hash}"
+            f"events {self.event_seq} {self.event_hash}"
             f" persons {self.person_seq} {self.person_hash} at {self.signed_at_us}"
         )
+
+    def head_message(self, state: str) -> str:
+        """The chain head's message: the chains' ends and the summary of the tables
+        the chains do not cover (`state.State`)."""
+        return f"{HEAD_DOMAIN}{self._chains()} state {state}"
+
+    def checkpoint_message(self, number: int) -> str:
+        """Checkpoint `number`'s message: numbered, so none can be dropped from the middle
+        of the list or take another's place."""
+        return f"{CHECKPOINT_DOMAIN}{number} {self._chains()}"
+
+    def legacy_message(self) -> str:
+        """The message heads and checkpoints both signed before schema v5."""
+        return f"licite head {self._chains()}"
 
 
 class Journal:
@@ -107,6 +146,8 @@ class Journal:
         self.schema = LATEST
         """The store's schema version: one opened at an older target (tests of upgrades)
         is written as that version's code wrote it."""
+        self.keep_keys: Callable[[Transaction, list[NewPerson]], None] = _no_keys
+        """Records new people's keys (`Epochs.keep`, set by the ledger once it is open)."""
 
     def commit(self, batch: Batch) -> Committed:
         lock = " FOR UPDATE" if self.store.dialect == "postgresql" else ""
@@ -133,11 +174,44 @@ class Journal:
             return done
 
     def sign_genesis(self, tx: Transaction, genesis: str) -> None:
+        """The empty chains' head, signed as schema v1 did: `resign` signs it again in v5."""
         head = Head(0, genesis, 0, genesis, time.time_ns() // 1000)
         tx.execute(
             "INSERT INTO heads VALUES (1, ?, ?, ?, ?, ?, ?)",
-            (0, genesis, 0, genesis, head.signed_at_us, sign(self._signer, head.message())),
+            (0, genesis, 0, genesis, head.signed_at_us, sign(self._signer, head.legacy_message())),
         )
+
+    def resign(self, tx: Transaction) -> None:
+        """Schema v5: sign the head and every checkpoint again, in domain-separated messages.
+
+        Only a signature that holds under the old message, by this ledger's key, is
+        replaced: one that did not hold still does not, and verify names it. What the
+        store holds at that moment is what gets signed (docs/security.md: verify, and
+        witness, before upgrading)."""
+        head_rows = tx.execute(
+            "SELECT event_seq, event_hash, person_seq, person_hash, signed_at_us, signature"
+            " FROM heads WHERE id = 1"
+        )
+        for *values, signature in head_rows:
+            head = Head.from_row(values)
+            if signature_holds(self._public, head.legacy_message(), str(signature)):
+                state = current_state(tx.execute, self.store.dialect).line()
+                tx.execute(
+                    "UPDATE heads SET state = ?, signature = ? WHERE id = 1",
+                    (state, sign(self._signer, head.head_message(state))),
+                )
+        for number, *values, public_key, signature in tx.execute(
+            "SELECT id, event_seq, event_hash, person_seq, person_hash, signed_at_us,"
+            " public_key, signature FROM checkpoints ORDER BY id"
+        ):
+            head = Head.from_row(values)
+            if public_key == self._public and signature_holds(
+                self._public, head.legacy_message(), str(signature)
+            ):
+                tx.execute(
+                    "UPDATE checkpoints SET signature = ? WHERE id = ?",
+                    (sign(self._signer, head.checkpoint_message(int(number))), number),
+                )
 
     def _persons(
         self,
@@ -160,7 +234,7 @@ class Journal:
             )
         }
         rows: list[tuple[Any, ...]] = []
-        keys: list[tuple[str, str]] = []
+        keys: list[NewPerson] = []
         for index, person in enumerate(persons):
             if person.id in known:
                 fingerprint, erased = known[person.id]
@@ -175,13 +249,13 @@ class Journal:
             seq += 1
             new_hash = link(prev, ENCODE(list(values)))
             rows.append((*values, seq, prev, new_hash, person.fingerprint))
-            keys.append((person.id, person.wrapped_key))
+            keys.append(person)
             known[person.id] = (person.fingerprint, None)
             prev = new_hash
         tx.insert("persons", PERSON_COLUMNS, rows)
-        tx.insert("person_keys", ("person_id", "wrapped"), keys)
+        self.keep_keys(tx, keys)
         done.persons_added = len(rows)
-        return seq, prev, {person_id for person_id, _ in keys}
+        return seq, prev, {person.id for person in keys}
 
     def _events(
         self,
@@ -258,6 +332,22 @@ class Journal:
         tx.insert("wordings", ("sha256", "text", "recorded_at_us"), fresh)
 
     def _move_head(self, tx: Transaction, head: Head) -> None:
+        if self.schema >= SIGNED_STATE:
+            state = current_state(tx.execute, self.store.dialect).line()
+            tx.execute(
+                "UPDATE heads SET event_seq = ?, event_hash = ?, person_seq = ?, person_hash = ?,"
+                " signed_at_us = ?, state = ?, signature = ? WHERE id = 1",
+                (
+                    head.event_seq,
+                    head.event_hash,
+                    head.person_seq,
+                    head.person_hash,
+                    head.signed_at_us,
+                    state,
+                    sign(self._signer, head.head_message(state)),
+                ),
+            )
+            return
         tx.execute(
             "UPDATE heads SET event_seq = ?, event_hash = ?, person_seq = ?, person_hash = ?,"
             " signed_at_us = ?, signature = ? WHERE id = 1",
@@ -267,12 +357,16 @@ class Journal:
                 head.person_seq,
                 head.person_hash,
                 head.signed_at_us,
-                sign(self._signer, head.message()),
+                sign(self._signer, head.legacy_message()),
             ),
         )
 
     def _checkpoint(self, tx: Transaction, head: Head) -> None:
         number = tx.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM checkpoints")[0][0]
+        if self.schema >= SIGNED_STATE:
+            message = head.checkpoint_message(int(number))
+        else:
+            message = head.legacy_message()
         tx.execute(
             "INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -283,7 +377,7 @@ class Journal:
                 head.person_hash,
                 head.signed_at_us,
                 self._public,
-                sign(self._signer, head.message()),
+                sign(self._signer, message),
             ),
         )
 
@@ -309,3 +403,8 @@ def _recorded(
         seen.add(content_hash)
         ties[person_id, at_us] = max(ties.get((person_id, at_us), 0), rank + 1)
     return seen, ties
+
+
+def _no_keys(tx: Transaction, persons: list[NewPerson]) -> None:
+    if persons:
+        raise RuntimeError("the ledger's key epochs are not open")

@@ -15,16 +15,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from licite.case import Person
 from licite.ledger.config import Keys
-from licite.ledger.crypto import (
-    KeyedHasher,
-    new_person_key,
-    seal,
-    unseal,
-    unwrap_key,
-    wrap_key,
-)
+from licite.ledger.crypto import KeyedHasher, new_person_key, seal, unseal, wrap_key
+from licite.ledger.epochs import Epochs
 from licite.ledger.journal import NewPerson
 from licite.ledger.rows import ENCODE
+from licite.ledger.schema import EPOCHS
 from licite.vocabulary import PersonKind
 
 SEALED_FIELDS = ("email", "phone", "postal_code")
@@ -35,7 +30,8 @@ class PersonRecords:
 
     def __init__(self, keys: Keys) -> None:
         self._hash = KeyedHasher(keys.hmac)
-        self._master = AESGCM(keys.master)
+        self._wrapping = AESGCM(keys.wrapping)
+        self._epoch = keys.epoch
 
     def new(self, person_id: str, person: Person) -> tuple[NewPerson, bytes]:
         """The record to append for a validated person, and the person's fresh key."""
@@ -54,9 +50,8 @@ class PersonRecords:
         )
         # What the person line said: re-importing it is recognized as the same.
         said = ENCODE([person.kind.value, email, phone, person.postal_code])
-        record = NewPerson(
-            person_id, values, self._hash(said.encode()), wrap_key(self._master, person_id, key)
-        )
+        wrapped = wrap_key(self._wrapping, person_id, key)
+        record = NewPerson(person_id, values, self._hash(said.encode()), wrapped, self._epoch, key)
         return record, key
 
 
@@ -81,19 +76,22 @@ class StoredPerson:
         )
 
 
-PERSON_SELECT = (
-    "SELECT p.id, p.kind, p.email_sealed, p.phone_sealed, p.postal_code_sealed, p.email_hash,"
-    " p.phone_hash, p.erased_at_us, k.wrapped FROM persons p"
-    " LEFT JOIN person_keys k ON k.person_id = p.id"
-)
+def person_select(schema: int) -> str:
+    """The columns `read_person` opens (before v5, every key is of epoch 0)."""
+    epoch = "k.epoch" if schema >= EPOCHS else "0"
+    return (
+        "SELECT p.id, p.kind, p.email_sealed, p.phone_sealed, p.postal_code_sealed,"
+        f" p.email_hash, p.phone_hash, p.erased_at_us, k.wrapped, {epoch} FROM persons p"
+        " LEFT JOIN person_keys k ON k.person_id = p.id"
+    )
 
 
-def read_person(row: tuple[Any, ...], keys: Keys) -> StoredPerson:
-    """Open a PERSON_SELECT row; an erased person's data stays sealed for ever."""
-    person_id, kind, *sealed, email_hash, phone_hash, erased, wrapped = row
+def read_person(row: tuple[Any, ...], epochs: Epochs) -> StoredPerson:
+    """Open a `person_select` row; an erased person's data stays sealed for ever."""
+    person_id, kind, *sealed, email_hash, phone_hash, erased, wrapped, epoch = row
     plain: list[str | None] = [None, None, None]
     if wrapped is not None:
-        key = unwrap_key(keys.master, person_id, wrapped)
+        key = epochs.unwrap(person_id, wrapped, epoch)
         plain = [
             None if token is None else unseal(key, person_id, name, token)
             for name, token in zip(SEALED_FIELDS, sealed, strict=True)

@@ -15,10 +15,11 @@ from typing import Any
 
 import psycopg
 
+from licite.errors import DiskFull, is_disk_full
 from licite.i18n import Text
 from licite.ledger.config import Location
 from licite.ledger.errors import StoreUnavailable
-from licite.ledger.store import Row, Store, Transaction
+from licite.ledger.store import Row, Store, Transaction, no_ledger
 
 _names = itertools.count()
 
@@ -77,7 +78,7 @@ class PostgresTransaction(Transaction):
 class PostgresStore(Store):
     dialect = "postgresql"
 
-    def __init__(self, location: Location) -> None:
+    def __init__(self, location: Location, *, must_exist: bool = False) -> None:
         self.location = location
         try:
             self._connection = psycopg.connect(location.path, autocommit=True)
@@ -88,6 +89,9 @@ class PostgresStore(Store):
                     f"cannot connect to PostgreSQL ({_first_line(error)})",
                 )
             ) from None
+        if must_exist and self.read("SELECT to_regclass('schema_version')")[0][0] is None:
+            self.close()
+            raise no_ledger(location)
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         try:
@@ -130,10 +134,28 @@ class PostgresStore(Store):
         except psycopg.Error as error:
             raise self.problem(error) from None
 
+    def forget(self) -> None:
+        """Nothing here: a VACUUM would not reach the WAL, replicas or backups. What they
+        keep of an erased person's key is wrapped under the epoch key that the next
+        rotation destroys (`licite.ledger.epochs`)."""
+
     def close(self) -> None:
         self._connection.close()
 
-    def problem(self, error: Exception) -> StoreUnavailable:
+    def problem(self, error: Exception) -> StoreUnavailable | DiskFull:
+        if is_disk_full(error):
+            return DiskFull.at(f"PostgreSQL ({_first_line(error)})")
+        if self._connection.broken or self._connection.closed:
+            # The server went away (stopped, crashed, our backend ended): the transaction
+            # under way was rolled back by the server, every one committed before is kept.
+            return StoreUnavailable(
+                Text(
+                    f"PostgreSQL indisponible : connexion perdue ({_first_line(error)}) ; ce qui"
+                    " a été confirmé reste enregistré, relancez quand le serveur sera revenu",
+                    f"PostgreSQL unavailable: connection lost ({_first_line(error)}); what was"
+                    " acknowledged is kept, run again once the server is back",
+                )
+            )
         return StoreUnavailable(
             Text(f"PostgreSQL : {_first_line(error)}", f"PostgreSQL: {_first_line(error)}")
         )

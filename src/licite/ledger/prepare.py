@@ -26,8 +26,9 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 
-from licite.case import Event, Person, explain, load_events
-from licite.errors import InvalidInput
+from licite.case import Event, Person, explain, load_events, personal_address_in
+from licite.documents import DuplicateKey, duplicate_key_text, unique_keys
+from licite.errors import InvalidInput, NotModelled, shown
 from licite.i18n import Text
 from licite.ledger.config import Keys
 from licite.ledger.crypto import KeyedHasher
@@ -149,6 +150,8 @@ def _json_item(raw: bytes) -> dict[str, Any] | Text:
         return Text("caractère NUL interdit", "NUL character not allowed")
     try:
         value = _parsed(raw)
+    except DuplicateKey as error:
+        return duplicate_key_text(error.key)
     except UnicodeDecodeError as error:
         return Text(
             f"n'est pas en UTF-8 (octet {error.start})",
@@ -167,13 +170,14 @@ def _json_item(raw: bytes) -> dict[str, Any] | Text:
     return value
 
 
-_scan = make_scanner(cast(Any, json.JSONDecoder()))  # the C scanner json.loads runs
+_scan = make_scanner(cast(Any, json.JSONDecoder(object_pairs_hook=unique_keys)))
+"""The C scanner json.loads runs, refusing a key given twice."""
 
 
 def _parsed(raw: bytes) -> Any:
     """`json.loads(raw)`, at half the cost for a well-formed line."""
     if raw.startswith(codecs.BOM_UTF8):
-        return json.loads(raw)
+        return json.loads(raw, object_pairs_hook=unique_keys)
     text = raw.decode("utf-8", "surrogatepass")  # what json.loads does with UTF-8
     try:
         value, end = _scan(text, 0)
@@ -181,7 +185,8 @@ def _parsed(raw: bytes) -> Any:
             return value
     except (StopIteration, ValueError):
         pass
-    return json.loads(text)  # parse again, to say what is wrong exactly as json does
+    # Parse again, to say what is wrong exactly as json does.
+    return json.loads(text, object_pairs_hook=unique_keys)
 
 
 _ISO_SECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:[0-5]\d", re.ASCII)
@@ -207,6 +212,9 @@ def _event_line(
         person = str(person)
     if not isinstance(person, str) or not person.strip() or len(person) > 200:
         rejected.append((number, _no_person(person)))
+        return
+    if personal_address_in(person) is not None:
+        rejected.append((number, _address_as_id(person)))
         return
     at_text = None
     given = item.get("at")
@@ -242,13 +250,13 @@ def _validate(
     try:
         events = load_events([line.data for line in lines])
         return list(zip(lines, events, strict=True))
-    except InvalidInput:
+    except (InvalidInput, NotModelled):
         pass
     good: list[tuple[_EventLine, Event]] = []
     for line in lines:
         try:
             good.append((line, load_events([line.data])[0]))
-        except InvalidInput as error:
+        except (InvalidInput, NotModelled) as error:  # a moment out of range: this line only
             rejected.append((line.line, _unprefixed(error.text)))
     return good
 
@@ -257,8 +265,17 @@ def _unprefixed(text: Text) -> Text:
     return Text(text.fr.replace("history[0].", ""), text.en.replace("history[0].", ""))
 
 
+def _address_as_id(value: str) -> Text:
+    return Text(
+        f"person : {shown(value)} est une adresse ou un numéro, pas un identifiant ; le"
+        " registre enchaîne les identifiants pour toujours : utilisez un identifiant opaque",
+        f"person: {shown(value)} is an address or a number, not an id; the ledger chains ids"
+        " for ever: use an opaque id",
+    )
+
+
 def _no_person(value: object) -> Text:
     return Text(
-        f"person : identifiant de personne attendu (valeur reçue : {value!r})",
-        f"person: a person id is expected (got {value!r})",
+        f"person : identifiant de personne attendu (valeur reçue : {shown(value)})",
+        f"person: a person id is expected (got {shown(value)})",
     )

@@ -173,14 +173,85 @@ that fit one 64-bit integer, where `seq` numbers the whole ledger: the batch scr
 twenty million events on it in a quarter less time (docs/benchmarks.md). Events recorded
 before v4 are ranked here, once."""
 
-MIGRATIONS: tuple[str | Mapping[str, str], ...] = (_V1, _V2, _V3, _V4)
+_V5 = """
+ALTER TABLE heads ADD COLUMN state TEXT NOT NULL DEFAULT '';
+CREATE INDEX persons_erased ON persons (erased_at_us) WHERE erased_at_us IS NOT NULL;
+"""
+"""v5: the head and the checkpoints signed in messages of their own kind (a checkpoint's
+signature no longer passes for the head's), the head's signature also covering
+`heads.state`, a summary of the tables the chains do not cover (`state.py`; the
+partial index keeps its erasure part cheap). The existing signatures are replaced,
+with the signing key, by `Journal.resign` (`migrate`'s `after` step)."""
+
+_V6 = """
+ALTER TABLE person_keys ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX person_keys_epoch ON person_keys (epoch);
+CREATE TABLE epochs (
+    id INTEGER PRIMARY KEY,
+    key_id TEXT NOT NULL,
+    created_at_us BIGINT NOT NULL,
+    erasures BIGINT NOT NULL DEFAULT 0
+);
+INSERT INTO epochs (id, key_id, created_at_us)
+    SELECT 0, value, 0 FROM meta WHERE name = 'master_key_id';
+"""
+"""v6: key epochs (`licite.ledger.epochs`). Each person key names the epoch key it is
+wrapped under; `epochs` lists them by the fingerprint of their key (the key itself is a
+file outside the database) and counts the erasures since each began. A ledger made
+before v6 keeps its keys as they are: the master key becomes epoch 0, until
+`licite ledger rotate-keys` moves every key to a new epoch."""
+
+_SERVICE = """
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT,
+    scope TEXT NOT NULL,
+    secret_sha256 TEXT NOT NULL,
+    created_at_us BIGINT NOT NULL,
+    revoked_at_us BIGINT
+);
+CREATE TABLE campaigns (
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    added_at_us BIGINT NOT NULL,
+    PRIMARY KEY (id, version)
+);
+CREATE TABLE idempotency (
+    key_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    request_sha256 TEXT NOT NULL,
+    status INTEGER,
+    response TEXT,
+    recorded_at_us BIGINT NOT NULL,
+    PRIMARY KEY (key_id, idempotency_key)
+);
+"""
+"""v7: the HTTP service's tables (issue 17), self-contained: API keys (the secret's SHA-256
+only; revoking stamps `revoked_at_us`, a key is never deleted), campaigns (each `add`
+of an id is a new version, the latest one in use; none is rewritten), and the
+responses of writes made under an `Idempotency-Key`, written in the journal's
+transaction with the write itself."""
+
+MIGRATIONS: tuple[str | Mapping[str, str], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _SERVICE)
 LATEST = len(MIGRATIONS)
 TIES = 4
 """The version from which events carry `tie`."""
+SIGNED_STATE = 5
+"""The version from which signatures are domain-separated and the head signs `state`."""
+EPOCHS = 6
+"""The version from which person keys are wrapped by epoch keys (`licite.ledger.epochs`)."""
 
 
-def migrate(store: Store, target: int = LATEST, *, on_create: Callable[[Transaction], None]) -> int:
-    """Bring the store to `target`; `on_create` fills a brand-new store. Returns the version."""
+def migrate(
+    store: Store,
+    target: int = LATEST,
+    *,
+    on_create: Callable[[Transaction], None],
+    after: Mapping[int, Callable[[Transaction], None]] | None = None,
+) -> int:
+    """Bring the store to `target`; `on_create` fills a brand-new store, `after[v]` runs
+    right after version v's tables (a step that needs the keys). Returns the version."""
     with store.write() as tx:
         if store.dialect == "postgresql":
             tx.execute("SELECT pg_advisory_xact_lock(7365425)")  # "licite" migrations
@@ -195,6 +266,8 @@ def migrate(store: Store, target: int = LATEST, *, on_create: Callable[[Transact
             tx.execute("INSERT INTO schema_version VALUES (?, ?)", (version, now))
             if version == 1:
                 on_create(tx)
+            if after and version in after:
+                after[version](tx)
         return max(int(current), target)
 
 

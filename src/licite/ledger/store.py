@@ -10,15 +10,18 @@ from __future__ import annotations
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import partial
 from itertools import compress
 from operator import is_not
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+from licite.errors import DiskFull, is_disk_full
 from licite.i18n import Text
 from licite.ledger.config import Location
-from licite.ledger.errors import StoreUnavailable
+from licite.ledger.errors import NoLedger, StoreUnavailable
 
 Row = tuple[Any, ...]
 PAGE_SIZE = 16384
@@ -98,8 +101,14 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-    def problem(self, error: Exception) -> StoreUnavailable:
+    @abstractmethod
+    def forget(self) -> None:
+        """Make what was just deleted leave the store's files (after an erasure)."""
+
+    def problem(self, error: Exception) -> StoreUnavailable | DiskFull:
         where = self.location.url
+        if is_disk_full(error):
+            return DiskFull.at(where)
         return StoreUnavailable(
             Text(
                 f"base {where} : {error}".strip(),
@@ -137,12 +146,15 @@ class SqliteTransaction(Transaction):
 class SqliteStore(Store):
     dialect = "sqlite"
 
-    def __init__(self, location: Location) -> None:
+    def __init__(self, location: Location, *, must_exist: bool = False) -> None:
         self.location = location
+        # Autocommit mode: transactions are opened explicitly, BEGIN IMMEDIATE for
+        # writes, so that two writers never both read the same chain head.
+        if must_exist:
+            self._connection = _existing_ledger(location)
         try:
-            # Autocommit mode: transactions are opened explicitly, BEGIN IMMEDIATE for
-            # writes, so that two writers never both read the same chain head.
-            self._connection = sqlite3.connect(location.path, timeout=120, isolation_level=None)
+            if not must_exist:
+                self._connection = sqlite3.connect(location.path, timeout=120, isolation_level=None)
             # Only a database not yet written takes it (an older ledger keeps its pages):
             # an import's commit writes a quarter fewer bytes, verify reads fewer pages.
             self._connection.execute(f"PRAGMA page_size={PAGE_SIZE}")
@@ -150,6 +162,9 @@ class SqliteStore(Store):
                 self._connection.execute("PRAGMA journal_mode=WAL")
             # FULL: a batch the importer acknowledged survives a crash, power cut included.
             self._connection.execute("PRAGMA synchronous=FULL")
+            # A deleted row's bytes are overwritten with zeros, not left in a free page
+            # (an erased person's wrapped key; how SQLite was compiled must not decide).
+            self._connection.execute("PRAGMA secure_delete=ON")
             self._connection.execute("PRAGMA cache_size=-65536")
             page_size = self._connection.execute("PRAGMA page_size").fetchone()[0]
             self._connection.execute(f"PRAGMA wal_autocheckpoint={WAL_BYTES // page_size}")
@@ -182,11 +197,18 @@ class SqliteStore(Store):
             yield SqliteTransaction(connection)
             connection.execute("COMMIT")
         except sqlite3.Error as error:
-            connection.execute("ROLLBACK")
+            self._roll_back()
             raise self.problem(error) from None
         except BaseException:
-            connection.execute("ROLLBACK")
+            self._roll_back()
             raise
+
+    def _roll_back(self) -> None:
+        """Undo the open write, if SQLite has not already: after SQLITE_FULL or SQLITE_IOERR
+        it rolls back by itself, and a second ROLLBACK would hide the first error."""
+        if self._connection.in_transaction:
+            with suppress(sqlite3.Error):
+                self._connection.execute("ROLLBACK")
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -202,13 +224,58 @@ class SqliteStore(Store):
         finally:
             self._connection.execute("ROLLBACK")
 
+    def forget(self) -> None:
+        """Copy the write-ahead log into the database and empty it (TRUNCATE): its frames
+        hold the pages as they were before the erasure. A reader still inside an older
+        snapshot keeps the log from being emptied; the epoch rotation covers that."""
+        if self.location.in_memory:
+            return
+        try:
+            self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error as error:
+            raise self.problem(error) from None
+
     def close(self) -> None:
         self._connection.close()
 
 
-def open_store(location: Location) -> Store:
+def no_ledger(location: Location, why: Text | None = None) -> NoLedger:
+    detail = Text(f" ({why.fr})", f" ({why.en})") if why else Text("", "")
+    return NoLedger(
+        Text(f"aucun registre à {location.shown}", f"no ledger at {location.shown}") + detail
+    )
+
+
+def _existing_ledger(location: Location) -> sqlite3.Connection:
+    """A connection to the SQLite ledger at `location`, which must already exist: opened
+    read-write without creating (a file that is not there stays not there), and checked
+    to hold a ledger before anything is written (a pragma would write an empty file)."""
+    path = Path(location.path)
+    if location.in_memory or not path.is_file():
+        raise no_ledger(location)
+    uri = f"file:{quote(str(path.absolute()))}?mode=rw"
+    try:
+        connection = sqlite3.connect(uri, uri=True, timeout=120, isolation_level=None)
+    except sqlite3.Error as error:
+        raise no_ledger(location, Text(str(error), str(error))) from None
+    try:
+        found = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        ).fetchall()
+    except sqlite3.Error as error:
+        connection.close()
+        raise no_ledger(location, Text(str(error), str(error))) from None
+    if not found:
+        connection.close()
+        raise no_ledger(location)
+    return connection
+
+
+def open_store(location: Location, *, must_exist: bool = False) -> Store:
+    """The store at `location`; `must_exist`: one that already holds a ledger, else
+    `NoLedger`, and nothing created (the read-only commands)."""
     if location.dialect == "postgresql":
         from licite.ledger.postgres import PostgresStore  # psycopg only when asked for
 
-        return PostgresStore(location)
-    return SqliteStore(location)
+        return PostgresStore(location, must_exist=must_exist)
+    return SqliteStore(location, must_exist=must_exist)

@@ -44,16 +44,29 @@ def read_contacts(
     with tempfile.TemporaryDirectory(prefix=".licite-list-", dir=workdir) as work:
         source = list_source(con, path, chosen, Path(work))
         try:
-            _normalize(con, source.sql)
-            number_lines(con, source)
+            _load(con, path, source)
             if not counted_right(con, source):  # a record spans lines: read it rewritten
+                source.check_lines()
                 source = list_source(con, path, chosen, Path(work), rewrite_always=True)
-                _normalize(con, source.sql)
-                number_lines(con, source)
-        except duckdb.Error as error:
-            raise _unreadable(path, error) from None
+                _load(con, path, source)
+        except BaseException:
+            # Interrupted by the line guard, or stopped for another reason: the guard's
+            # finding first, for it is what made DuckDB stop (`licite.scrub.shape`).
+            source.stop_checking()
+            raise
+        source.check_lines()
     set_aside(con, source)
     return source
+
+
+def _load(con: duckdb.DuckDBPyConnection, path: Path, source: ListSource) -> None:
+    try:
+        _normalize(con, source.sql)
+        number_lines(con, source)
+    except duckdb.InterruptException:
+        raise
+    except duckdb.Error as error:
+        raise _unreadable(path, error) from None
 
 
 NORMALIZED: tuple[str, ...] = ("email_norm", "phone_e164", "postal_norm", "place")

@@ -36,7 +36,8 @@ CHECKS: tuple[tuple[str, str, str, str], ...] = (
     ),
     (
         "email",
-        "email_norm IS NOT NULL AND NOT regexp_full_match(email_norm, '[^@\\s]+@\\S+')",
+        "email_norm IS NOT NULL AND (NOT regexp_full_match(email_norm, '[^@\\s]+@\\S+')"
+        " OR regexp_matches(email_norm, '[\\x00-\\x1f\\x7f]'))",
         "email : adresse invalide ",
         "email: not an email address ",
     ),

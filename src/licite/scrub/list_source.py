@@ -19,6 +19,7 @@ from licite.errors import InvalidInput
 from licite.i18n import Text
 from licite.scrub.headers import FIELDS, Columns, kind_sql, match_columns, written_kind_sql
 from licite.scrub.list_format import LINE_COLUMN, RAW_COLUMN, ListFile, Rewritten, inspect, rewrite
+from licite.scrub.shape import MAX_COLUMNS, MAX_LINE_BYTES, LineGuard, header_shape
 
 DEFAULT_KIND = "consumer"
 """The kind of a row that gives none, without --kind: the most protected reading (a
@@ -47,9 +48,23 @@ class ListSource:
     rewritten: Rewritten | None = None
     names: list[str] = field(default_factory=list)
     """The list's columns as written, in file order (for a line rebuilt from its values)."""
+    guard: LineGuard | None = None
+    """The scan of the file's lines for one too long or too wide (`licite.scrub.shape`)."""
     extras: list[str] = field(default_factory=list)
     """The other columns under the names the outputs give them (an `email` column the
     `--map` did not choose is carried as `email (liste)`)."""
+
+    def check_lines(self) -> None:
+        """Wait for the scan of the lines; a line too long or too wide refuses the list."""
+        problem = self.guard.problem() if self.guard is not None else None
+        if problem is not None:
+            raise InvalidInput(problem)
+
+    def stop_checking(self) -> None:
+        """End the scan early; what it found refuses the list (it is why DuckDB stopped)."""
+        problem = self.guard.stop() if self.guard is not None else None
+        if problem is not None:
+            raise InvalidInput(problem) from None
 
     @property
     def delimiter(self) -> str:
@@ -65,6 +80,7 @@ def csv_reader(path: Path, delimiter: str) -> str:
     sep = delimiter.replace("'", "''")
     return (
         f"read_csv('{quoted}', header = true, all_varchar = true, delim = '{sep}',"
+        f" max_line_size = {MAX_LINE_BYTES + 1},"
         " quote = '\"', escape = '\"', store_rejects = true,"
         " rejects_table = 'csv_rejects', rejects_scan = 'csv_scans')"
     )
@@ -90,13 +106,20 @@ def list_source(
     parquet = path.suffix.lower() in (".parquet", ".pq")
     listed: ListFile | None = None
     done: Rewritten | None = None
+    guard: LineGuard | None = None
     if parquet:
         base = parquet_reader(path)
     else:
         listed = inspect(path, encoding=options.encoding, delimiter=options.delimiter)
+        _, width = header_shape(path)  # a header too long or too wide: refused here
+        guard = LineGuard(con, path, listed.delimiter.encode(), width)
         if listed.regular and not rewrite_always:
             base = csv_reader(path, listed.delimiter)
         else:
+            # The rewrite holds a record in memory: the scan vouches for every line first.
+            problem = guard.problem()
+            if problem is not None:
+                raise InvalidInput(problem)
             try:
                 done = rewrite(listed, workdir / "list-utf8.csv")
             except UnicodeDecodeError as error:
@@ -111,13 +134,33 @@ def list_source(
             base = csv_reader(done.path, ",")
     try:
         described = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {base}").fetchall()]
+    except duckdb.InterruptException:
+        if guard is not None:
+            problem = guard.stop()
+            if problem is not None:
+                raise InvalidInput(problem) from None
+        raise
     except duckdb.Error as error:
+        if guard is not None:
+            guard.stop()
         raise InvalidInput(
             Text(f"{path} : illisible ({error})", f"{path}: unreadable ({error})")
         ) from None
+    if len(described) > MAX_COLUMNS:
+        raise InvalidInput(
+            Text(
+                f"{path} : {len(described)} colonnes, au plus {MAX_COLUMNS} acceptées",
+                f"{path}: {len(described)} columns, at most {MAX_COLUMNS} accepted",
+            )
+        )
     hidden = {LINE_COLUMN, RAW_COLUMN, "line"} if parquet else {LINE_COLUMN, RAW_COLUMN}
     names = [n for n in described if n not in hidden]
-    columns = match_columns(names, options.maps, str(path))
+    try:
+        columns = match_columns(names, options.maps, str(path))
+    except InvalidInput:
+        if guard is not None:
+            guard.stop()
+        raise
     selected = []
     for name in FIELDS:
         column = columns.fields[name]
@@ -132,4 +175,4 @@ def list_source(
     selected += [f"{quote(n)} AS {quote(e)}" for n, e in zip(columns.extras, extras, strict=True)]
     selected += [quote(n) for n in described if n in hidden]
     sql = f"(SELECT {', '.join(selected)} FROM {base})"
-    return ListSource(sql, columns, listed, done, names, extras)
+    return ListSource(sql, columns, listed, done, names, guard, extras)

@@ -44,7 +44,7 @@ def read_people(con: duckdb.DuckDBPyConnection) -> None:
     address or number of a row whose id names nobody (`sources.match_people` looks those
     rows up by their keyed hashes)."""
     con.execute("CREATE SCHEMA IF NOT EXISTS narrow")
-    _empty(con, "persons", ("id", "seq", "email_hash", "phone_hash"))
+    _empty(con, "persons", ("id", "seq", "email_hash", "phone_hash", "erased_at_us"))
     _fetch(con, "persons", ("id",), _values(con, "SELECT nullif(trim(id), '') FROM contacts"))
     hashes = _values(
         con,

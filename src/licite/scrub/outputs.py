@@ -1,9 +1,10 @@
 """Writing a scrub's results: allowed, blocked, rejected and duplicates (CSV, CSV for
 French Excel or Parquet, see `exports`), and summary.json.
 
-Everything is written into a fresh directory beside the target and renamed
-into place at the end, so an interrupted run never leaves outputs that look
-complete.
+Everything is written into a fresh directory beside the target and moved
+into place at the end, with the manifest that says licite wrote it
+(`licite.target`), so an interrupted run never leaves outputs that look
+complete and a later run never replaces what licite did not write.
 """
 
 from __future__ import annotations
@@ -20,31 +21,66 @@ import duckdb
 
 from licite.catalogue import rule
 from licite.decision import cite
-from licite.i18n import Lang
+from licite.i18n import Lang, Text
 from licite.scrub.decisions import Situation
 from licite.scrub.duck import insert_rows, paris_text
 from licite.scrub.exports import Style, export
 from licite.scrub.plan import Plan
+from licite.target import (
+    MANIFEST,
+    MARKER,
+    OutputRefused,
+    remove_listed,
+    work_folder,
+    write_manifest,
+)
 
 
 @contextmanager
-def staged(target: Path) -> Iterator[Path]:
-    """A temporary directory renamed to `target` only when the block completes."""
-    target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = target.parent / f".{target.name}.partial-{os.getpid()}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
+def staged(target: Path, previous: list[str]) -> Iterator[Path]:
+    """A staging folder beside `target`, moved into place only when the block completes.
+
+    A fresh target receives the whole folder by one rename. A previous scrub's output
+    (`previous`: the files its manifest lists, replaced under --overwrite) loses its
+    manifest first, then the listed files are replaced one by one and the new manifest
+    is written last: nothing else in the folder is touched, and a folder without its
+    manifest never passes for a complete output."""
+    work = work_folder(target, "partial")
     try:
         yield work
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    old = target.parent / f".{target.name}.old-{os.getpid()}"
-    if target.exists():
-        target.rename(old)
-    work.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    (work / MARKER).unlink()
+    written = sorted(entry.name for entry in work.iterdir())
+    write_manifest(work, "scrub", written, complete=True)
+    target = target.resolve()
+    if not target.exists() or (target.is_dir() and not any(target.iterdir())):
+        if target.exists():
+            target.rmdir()
+        work.rename(target)
+        return
+    foreign = [
+        name
+        for name in written
+        if name not in previous and ((target / name).exists() or (target / name).is_symlink())
+    ]
+    if foreign:
+        shutil.rmtree(work, ignore_errors=True)
+        raise OutputRefused(
+            Text(
+                f"{target} : {', '.join(foreign)} n'a pas été écrit par licite ; rien n'est"
+                " remplacé",
+                f"{target}: {', '.join(foreign)} was not written by licite; nothing is replaced",
+            )
+        )
+    (target / MANIFEST).unlink(missing_ok=True)
+    remove_listed(target, [name for name in previous if name not in written])
+    for name in written:
+        if name != MANIFEST:
+            os.replace(work / name, target / name)
+    os.replace(work / MANIFEST, target / MANIFEST)
+    work.rmdir()
 
 
 _TEXT_COLUMNS = (
@@ -92,6 +128,31 @@ def store_texts(
     del lang
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is a formula to a spreadsheet (OWASP, CSV injection):
+`=HYPERLINK(…)`, `+cmd|' /C calc'!A0`, `@SUM(1)`."""
+_FORMULA_CODES = ", ".join(str(ord(c)) for c in FORMULA_STARTS)
+_NEUTRALIZE = (
+    # Every cell the list brought: a leading quote makes it text in any spreadsheet.
+    f"CREATE OR REPLACE MACRO csv_cell(v) AS CASE WHEN ascii(v) IN ({_FORMULA_CODES})"
+    " THEN chr(39) || v ELSE v END",
+    # The phone column of a decided row holds a phone number (the row is set aside
+    # otherwise): +33 6 12 34 56 78 is left as written, for the dialer that reads the
+    # file; only a cell with anything but a number's characters is quoted.
+    f"CREATE OR REPLACE MACRO csv_phone(v) AS CASE WHEN ascii(v) IN ({_FORMULA_CODES})"
+    " AND NOT regexp_full_match(v, '[-+0-9 .()/]+') THEN chr(39) || v ELSE v END",
+)
+
+
+def safe_cell(text: str) -> str:
+    """What csv_cell makes of a text (for the headers, written from Python)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def write_csvs(
     con: duckdb.DuckDBPyConnection,
     directory: Path,
@@ -99,10 +160,19 @@ def write_csvs(
     lang: Lang,
     style: Style | None = None,
 ) -> None:
+    """The result files (CSV, CSV for French Excel or Parquet: `style`), every cell from the
+    list neutralized against formula injection in SQL, as the rows are written (no pass in
+    Python)."""
     form = style or Style()
-    listed = ", ".join(
-        f'c."{name}"' for name in ("id", "kind", "email", "phone", "postal_code", *extras)
-    )
+    for statement in _NEUTRALIZE:
+        con.execute(statement)
+    names = ("id", "kind", "email", "phone", "postal_code", *extras)
+    cells = [
+        f"{'csv_phone' if name == 'phone' else 'csv_cell'}(c.{_ident(name)}) AS {_ident(name)}"
+        for name in names
+    ]
+    listed = ", ".join(cells)
+    shown = ", ".join(f"{_ident(name)} AS {_ident(safe_cell(name))}" for name in names)
     # Every decided row is a good one: the list's lines, without setting the bad ones aside.
     base = (
         "FROM scrub_results r JOIN contacts_lined c USING (row_id)"
@@ -116,28 +186,29 @@ def write_csvs(
     )
     export(
         con,
-        f"SELECT {listed.replace('c.', '')}, basis, expires_at, obligations FROM ({allowed})"
-        " ORDER BY line",
+        f"SELECT {shown}, basis, expires_at, obligations FROM ({allowed}) ORDER BY line",
         directory / form.name("allowed"),
         form,
     )
     export(
         con,
-        f"SELECT {listed}, t.codes AS reasons, t.citations {base}"
-        " WHERE NOT r.allowed ORDER BY c.line",
+        f"SELECT {shown}, reasons, citations FROM (SELECT {listed}, t.codes AS reasons,"
+        f" t.citations, c.line {base} WHERE NOT r.allowed) ORDER BY line",
         directory / form.name("blocked"),
         form,
     )
     reason = "reason_fr" if lang == "fr" else "reason_en"
     export(
         con,
-        f"SELECT line, problem, {reason} AS reason, raw FROM rejected ORDER BY line",
+        f"SELECT line, problem, csv_cell({reason}) AS reason, csv_cell(raw) AS raw"
+        " FROM rejected ORDER BY line",
         directory / form.name("rejected"),
         form,
     )
     export(
         con,
-        "SELECT line, first_line AS repeats_line, raw FROM duplicates ORDER BY line",
+        "SELECT line, first_line AS repeats_line, csv_cell(raw) AS raw FROM duplicates"
+        " ORDER BY line",
         directory / form.name("duplicates"),
         form,
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,11 +20,12 @@ from typing import Any
 
 import duckdb
 
-from licite.case import load_campaign
+from licite.case import Campaign, load_campaign
 from licite.documents import read_document
-from licite.errors import LiciteError
+from licite.errors import DiskFull, LiciteError, is_disk_full
 from licite.i18n import Lang, Text
 from licite.ledger import Ledger
+from licite.ledger.config import Location, key_directory
 from licite.ledger.rows import micros
 from licite.scrub.checks import campaign_problems
 from licite.scrub.contacts import read_contacts, release_normalized
@@ -40,6 +40,7 @@ from licite.scrub.plan import Plan
 from licite.scrub.report import write_report
 from licite.scrub.run_record import file_record, run_record
 from licite.scrub.sources import gather_events, match_people
+from licite.target import check_target, locked, work_folder
 
 Progress = Callable[[str], None]
 
@@ -86,21 +87,72 @@ def scrub(
     progress: Progress = quiet,
     threads: int | None = None,
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    overwrite: bool = False,
     list_options: ListOptions | None = None,
     style: Style | None = None,
     pdf: bool = False,
 ) -> Scrubbed:
+    """Scrub `contacts` into `out` (refused when `out` holds anything licite did not write,
+    or a previous output without `overwrite`; see `licite.target`)."""
     started = time.monotonic()
     campaign = load_campaign(read_document(campaign_file), name=str(campaign_file))
-    with Ledger.open(database_url) as ledger:
+    with Ledger.open(database_url, must_exist=True) as ledger:
         location, hmac_key = ledger.location, ledger.keys.hmac
         # People are numbered by their chain: the last number bounds how many there are.
         ledger_people = ledger.store.read("SELECT coalesce(max(seq), 0) FROM persons")[0][0]
-    out.resolve().parent.mkdir(parents=True, exist_ok=True)
+    inputs = [contacts, campaign_file, *ledger_files(location)]
+    check_target(out, inputs=inputs, overwrite=overwrite, what="scrub")
+    with locked(out):
+        previous = check_target(out, inputs=inputs, overwrite=overwrite, what="scrub")
+        return _scrub(
+            contacts,
+            out,
+            previous,
+            campaign,
+            location,
+            hmac_key,
+            ledger_people,
+            at=at,
+            lang=lang,
+            progress=progress,
+            threads=threads,
+            memory_limit=memory_limit,
+            started=started,
+            outputs=_Outputs(campaign_file, list_options, style, pdf),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Outputs:
+    """How the list is read and the results written, as the command asked."""
+
+    campaign_file: Path
+    list_options: ListOptions | None
+    style: Style | None
+    pdf: bool
+
+
+def _scrub(
+    contacts: Path,
+    out: Path,
+    previous: list[str],
+    campaign: Campaign,
+    location: Location,
+    hmac_key: bytes,
+    ledger_people: int,
+    *,
+    at: datetime | None,
+    lang: Lang,
+    progress: Progress,
+    threads: int | None,
+    memory_limit: str,
+    started: float,
+    outputs: _Outputs,
+) -> Scrubbed:
     # Past `memory_limit`, DuckDB spills its tables to this directory instead of growing.
-    spill = tempfile.mkdtemp(prefix=f".{out.name}.spill-", dir=out.resolve().parent)
+    spill = work_folder(out, "spill")
     try:
-        con = connect(threads=threads, memory_limit=memory_limit, spill_to=spill)
+        con = connect(threads=threads, memory_limit=memory_limit, spill_to=str(spill))
     except BaseException:
         shutil.rmtree(spill, ignore_errors=True)
         raise
@@ -119,7 +171,7 @@ def scrub(
         plan = Plan.of(campaign, at=plan.at, sender=_effective_sender(con, plan))
         problems = campaign_problems(plan)
         progress(Text("lecture de la liste", "reading the list")(lang))
-        source = read_contacts(con, contacts, list_options, workdir=Path(spill))
+        source = read_contacts(con, contacts, outputs.list_options, workdir=Path(spill))
         record = source.file.record() if source.file else file_record(contacts)
         progress(Text("rapprochement avec le registre", "matching the ledger")(lang))
         good = con.execute("SELECT count(*) FROM contacts").fetchone()
@@ -142,9 +194,9 @@ def scrub(
             con.execute(f"DROP {name}")  # read into the facts: only spill from now on
         progress(Text("écriture des résultats", "writing the results")(lang))
         matched = con.execute("SELECT count(person_id) FROM matched").fetchone()
-        with staged(out) as work:
+        with staged(out, previous) as work:
             store_texts(con, plan, situations, lang)
-            write_csvs(con, work, source.extras, lang, style)
+            write_csvs(con, work, source.extras, lang, outputs.style)
             summary = summarize(
                 con,
                 plan,
@@ -155,15 +207,19 @@ def scrub(
                     "matched_in_ledger": matched[0] if matched else 0,
                     "ledger_read": "by_index" if store == "narrow" else "whole",
                     "contacts_file": str(contacts),
-                    **run_record(record, campaign_file),
+                    **run_record(record, outputs.campaign_file),
                     "seconds": round(time.monotonic() - started, 3),
                 },
             )
             write_summary(work, summary)
-            write_report(work / "report.html", plan, summary, con, lang, pdf=pdf)
+            write_report(work / "report.html", plan, summary, con, lang, pdf=outputs.pdf)
         progress(Text(f"terminé : {out}.", f"done: {out}.")(lang))
         return Scrubbed(out, summary)
-    except duckdb.Error as error:
+    except (duckdb.Error, OSError) as error:
+        if is_disk_full(error):
+            raise DiskFull.at(out) from None
+        if isinstance(error, OSError):
+            raise
         raise BatchError(
             Text(f"échec du traitement par lots : {error}", f"batch processing failed: {error}")
         ) from None
@@ -172,6 +228,18 @@ def scrub(
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
+
+
+def ledger_files(location: Location) -> list[Path]:
+    """The ledger's files and key folder: an output folder may neither hold nor lie inside
+    them."""
+    found = []
+    if location.dialect == "sqlite" and not location.in_memory:
+        found += [Path(location.path + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
+    keys = key_directory(location)
+    if keys is not None:
+        found.append(keys)
+    return found
 
 
 def _effective_sender(con: duckdb.DuckDBPyConnection, plan: Plan) -> Any:

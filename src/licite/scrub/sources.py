@@ -7,6 +7,11 @@ before the moment when the number is on it; `bloctel_removed` then when it was
 on an earlier list only); and the hashes an erasure left behind (an objection,
 all channels and senders, at the erasure). The first is the person's history,
 the others the row's own (`facts_sql` says how they are read together).
+
+An erasure recorded after the campaign's moment still counts, as an objection
+at that moment (issue 13, finding 8; `history_as_of` says why): the person's
+own (`persons.erased_at_us`) and any suppression hash of the row's address or
+number, whatever its date.
 """
 
 from __future__ import annotations
@@ -37,9 +42,7 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int, store: str = "ledge
     ledger's tables are read from: `ledger`, the store attached whole, or `narrow`, a short
     list's own rows of it (`licite.scrub.narrow`).
     """
-    erasures = con.execute(
-        f"SELECT count(*) FROM ledger.suppressions WHERE at_us <= {at_us}"
-    ).fetchone()
+    erasures = con.execute("SELECT count(*) FROM ledger.suppressions").fetchone()
     # A person's address hash serves only to find what an erasure left: without erasures,
     # only the rows to look up by address need theirs.
     email_hash = (
@@ -51,6 +54,7 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int, store: str = "ledge
         CREATE OR REPLACE TEMP TABLE matched AS
         SELECT c.row_id, p.id AS person_id, {email_hash} AS email_hash,
                coalesce(p.phone_hash, hmac_hex(c.phone_e164)) AS phone_hash,
+               p.erased_at_us::BIGINT AS erased_at_us,
                {code_of("person_kind", "c.kind")}::UTINYINT AS person_kind,
                {code_of("place", "c.place")}::UTINYINT AS place
         FROM contacts c LEFT JOIN {store}.persons p ON p.id = nullif(trim(c.id), '')
@@ -63,14 +67,15 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int, store: str = "ledge
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE people AS
         WITH hashed AS (SELECT email_hash, phone_hash FROM matched WHERE person_id IS NULL)
-        SELECT id, seq, email_hash, phone_hash FROM {store}.persons
+        SELECT id, seq, email_hash, phone_hash, erased_at_us FROM {store}.persons
         WHERE email_hash IN (SELECT email_hash FROM hashed)
            OR phone_hash IN (SELECT phone_hash FROM hashed)
     """)
     con.execute("""
         UPDATE matched SET person_id = found.pid,
           email_hash = coalesce(matched.email_hash, found.email_hash),
-          phone_hash = coalesce(matched.phone_hash, found.phone_hash)
+          phone_hash = coalesce(matched.phone_hash, found.phone_hash),
+          erased_at_us = found.erased_at_us
         FROM (
           -- The first person recorded with each address or number, among those asked for
           -- only: grouping every person of a large ledger by hash would cost more.
@@ -78,7 +83,7 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int, store: str = "ledge
                             GROUP BY email_hash),
           by_phone AS (SELECT phone_hash, arg_min(id, seq) AS pid FROM people
                        GROUP BY phone_hash)
-          SELECT m.row_id, p.id AS pid, p.email_hash, p.phone_hash
+          SELECT m.row_id, p.id AS pid, p.email_hash, p.phone_hash, p.erased_at_us
           FROM matched m
           LEFT JOIN by_email e ON e.email_hash = m.email_hash
           LEFT JOIN by_phone f ON f.phone_hash = m.phone_hash
@@ -126,10 +131,15 @@ def gather_events(
           CROSS JOIN latest
           GROUP BY m.row_id),
         erased AS (
-          SELECT m.row_id, min(s.at_us) AS at_us FROM matched m JOIN {store}.suppressions s
-            ON s.hash IN (m.email_hash, m.phone_hash)
-           AND s.person_id IS DISTINCT FROM m.person_id AND s.at_us <= {at_us}
-          GROUP BY m.row_id)
+          -- Whatever their date: one after the moment is an objection at the moment.
+          SELECT row_id, min(at_us) AS at_us FROM (
+            SELECT m.row_id, least(s.at_us::BIGINT, {at_us}) AS at_us
+            FROM matched m JOIN {store}.suppressions s
+              ON s.hash IN (m.email_hash, m.phone_hash)
+             AND s.person_id IS DISTINCT FROM m.person_id
+            UNION ALL
+            SELECT row_id, {at_us} FROM matched WHERE erased_at_us > {at_us})
+          GROUP BY row_id)
         SELECT coalesce(o.row_id, x.row_id) AS row_id, o.at_us AS bloctel_at,
                o.listed AS bloctel_listed, x.at_us AS erased_at
         FROM opposition o FULL JOIN erased x ON x.row_id = o.row_id
@@ -137,6 +147,7 @@ def gather_events(
     # The hashes were for the lists above; the grouping to come needs the memory.
     con.execute("ALTER TABLE matched DROP COLUMN email_hash")
     con.execute("ALTER TABLE matched DROP COLUMN phone_hash")
+    con.execute("ALTER TABLE matched DROP COLUMN erased_at_us")
 
 
 __all__ = ["READ_COLUMNS", "gather_events", "match_people"]

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
+from tests.pdf_support import require_pdf
 from tests.test_ledger_support import (
     BACKENDS,
     environ,
@@ -120,6 +121,7 @@ def test_english_dossier_says_gdpr(env: dict[str, str]) -> None:
 
 
 def test_pdf_dossier_has_the_text(env: dict[str, str], tmp_path: Path) -> None:
+    require_pdf()
     out = tmp_path / "dossier.pdf"
     _export(env, "--format", "pdf", "--out", str(out))
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(out.read_bytes())).pages)

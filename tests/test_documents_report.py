@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from licite.catalogue import catalogue
 from licite.i18n import Lang
 from licite.scrub.run import scrub
+from tests.pdf_support import require_pdf
 from tests.test_ledger_support import environ, event_line, person_line, run, write_lines
 
 SMS = {
@@ -94,6 +95,7 @@ def test_english_report_uses_english_formats_and_citations(
 
 
 def test_report_pdf_has_the_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    require_pdf()
     out, contacts = _scrub(tmp_path, "fr", monkeypatch)
     reader = PdfReader(io.BytesIO((out / "report.pdf").read_bytes()))
     text = "".join(p.extract_text() for p in reader.pages).replace("\n", "")

@@ -142,7 +142,8 @@ def test_rules_command_json() -> None:
     )
     rows = json.loads(done.stdout)
     objected = next(row for row in rows if row["code"] == "OBJECTED")
-    assert objected["citation"].startswith("RGPD art. 21")
+    assert objected["citation"].startswith("GDPR art. 21")  # English throughout (issue 16)
+    assert objected["citations"]["fr"].startswith("RGPD art. 21")
     assert objected["in_force_from"] == "2018-05-25"
     assert all(row["explanations"]["fr"] and row["explanations"]["en"] for row in rows)
 

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from licite.ledger import Ledger
 from licite.scrub.duck import connect
 from licite.scrub.outputs import _NEUTRALIZE, FORMULA_STARTS, safe_cell
 from licite.scrub.run import scrub
@@ -44,6 +45,7 @@ PHONE_ONLY = re.compile(r"[-+0-9 .()/]+")
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("LICITE_DATABASE_URL", f"sqlite:///{tmp_path / 'ledger.db'}")
     monkeypatch.delenv("LICITE_KEY_DIR", raising=False)
+    Ledger.open().close()  # the scrub reads a ledger, never makes one
     (tmp_path / "campaign.json").write_text(json.dumps(CAMPAIGN), encoding="utf-8")
     yield tmp_path
 

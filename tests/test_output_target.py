@@ -30,7 +30,14 @@ CAMPAIGN = {
     "request": {"action": "contact", "channel": "email", "purpose": "commercial", "offer": "shoes"},
 }
 LIST = b"id,kind,email,phone,postal_code\n1,consumer,a@example.fr,,75011\n"
-OUTPUTS = {"allowed.csv", "blocked.csv", "rejected.csv", "summary.json", "report.html"}
+OUTPUTS = {
+    "allowed.csv",
+    "blocked.csv",
+    "rejected.csv",
+    "duplicates.csv",
+    "summary.json",
+    "report.html",
+}
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
     monkeypatch.setenv("LICITE_DATABASE_URL", url)
     campaign = tmp_path / "campaign.json"
     campaign.write_text(json.dumps(CAMPAIGN), encoding="utf-8")
+    Ledger.open(url).close()  # the scrub reads a ledger, never makes one
     yield {"tmp": tmp_path, "campaign": campaign, "url": url}
 
 
@@ -58,21 +60,14 @@ def rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-@pytest.mark.parametrize(
-    ("header", "missing"),
-    [
-        (b"id,kind,email,postal_code\n", "phone"),
-        (b"id,kind,e-mail,phone,postal_code\n", "email"),
-        (b"identifier,type,email,phone,postal_code\n", "id, kind"),
-    ],
-)
-def test_missing_or_misnamed_columns_stop_before_any_work(
-    setup: dict[str, Any], header: bytes, missing: str
+@pytest.mark.parametrize("header", [b"id,kind,name\n", b"identifier,type,segment\n"])
+def test_a_list_without_an_address_column_stops_before_any_work(
+    setup: dict[str, Any], header: bytes
 ) -> None:
     with pytest.raises(InvalidInput) as caught:
-        run(setup, header + b"1,consumer,a@example.fr,0612345678,75011\n")
-    assert f"missing columns {missing}" in caught.value.text.en
-    assert "colonnes manquantes" in caught.value.text.fr
+        run(setup, header + b"1,consumer,x\n")
+    assert "no address column (email, phone or postal code)" in caught.value.text.en
+    assert "aucune colonne d'adresse" in caught.value.text.fr
     assert not (setup["tmp"] / "out").exists()
 
 
@@ -82,35 +77,40 @@ def test_bad_rows_are_set_aside_with_their_line_and_the_rest_is_scrubbed(
     content = HEADER + b"".join(
         [
             b"1,consumer,a@example.fr,0612345678,75011,x\n",  # line 2: fine
-            b'2,consumer,"caf\xe9@example.fr",0612345679,75011,x\n',  # line 3: not UTF-8
+            b'2,consumer,"caf\xe9@example.fr",0612345679,75011,x\n',  # line 3: Windows-1252
             b"3,consumer,c@example.fr,06123,75011,x\n",  # line 4: bad number
             b"4,alien,d@example.fr,0612345670,75011,x\n",  # line 5: bad kind
             b"5,consumer,not-an-address,,75011,x\n",  # line 6: bad address
             b"6,consumer,f@example.fr,,7501,x\n",  # line 7: bad postal code
             b"7,consumer,g@example.fr,,,x,extra\n",  # line 8: too many columns
-            b"1,consumer,a@example.fr,0612345678,75011,again\n",  # line 9: duplicate of 2
+            b"1,consumer,a@example.fr,0612345678,75011,again\n",  # line 9: repeats line 2
             b"9,professional,i@example.fr,+33 7 11 22 33 44,67000,y\n",  # line 10: fine
         ]
     )
     out = run(setup, content)
     rejected = {int(r["line"]): r for r in rows(out / "rejected.csv")}
-    assert sorted(rejected) == [3, 4, 5, 6, 7, 8, 9]
+    # The file is Windows-1252 (line 3): read as such, not rejected (issue 16).
+    assert sorted(rejected) == [4, 5, 6, 7, 8]
     assert rejected[4]["problem"] == "phone" and "06123" in rejected[4]["reason"]
     assert rejected[5]["problem"] == "kind" and "alien" in rejected[5]["reason"]
     assert rejected[6]["problem"] == "email" and "not-an-address" in rejected[6]["reason"]
     assert rejected[7]["problem"] == "postal_code"
-    assert rejected[9]["problem"] == "duplicate" and "2" in rejected[9]["reason"]
-    assert "unreadable" in rejected[3]["problem"]
+    assert "unreadable" in rejected[8]["problem"]
+    assert rejected[8]["raw"] == "7,consumer,g@example.fr,,,x,extra"
+    (repeat,) = rows(out / "duplicates.csv")
+    assert (repeat["line"], repeat["repeats_line"]) == ("9", "2")
     scrubbed = rows(out / "blocked.csv") + rows(out / "allowed.csv")
-    assert sorted(r["id"] for r in scrubbed) == ["1", "9"]
+    assert sorted(r["id"] for r in scrubbed) == ["1", "2", "9"]
+    assert "café@example.fr" in {r["email"] for r in scrubbed}
     assert {r["segment"] for r in scrubbed} == {"x", "y"}  # extra columns carried through
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["counts"] == {
         "rows": 9,
-        "scrubbed": 2,
+        "scrubbed": 3,
         "allowed": 0,
-        "blocked": 2,
-        "rejected": 7,
+        "blocked": 3,
+        "rejected": 5,
+        "duplicates": 1,
     }
 
 
@@ -122,7 +122,7 @@ def test_outputs_keep_the_order_of_the_list_around_the_rows_set_aside(
     for index, line in enumerate(good):
         lines.append(line)
         if index % 7 == 3:
-            lines.append('x,consumer,"caf\xe9@example.fr",,75011,bad')  # unreadable
+            lines.append("x,consumer,e@example.fr,,75011,bad,extra")  # unreadable
         if index % 5 == 1:
             lines.append(f"{index + 100},alien,q@example.fr,,75011,bad")  # set aside
     content = HEADER + "\n".join(lines).encode("latin-1") + b"\n"
@@ -177,8 +177,6 @@ def test_an_interrupted_run_leaves_no_outputs_that_look_complete(
 def test_cli_scrub(setup: dict[str, Any]) -> None:
     contacts = setup["tmp"] / "contacts.csv"
     contacts.write_bytes(HEADER + b"1,consumer,a@example.fr,,,x\n")
-    # The ledger and its keys exist already (making a key says so once, on stderr).
-    Ledger.open(setup["url"]).close()
     done = subprocess.run(
         [
             str(LICITE),
@@ -213,6 +211,28 @@ def test_cli_scrub(setup: dict[str, Any]) -> None:
         check=False,
     )
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_a_scrub_where_no_ledger_is_refuses_and_creates_nothing(tmp_path: Path) -> None:
+    # A mistyped LICITE_DATABASE_URL must not scrub against an empty history: no objection,
+    # no opposition list, and opt-out channels would be allowed to everyone.
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_bytes(HEADER + b"1,consumer,a@example.fr,,,x\n")
+    campaign = tmp_path / "campaign.json"
+    campaign.write_text(json.dumps(CAMPAIGN), encoding="utf-8")
+    env = {**os.environ, "LICITE_DATABASE_URL": f"sqlite:///{tmp_path / 'typo.db'}"}
+    env.pop("LICITE_KEY_DIR", None)
+    command = ["--lang", "en", "scrub", str(contacts), "--campaign", str(campaign)]
+    done = subprocess.run(
+        [str(LICITE), *command, "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert done.returncode == 5 and "no ledger at" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["campaign.json", "contacts.csv"]
 
 
 def test_a_number_only_phonenumbers_reads_still_places_the_row(tmp_path: Path) -> None:
@@ -274,5 +294,8 @@ def test_every_row_after_the_first_of_its_person_is_a_duplicate_of_that_first(
     con = connect()
     install(con)
     read_contacts(con, path)
-    found = dict(con.execute("SELECT line, reason_en FROM rejected").fetchall())
+    found = dict(
+        con.execute("SELECT line, 'duplicate of line ' || first_line FROM duplicates").fetchall()
+    )
     assert found == expected
+    assert con.execute("SELECT count(*) FROM rejected").fetchone() == (0,)

@@ -169,13 +169,14 @@ def _opaque_id(value: object) -> object:
     return value
 
 
-@lru_cache(maxsize=1 << 14)  # an import repeats its senders and sources millions of times
-def _address_kind(value: str) -> str | None:
+@lru_cache(maxsize=1 << 14)  # an import repeats its senders, sources and people's ids
+def address_kind(value: str) -> str | None:
+    """`personal_address_in`, remembered."""
     return personal_address_in(value)
 
 
 def _no_address(value: str, what_fr: str, what_en: str, *, text: bool = False) -> None:
-    found = _address_kind(value)
+    found = address_kind(value)
     if found is not None:
         kind_fr, kind_en = (
             ("une adresse électronique", "an email address")

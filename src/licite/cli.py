@@ -17,7 +17,7 @@ import click
 from licite.case import load_case
 from licite.casebook import case_files, run_case
 from licite.catalogue import in_force, laws
-from licite.documents import read_document
+from licite.documents import parse_text, read_document
 from licite.engine import decide
 from licite.errors import DiskFull, InvalidInput, LiciteError, NotModelled, is_disk_full
 from licite.explain import explain_decision, rule_row
@@ -84,13 +84,16 @@ def decide_command(
     campaign: Path | None,
     at_text: str | None,
 ) -> None:
-    """Decide one case file (YAML or JSON), or a ledger's person for a campaign."""
+    """Decide one case file (YAML or JSON; `-` reads it from standard input), or a person
+    of the ledger for a campaign."""
     if person_id is not None or campaign is not None:
         from licite.ledger.commands import decide_from_ledger
 
         decision = decide_from_ledger(case_file, person_id, campaign, at_text)
     elif case_file is None:
         raise InvalidInput(Text("CASE : fichier de cas attendu", "CASE: a case file is expected"))
+    elif str(case_file) == "-":
+        decision = decide(load_case(_stdin_document(), name="-"))
     else:
         decision = decide(load_case(read_document(case_file), name=str(case_file)))
     lang = _lang()
@@ -98,6 +101,21 @@ def decide_command(
         click.echo(json.dumps(decision.to_dict(lang), ensure_ascii=False, indent=2))
     else:
         click.echo(explain_decision(decision, lang))
+
+
+def _stdin_document() -> object:
+    """The case written on standard input (`licite decide -`), YAML or JSON."""
+    raw = sys.stdin.buffer.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(
+            Text(
+                f"- : l'entrée standard n'est pas en UTF-8 (octet {error.start})",
+                f"-: standard input is not UTF-8 (byte {error.start})",
+            )
+        ) from None
+    return parse_text(text, name="-")
 
 
 @cli.command("casebook")
@@ -220,12 +238,62 @@ def _demo_casebook() -> Path:
     default=None,
     help="The moment of sending (default: the campaign's, else now).",
 )
+@click.option(
+    "--encoding",
+    default=None,
+    help="The list's encoding: utf-8, windows-1252, latin-1 (default: found from the file).",
+)
+@click.option(
+    "--delimiter",
+    default=None,
+    help="The list's delimiter: , ; tab or | (default: found from the header).",
+)
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    help="Name a column for a field, as in --map 'E-mail pro=email' (repeatable).",
+)
+@click.option(
+    "--kind",
+    default=None,
+    help="The kind of rows that give none: consumer (particulier), professional"
+    " (professionnel) or generic_business_address (adresse générique).",
+)
+@click.option(
+    "--excel",
+    is_flag=True,
+    help="Write the CSV files for French Excel: semicolons and a UTF-8 byte-order mark.",
+)
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="The form of the result files (Parquet for machines).",
+)
+@click.option("--pdf", is_flag=True, help="Also write report.pdf (about six seconds more).")
 @reports_errors
 def scrub_command(
-    contacts: Path, campaign_file: Path, out: Path, at_text: str | None, overwrite: bool
+    contacts: Path,
+    campaign_file: Path,
+    out: Path,
+    at_text: str | None,
+    overwrite: bool,
+    encoding: str | None,
+    delimiter: str | None,
+    maps: tuple[str, ...],
+    kind: str | None,
+    excel: bool,
+    form: str,
+    pdf: bool,
 ) -> None:
     """Decide a whole list (CSV or Parquet) against the ledger."""
     from licite.moments import MomentOutOfRange, parse_moment
+    from licite.scrub.exports import Style
+    from licite.scrub.headers import default_kind, parse_maps
+    from licite.scrub.list_source import ListOptions
     from licite.scrub.run import scrub, terminal_progress
 
     lang = _lang()
@@ -239,6 +307,15 @@ def scrub_command(
             raise InvalidInput(
                 Text(f"--at : date invalide {at_text!r}", f"--at: invalid date {at_text!r}")
             ) from None
+    if excel and form == "parquet":
+        raise InvalidInput(
+            Text(
+                "--excel et --format parquet s'excluent",
+                "--excel and --format parquet exclude each other",
+            )
+        )
+    options = ListOptions(encoding, delimiter, parse_maps(maps), default_kind(kind))
+    style = Style("excel" if excel else "parquet" if form == "parquet" else "csv")
     result = scrub(
         contacts,
         campaign_file,
@@ -247,14 +324,20 @@ def scrub_command(
         lang=lang,
         progress=terminal_progress(lang),
         overwrite=overwrite,
+        list_options=options,
+        style=style,
+        pdf=pdf,
     )
     counts = result.summary["counts"]
     allowed, blocked, rejected = counts["allowed"], counts["blocked"], counts["rejected"]
+    duplicates = counts["duplicates"]
     report = out / "report.html"
     click.echo(
         Text(
-            f"{allowed} autorisés, {blocked} bloqués, {rejected} rejetés — {report}",
-            f"{allowed} allowed, {blocked} blocked, {rejected} rejected — {report}",
+            f"{allowed} autorisés, {blocked} bloqués, {rejected} rejetés, {duplicates} doublons"
+            f" — {report}",
+            f"{allowed} allowed, {blocked} blocked, {rejected} rejected, {duplicates} duplicates"
+            f" — {report}",
         )(lang)
     )
 
@@ -283,6 +366,20 @@ def _register_service() -> None:
 
 
 _register_service()
+
+
+def _whole_sentences(group: click.Group) -> None:
+    """List each command with its whole first sentence, never one cut at "art." or at a
+    width ("Erase a person (GDPR art." told a user nothing)."""
+    for command in group.commands.values():
+        if command.short_help is None and command.help:
+            first = command.help.split("\n\n")[0]
+            command.short_help = " ".join(first.split())
+        if isinstance(command, click.Group):
+            _whole_sentences(command)
+
+
+_whole_sentences(cli)
 
 
 def main() -> None:

@@ -7,12 +7,14 @@ The ledger and the scrub call `decide_facts` with facts of their own making.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 
 from licite.case import Case, Event, Person, Request, Sender
 from licite.decision import Decision, build_decision
 from licite.errors import NotModelled
+from licite.evidence import Fact, gather
 from licite.facts import ordered, read_facts
 from licite.i18n import Text
 from licite.moments import PARIS, add_period
@@ -52,15 +54,25 @@ def decide_history(
     """
     check_modelled(request, at)
     instant = at.astimezone(UTC)  # events are held in UTC: compare like with like
-    facts = read_facts(ordered(history, instant), request, sender.id, instant, request.offer)
+    past = ordered(history, instant)
+    facts = read_facts(past, request, sender.id, instant, request.offer)
     ask = make_ask(request, sender, at, person.kind, place_of(person.postal_code, person.phone))
-    return decide_facts(ask, facts, case=case_id)
+    find = partial(gather, history=past, request=request, sender=sender.id, at=instant, facts=facts)
+    return decide_facts(ask, facts, case=case_id, find_evidence=find)
 
 
-def decide_facts(ask: Ask, facts: Facts, *, case: str | None = None) -> Decision:
+def decide_facts(
+    ask: Ask,
+    facts: Facts,
+    *,
+    case: str | None = None,
+    find_evidence: Callable[[Decision], Mapping[str, tuple[Fact, ...]]] | None = None,
+) -> Decision:
     verdict = evaluate(ask, facts)
     moments = {name: moment_of(name, ask, facts) for name in verdict.expires}
-    return build_decision(verdict, case=case, at=ask.at, moments=moments)
+    return build_decision(
+        verdict, case=case, at=ask.at, moments=moments, find_evidence=find_evidence
+    )
 
 
 def make_ask(

@@ -33,7 +33,8 @@ class MomentOutOfRange(ValueError):
 def parse_moment(value: object) -> datetime:
     """A moment from an ISO 8601 string, a date or a datetime; raises ValueError
     (MomentOutOfRange for one outside [EARLIEST, LATEST))."""
-    return in_range(_parse(value))
+    moment = _parse(value)
+    return moment if 1900 < moment.year < 2199 else in_range(moment)
 
 
 def _parse(value: object) -> datetime:
@@ -52,8 +53,11 @@ def _parse(value: object) -> datetime:
 
 def in_range(moment: datetime) -> datetime:
     """`moment`, if it lies in [EARLIEST, LATEST)."""
+    year = moment.year
+    if 1900 < year < 2199:  # no offset moves these across a bound: no aware comparison
+        return moment
     # The year first: comparing an aware 0001-01-01 or 9999-12-31 can itself overflow.
-    if not (1899 <= moment.year <= 2200 and EARLIEST <= moment < LATEST):
+    if not (1899 <= year <= 2200 and EARLIEST <= moment < LATEST):
         raise MomentOutOfRange(f"{moment.date().isoformat()} is outside {RANGE_TEXT}")
     return moment
 

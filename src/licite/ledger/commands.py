@@ -166,11 +166,41 @@ def witness_command(log: Path) -> None:
 
 @ledger_group.command("export")
 @click.option("--person", "person_id", required=True, help="The person's id.")
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["chain", "json", "html", "pdf"]),
+    default="chain",
+    show_default=True,
+    help="chain: the ledger's records as JSON; json, html, pdf: the access-request dossier"
+    " (GDPR art. 15) in the language of --lang.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write to this new file (required for pdf); an existing file is never overwritten.",
+)
+@click.option("--at", "at_text", default=None, help="The moment of the dossier (default: now).")
 @reports_errors
-def export_command(person_id: str) -> None:
-    """The person's dossier as JSON: data, events, consent proofs, chain inclusion proof."""
+def export_command(person_id: str, form: str, out: Path | None, at_text: str | None) -> None:
+    """The person's dossier: on an access request, what GDPR art. 15 requires, with the
+    chain's inclusion proof as an annex."""
+    from licite.dossier_export import deliver, render_dossier
+
+    if form == "pdf" and out is None:
+        raise InvalidInput(
+            Text("--format pdf : --out FICHIER est requis", "--format pdf: --out FILE is required")
+        )
+    at = parse_at(at_text)
     with Ledger.open(must_exist=True) as ledger:
-        click.echo(json.dumps(dossier(ledger, person_id), ensure_ascii=False, indent=2))
+        if form == "chain":
+            document: str | bytes = json.dumps(
+                dossier(ledger, person_id), ensure_ascii=False, indent=2
+            )
+        else:
+            document = render_dossier(ledger, person_id, form, _lang(), at)
+    deliver(document, out)
 
 
 @ledger_group.command("history")

@@ -235,6 +235,13 @@ def _key_file(path: Path) -> bytes:
 
 def _create_key_file(path: Path) -> bytes:
     key = os.urandom(_KEY_BYTES)
+    write_key_file(path, key)
+    return key
+
+
+def write_key_file(path: Path, key: bytes) -> None:
+    """Write `key` under `path` (mode 0600), whole and durable before the name exists;
+    `FileExistsError` when the name is taken."""
     draft = path.with_name(f".{path.name}.{os.getpid()}.draft")
     descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -250,7 +257,6 @@ def _create_key_file(path: Path) -> bytes:
         os.fsync(directory)  # the name itself survives a power cut
     finally:
         os.close(directory)
-    return key
 
 
 def _read_key_file(path: Path) -> bytes:

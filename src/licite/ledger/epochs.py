@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from licite.i18n import Text
-from licite.ledger.config import Keys
+from licite.ledger.config import Keys, write_key_file
 from licite.ledger.crypto import key_id, new_person_key, unwrap_key, wrap_key
 from licite.ledger.errors import KeyProblem, LedgerError
 from licite.ledger.schema import EPOCHS
@@ -280,12 +280,7 @@ class Epochs:
         path = self._path(ident)
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(key.hex() + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            _sync_directory(self.directory)
+            write_key_file(path, key)  # never exists empty or cut short
         except OSError as error:
             raise KeyProblem(
                 Text(

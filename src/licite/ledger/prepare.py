@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 
-from licite.case import Event, Person, explain, load_events, personal_address_in
+from licite.case import Event, Person, address_kind, explain, load_events
 from licite.documents import DuplicateKey, duplicate_key_text, unique_keys
 from licite.errors import InvalidInput, NotModelled, shown
 from licite.i18n import Text
@@ -213,7 +213,7 @@ def _event_line(
     if not isinstance(person, str) or not person.strip() or len(person) > 200:
         rejected.append((number, _no_person(person)))
         return
-    if personal_address_in(person) is not None:
+    if address_kind(person) is not None:
         rejected.append((number, _address_as_id(person)))
         return
     at_text = None

@@ -1,4 +1,5 @@
-"""Writing a scrub's results: allowed.csv, blocked.csv, rejected.csv, summary.json.
+"""Writing a scrub's results: allowed, blocked, rejected and duplicates (CSV, CSV for
+French Excel or Parquet, see `exports`), and summary.json.
 
 Everything is written into a fresh directory beside the target and moved
 into place at the end, with the manifest that says licite wrote it
@@ -23,6 +24,7 @@ from licite.decision import cite
 from licite.i18n import Lang, Text
 from licite.scrub.decisions import Situation
 from licite.scrub.duck import insert_rows, paris_text
+from licite.scrub.exports import Style, export
 from licite.scrub.plan import Plan
 from licite.target import (
     MANIFEST,
@@ -152,10 +154,16 @@ def _ident(name: str) -> str:
 
 
 def write_csvs(
-    con: duckdb.DuckDBPyConnection, directory: Path, extras: list[str], lang: Lang
+    con: duckdb.DuckDBPyConnection,
+    directory: Path,
+    extras: list[str],
+    lang: Lang,
+    style: Style | None = None,
 ) -> None:
-    """allowed.csv, blocked.csv and rejected.csv, every cell from the list neutralized
-    against formula injection in SQL, as the rows are written (no pass in Python)."""
+    """The result files (CSV, CSV for French Excel or Parquet: `style`), every cell from the
+    list neutralized against formula injection in SQL, as the rows are written (no pass in
+    Python)."""
+    form = style or Style()
     for statement in _NEUTRALIZE:
         con.execute(statement)
     names = ("id", "kind", "email", "phone", "postal_code", *extras)
@@ -176,29 +184,33 @@ def write_csvs(
         "expires_at_us",
         out="expires_at",
     )
-    _copy(
+    export(
         con,
         f"SELECT {shown}, basis, expires_at, obligations FROM ({allowed}) ORDER BY line",
-        directory / "allowed.csv",
+        directory / form.name("allowed"),
+        form,
     )
-    _copy(
+    export(
         con,
         f"SELECT {shown}, reasons, citations FROM (SELECT {listed}, t.codes AS reasons,"
         f" t.citations, c.line {base} WHERE NOT r.allowed) ORDER BY line",
-        directory / "blocked.csv",
+        directory / form.name("blocked"),
+        form,
     )
     reason = "reason_fr" if lang == "fr" else "reason_en"
-    _copy(
+    export(
         con,
         f"SELECT line, problem, csv_cell({reason}) AS reason, csv_cell(raw) AS raw"
         " FROM rejected ORDER BY line",
-        directory / "rejected.csv",
+        directory / form.name("rejected"),
+        form,
     )
-
-
-def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
-    con.execute(
-        f"COPY ({query}) TO '{str(path).replace(chr(39), chr(39) * 2)}' (HEADER, DELIMITER ',')"
+    export(
+        con,
+        "SELECT line, first_line AS repeats_line, csv_cell(raw) AS raw FROM duplicates"
+        " ORDER BY line",
+        directory / form.name("duplicates"),
+        form,
     )
 
 
@@ -214,13 +226,21 @@ def summarize(
     allowed = sum(s.count for s in situations if s.verdict.allowed)
     by_basis: dict[str, int] = {}
     by_reason: dict[str, int] = {}
+    by_obligation: dict[str, int] = {}
+    by_warning: dict[str, int] = {}
     for situation in situations:
         verdict = situation.verdict
         if verdict.basis:
             by_basis[verdict.basis] = by_basis.get(verdict.basis, 0) + situation.count
         for code in verdict.reasons:
             by_reason[code] = by_reason.get(code, 0) + situation.count
+        for code in verdict.obligations:
+            by_obligation[code] = by_obligation.get(code, 0) + situation.count
+        for code in verdict.warnings:
+            by_warning[code] = by_warning.get(code, 0) + situation.count
     rejected = con.execute("SELECT count(*) FROM rejected").fetchone()
+    repeated = con.execute("SELECT count(*) FROM duplicates").fetchone()
+    duplicates = repeated[0] if repeated else 0
     campaign = plan.campaign
     return {
         "campaign": campaign.id,
@@ -228,11 +248,12 @@ def summarize(
         "sender": plan.sender.id,
         "request": campaign.request.model_dump(mode="json", exclude_none=True),
         "counts": {
-            "rows": rows + (rejected[0] if rejected else 0),
+            "rows": rows + (rejected[0] if rejected else 0) + duplicates,
             "scrubbed": rows,
             "allowed": allowed,
             "blocked": rows - allowed,
             "rejected": rejected[0] if rejected else 0,
+            "duplicates": duplicates,
         },
         "by_basis": dict(sorted(by_basis.items(), key=lambda kv: -kv[1])),
         "by_reason": {
@@ -243,6 +264,8 @@ def summarize(
             }
             for code, count in sorted(by_reason.items(), key=lambda kv: -kv[1])
         },
+        "by_obligation": dict(sorted(by_obligation.items(), key=lambda kv: -kv[1])),
+        "by_warning": dict(sorted(by_warning.items(), key=lambda kv: -kv[1])),
         "campaign_checks": [p.to_dict(lang) for p in problems],
         "situations": len(situations),
         **extra,

@@ -31,11 +31,14 @@ from licite.scrub.checks import campaign_problems
 from licite.scrub.contacts import read_contacts, release_normalized
 from licite.scrub.decisions import decide_rows
 from licite.scrub.duck import BatchError, attach_ledger, connect, define_hmac
+from licite.scrub.exports import Style
+from licite.scrub.list_source import ListOptions
 from licite.scrub.narrow import read_histories, read_people, reads_by_index
 from licite.scrub.normalize import install
 from licite.scrub.outputs import staged, store_texts, summarize, write_csvs, write_summary
 from licite.scrub.plan import Plan
 from licite.scrub.report import write_report
+from licite.scrub.run_record import file_record, run_record
 from licite.scrub.sources import gather_events, match_people
 from licite.target import check_target, locked, work_folder
 
@@ -85,6 +88,9 @@ def scrub(
     threads: int | None = None,
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
     overwrite: bool = False,
+    list_options: ListOptions | None = None,
+    style: Style | None = None,
+    pdf: bool = False,
 ) -> Scrubbed:
     """Scrub `contacts` into `out` (refused when `out` holds anything licite did not write,
     or a previous output without `overwrite`; see `licite.target`)."""
@@ -112,7 +118,18 @@ def scrub(
             threads=threads,
             memory_limit=memory_limit,
             started=started,
+            outputs=_Outputs(campaign_file, list_options, style, pdf),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Outputs:
+    """How the list is read and the results written, as the command asked."""
+
+    campaign_file: Path
+    list_options: ListOptions | None
+    style: Style | None
+    pdf: bool
 
 
 def _scrub(
@@ -130,6 +147,7 @@ def _scrub(
     threads: int | None,
     memory_limit: str,
     started: float,
+    outputs: _Outputs,
 ) -> Scrubbed:
     # Past `memory_limit`, DuckDB spills its tables to this directory instead of growing.
     spill = work_folder(out, "spill")
@@ -153,7 +171,8 @@ def _scrub(
         plan = Plan.of(campaign, at=plan.at, sender=_effective_sender(con, plan))
         problems = campaign_problems(plan)
         progress(Text("lecture de la liste", "reading the list")(lang))
-        extras = read_contacts(con, contacts)
+        source = read_contacts(con, contacts, outputs.list_options, workdir=Path(spill))
+        record = source.file.record() if source.file else file_record(contacts)
         progress(Text("rapprochement avec le registre", "matching the ledger")(lang))
         good = con.execute("SELECT count(*) FROM contacts").fetchone()
         store = "ledger"
@@ -177,7 +196,7 @@ def _scrub(
         matched = con.execute("SELECT count(person_id) FROM matched").fetchone()
         with staged(out, previous) as work:
             store_texts(con, plan, situations, lang)
-            write_csvs(con, work, extras, lang)
+            write_csvs(con, work, source.extras, lang, outputs.style)
             summary = summarize(
                 con,
                 plan,
@@ -188,11 +207,12 @@ def _scrub(
                     "matched_in_ledger": matched[0] if matched else 0,
                     "ledger_read": "by_index" if store == "narrow" else "whole",
                     "contacts_file": str(contacts),
+                    **run_record(record, outputs.campaign_file),
                     "seconds": round(time.monotonic() - started, 3),
                 },
             )
             write_summary(work, summary)
-            write_report(work / "report.html", plan, summary, con, lang)
+            write_report(work / "report.html", plan, summary, con, lang, pdf=outputs.pdf)
         progress(Text(f"terminé : {out}.", f"done: {out}.")(lang))
         return Scrubbed(out, summary)
     except (duckdb.Error, OSError) as error:

@@ -95,7 +95,7 @@ def test_no_cell_of_the_outputs_is_a_formula(world: Path) -> None:
 
 def test_a_phone_number_in_the_phone_column_is_written_as_given(world: Path) -> None:
     (world / "contacts.csv").write_text(
-        "id,kind,email,phone,postal_code,mobile\n"
+        "id,kind,email,phone,postal_code,backup_number\n"
         "C-1,consumer,a@example.fr,+33 6 12 34 56 78,75011,+33612345679\n",
         encoding="utf-8",
     )
@@ -103,7 +103,7 @@ def test_a_phone_number_in_the_phone_column_is_written_as_given(world: Path) -> 
     with (world / "out" / "blocked.csv").open(encoding="utf-8", newline="") as handle:
         (row,) = list(csv.DictReader(handle))
     assert row["phone"] == "+33 6 12 34 56 78"
-    assert row["mobile"] == "'+33612345679"  # a carried column is any text: quoted
+    assert row["backup_number"] == "'+33612345679"  # a carried column is any text: quoted
 
 
 @pytest.fixture(scope="module")

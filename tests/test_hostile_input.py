@@ -32,6 +32,7 @@ from licite.scrub.contacts import read_contacts
 from licite.scrub.duck import connect
 from licite.scrub.normalize import install
 from licite.scrub.shape import MAX_COLUMNS, MAX_EXTRA
+from tests.test_ledger_support import write_lines
 
 LICITE = Path(sys.executable).with_name("licite")
 MEMORY = 3 << 30
@@ -180,13 +181,20 @@ def test_dates_outside_what_licite_models_exit_3(work: Path, moment: str) -> Non
     (work / "contacts.csv").write_text(
         "id,kind,email,phone,postal_code\n1,consumer,a@example.fr,,\n", encoding="utf-8"
     )
+    with Ledger.open() as ledger:
+        import_file(ledger, write_lines(work / "p.jsonl", [{"type": "person", "id": "p1"}]))
     for args in (
         ("decide", "case.json"),
         ("scrub", "contacts.csv", "--campaign", "campaign.json", "--out", "out"),
+        ("scrub", "contacts.csv", "--campaign", "campaign.json", "--out", "o2", "--at", moment),
+        ("ledger", "history", "--person", "p1", "--at", moment),
+        ("ledger", "export", "--person", "p1", "--at", moment),
+        ("decide", "--person", "p1", "--campaign", "campaign.json", "--at", moment),
     ):
         done = licite(*args, cwd=work)
-        assert done.returncode == 3, done.stderr
+        assert done.returncode == 3, (args, done.stderr)
         assert "outside what licite models" in done.stderr
+        assert "Traceback" not in done.stderr
 
 
 def test_an_import_rejects_the_line_out_of_range_and_imports_the_rest(work: Path) -> None:

@@ -19,7 +19,7 @@ from licite.casebook import case_files, run_case
 from licite.catalogue import in_force, laws
 from licite.documents import parse_text, read_document
 from licite.engine import decide
-from licite.errors import DiskFull, InvalidInput, LiciteError, NotModelled, is_disk_full
+from licite.errors import DiskFull, InvalidInput, LiciteError, is_disk_full
 from licite.explain import explain_decision, rule_row
 from licite.i18n import Lang, Text, default_lang
 
@@ -290,23 +290,15 @@ def scrub_command(
     pdf: bool,
 ) -> None:
     """Decide a whole list (CSV or Parquet) against the ledger."""
-    from licite.moments import MomentOutOfRange, parse_moment
     from licite.scrub.exports import Style
     from licite.scrub.headers import default_kind, parse_maps
     from licite.scrub.list_source import ListOptions
     from licite.scrub.run import scrub, terminal_progress
 
     lang = _lang()
-    at = None
-    if at_text is not None:
-        try:
-            at = parse_moment(at_text)
-        except MomentOutOfRange as error:
-            raise NotModelled(Text(f"--at : {error}", f"--at: {error}")) from None
-        except ValueError:
-            raise InvalidInput(
-                Text(f"--at : date invalide {at_text!r}", f"--at: invalid date {at_text!r}")
-            ) from None
+    from licite.ledger.commands import parse_at
+
+    at = parse_at(at_text)
     if excel and form == "parquet":
         raise InvalidInput(
             Text(

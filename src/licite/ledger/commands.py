@@ -13,7 +13,7 @@ from licite.case import load_campaign
 from licite.cli import _lang, reports_errors
 from licite.decision import Decision
 from licite.documents import read_document
-from licite.errors import InvalidInput
+from licite.errors import InvalidInput, NotModelled, shown
 from licite.i18n import Text
 from licite.ledger.checkpoints import check_against, checkpoint_now, export_checkpoints
 from licite.ledger.decide import decide_person
@@ -31,19 +31,29 @@ from licite.ledger.verify import (
     witnessed_text,
 )
 from licite.ledger.witness import read_witness, witness
-from licite.moments import PARIS, parse_moment
+from licite.moments import PARIS, RANGE_TEXT, MomentOutOfRange, parse_moment
 
 
 def parse_at(value: str | None, option: str = "--at") -> datetime | None:
+    """A command's moment option: an invalid date is exit 2, a date outside what licite
+    models exit 3 (SPEC §3), both naming the option and the value."""
     if value is None:
         return None
     try:
         return parse_moment(value)
+    except MomentOutOfRange:
+        raise NotModelled(
+            Text(
+                f"{option} : date hors de ce que licite modélise ({RANGE_TEXT}) : {shown(value)}",
+                f"{option}: date outside what licite models ({RANGE_TEXT}): {shown(value)}",
+            )
+        ) from None
     except (ValueError, OverflowError):
+        value_shown = shown(value)
         raise InvalidInput(
             Text(
-                f"{option} : date invalide {value!r} (AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS±HH:MM)",
-                f"{option}: invalid date {value!r} (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS±HH:MM)",
+                f"{option} : date invalide {value_shown} (AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS±HH:MM)",
+                f"{option}: invalid date {value_shown} (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS±HH:MM)",
             )
         ) from None
 

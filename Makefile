@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/licite demo
+	$(BIN)/licite demo --overwrite  # a previous demo in demo/ is replaced (only the files it listed)
 
 test: lint typecheck unit
 

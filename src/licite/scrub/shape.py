@@ -86,6 +86,7 @@ class LineGuard:
         self._most = columns + MAX_EXTRA
         self._problem: Text | None = None
         self._stop = threading.Event()
+        self._scanned = threading.Event()
         # DuckDB's sniffer reads its sample without looking for interruptions: the lines
         # it samples are checked before it starts.
         self._problem = self._first_problem(SNIFFED_LINES)
@@ -95,6 +96,8 @@ class LineGuard:
         self._thread.start()
 
     def problem(self) -> Text | None:
+        self._scanned.wait()
+        self._stop.set()
         self._thread.join()
         return self._problem
 
@@ -109,8 +112,17 @@ class LineGuard:
             self._problem = self._first_problem()
         except OSError:
             return  # DuckDB says why it cannot read the file
-        if self._problem is not None:
-            self._con.interrupt()
+        finally:
+            self._scanned.set()
+        # An interrupt reaches only the query running at that instant: one sent between
+        # two of the reading's queries was lost, and DuckDB then read a list of lines
+        # 30 000 columns wide for minutes. So interrupt again until the reader stops us.
+        while self._problem is not None and not self._stop.is_set():
+            try:
+                self._con.interrupt()
+            except duckdb.Error:
+                return  # the connection is closed: nothing left to stop
+            self._stop.wait(0.02)
 
     def _first_problem(self, most: int | None = None) -> Text | None:
         # Blocks, never a whole line at once (a line of gigabytes without an end costs

@@ -139,9 +139,8 @@ def _sentence(link: Link, lang: Lang) -> str:
     return AGREE(lang).format(sender=link.sender, processing=processing, purpose=purpose)
 
 
-@router.get("/r/{token}", response_class=HTMLResponse, include_in_schema=False)
-def renewal_page(token: str, request: Request, side: Side) -> HTMLResponse:
-    lang = lang_of(request)
+def _renewal_link(token: str, lang: Lang, side: Side) -> Link | HTMLResponse:
+    """The renewal link `token` names, or the page that refuses it (changing nothing)."""
     try:
         link = side.read(token)
     except LinkRefused as refusal:
@@ -150,6 +149,15 @@ def renewal_page(token: str, request: Request, side: Side) -> HTMLResponse:
         return page(lang, TITLE, notice(NOT_RENEWAL(lang), refused=True), 404)
     if not known(side, link):
         return refused(lang, "unknown")
+    return link
+
+
+@router.get("/r/{token}", response_class=HTMLResponse, include_in_schema=False)
+def renewal_page(token: str, request: Request, side: Side) -> HTMLResponse:
+    lang = lang_of(request)
+    link = _renewal_link(token, lang, side)
+    if isinstance(link, HTMLResponse):
+        return link
     body = f"<p>{e(_sentence(link, lang))}</p>" + button_form("", TITLE(lang), {"renew": "1"})
     return page(lang, TITLE, body)
 
@@ -157,14 +165,10 @@ def renewal_page(token: str, request: Request, side: Side) -> HTMLResponse:
 @router.post("/r/{token}", response_class=HTMLResponse, include_in_schema=False)
 def renew(token: str, request: Request, side: Side) -> HTMLResponse:
     lang = lang_of(request)
-    try:
-        link = side.read(token)
-    except LinkRefused as refusal:
-        return refused(lang, refusal.reason)
-    if link.analysis is None:
-        return page(lang, TITLE, notice(NOT_RENEWAL(lang), refused=True), 404)
-    if not known(side, link):
-        return refused(lang, "unknown")
+    link = _renewal_link(token, lang, side)
+    if isinstance(link, HTMLResponse):
+        return link
+    assert link.analysis is not None  # a renewal link, by _renewal_link
     processing, purpose = link.analysis
     consent: dict[str, Any] = {
         "type": "consent",

@@ -21,21 +21,17 @@ import hmac
 import json
 import multiprocessing
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator, MutableMapping
-from contextlib import contextmanager
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 
+from api import server, store  # bench/api.py, beside this script
 from licite.ledger import Ledger, import_file
 from licite.ledger.config import parse_url
 from licite.service.links import links_key, make_link
@@ -45,50 +41,6 @@ LICITE = Path(sys.executable).with_name("licite")
 SECRET = "bench-sms-secret"
 ONE_CLICK = b"List-Unsubscribe=One-Click"
 Call = tuple[str, bytes, dict[str, str]]
-
-
-@contextmanager
-def store(kind: str, directory: Path, postgres: str) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{directory / 'ledger.db'}"
-        return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres, autocommit=True) as connection:
-        connection.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{postgres}{'&' if '?' in postgres else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(postgres, autocommit=True) as connection:
-            connection.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
-@contextmanager
-def server(env: dict[str, str], workers: int) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    process = subprocess.Popen(
-        [str(LICITE), "serve", "--port", str(port), "--workers", str(workers)],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.3)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
 
 
 async def _load(base: str, calls: list[Call], seconds: float, connections: int) -> list[float]:

@@ -252,8 +252,12 @@ class Request(_Strict):
     channel: Channel | None = None
     purpose: Purpose | None = None
     offer: Label | None = None
+    analogous: Annotated[tuple[Label, ...], Field(max_length=100)] = ()
+    """The categories the sender declares its offer analogous to (SPEC general rules, v2)."""
     sector: Sector | None = None
     relates_to_profession: StrictBool = False
+    caller_id: Phone | None = None
+    """The number a phone call shows (Arcep décision 2022-1583, v2)."""
     message: Message | None = None
     processing: Identifier | None = None
     analysis_purpose: AnalysisPurpose | None = None

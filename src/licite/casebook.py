@@ -13,7 +13,9 @@ from licite.engine import decide
 from licite.errors import InvalidInput, LiciteError
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
-_EXPECT_KEYS = {"allowed", "basis", "reasons", "error"}
+_EXPECT_KEYS = {"allowed", "basis", "reasons", "warnings", "obligations", "error"}
+_LISTED = ("reasons", "warnings", "obligations")
+"""Lists whose every code must appear in the decision (SPEC §4)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +53,26 @@ def run_case(path: Path) -> Outcome:
         if expect.get("error") == error.exit_status:
             return Outcome(path, True, f"error {error.exit_status} as expected")
         return Outcome(path, False, f"error {error.exit_status}: {error.text.en}")
-    return _compare(path, expect, decision.allowed, decision.basis, decision.codes)
+    listed = {
+        "reasons": decision.codes,
+        "warnings": tuple(w.code for w in decision.warnings),
+        "obligations": tuple(o.code for o in decision.obligations),
+    }
+    return _compare(path, expect, decision.allowed, decision.basis, listed)
 
 
 def _compare(
-    path: Path, expect: dict[str, Any], allowed: bool, basis: str | None, codes: tuple[str, ...]
+    path: Path,
+    expect: dict[str, Any],
+    allowed: bool,
+    basis: str | None,
+    listed: dict[str, tuple[str, ...]],
 ) -> Outcome:
+    codes = listed["reasons"]
     got = f"allowed={allowed} basis={basis} reasons={list(codes)}"
+    for name in ("warnings", "obligations"):
+        if listed[name]:
+            got += f" {name}={list(listed[name])}"
     if "error" in expect:
         return Outcome(path, False, f"expected error {expect['error']}, got {got}")
     problems = []
@@ -65,9 +80,10 @@ def _compare(
         problems.append(f"allowed should be {expect.get('allowed')}")
     if expect.get("basis") is not None and expect["basis"] != basis:
         problems.append(f"basis should be {expect['basis']}")
-    missing = [code for code in expect.get("reasons") or () if code not in codes]
-    if missing:
-        problems.append(f"missing reasons {missing}")
+    for name in _LISTED:
+        missing = [code for code in expect.get(name) or () if code not in listed[name]]
+        if missing:
+            problems.append(f"missing {name} {missing}")
     if problems:
         return Outcome(path, False, "; ".join(problems) + f" — got {got}")
     return Outcome(path, True, got)

@@ -42,7 +42,7 @@ LAW_FILES = (
 # A citation names a text we know, and any date it spells out must exist
 # (OpenFisca carries "Décret 76-570 du 40/06/1976"; we refuse such a thing).
 _SOURCES = re.compile(
-    r"^(CPCE|C\. consom\.|C\. pén\.|RGPD|Loi n° |loi n° |Décret n° |CNIL|CJUE|CE,)"
+    r"^(CPCE|C\. consom\.|C\. pén\.|C\. trav\.|RGPD|Loi n° |loi n° |Décret n° |CNIL|CJUE|CE,|Arcep)"
 )
 _MONTH_NAMES = (
     "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"

@@ -20,10 +20,22 @@ from licite.i18n import Text
 from licite.moments import PARIS, add_period
 from licite.places import Place, place_of
 from licite.rules import evaluate
-from licite.rules.dates import BLOCTEL, CORRESPONDENCE_DECREE, CORRESPONDENCE_TRANSITION_ENDS, LCEN
+from licite.rules.phone import calling_window_end
+from licite.rules.political import election_over
+from licite.rules.dates import (
+    BLOCTEL,
+    CALLER_ID,
+    CALLING_HOURS,
+    CONSENT_PROOF_FROM,
+    CORRESPONDENCE_DECREE,
+    CORRESPONDENCE_TRANSITION_ENDS,
+    ENERGY_RENOVATION_PHONE_BAN,
+    LCEN,
+    SECTOR_BAN_EXTENDED,
+)
 from licite.rules.dates import PHONE_OPT_IN as PHONE_OPT_IN_DATE
 from licite.situation import MOMENT_FIELDS, Ask, Facts
-from licite.vocabulary import Action, Channel, PersonKind
+from licite.vocabulary import ADDRESS_OF_CHANNEL, Action, Channel, PersonKind
 
 
 def decide(case: Case) -> Decision:
@@ -56,7 +68,14 @@ def decide_history(
     instant = at.astimezone(UTC)  # events are held in UTC: compare like with like
     past = ordered(history, instant)
     facts = read_facts(past, request, sender.id, instant, request.offer)
-    ask = make_ask(request, sender, at, person.kind, place_of(person.postal_code, person.phone))
+    ask = make_ask(
+        request,
+        sender,
+        at,
+        person.kind,
+        place_of(person.postal_code, person.phone),
+        has_address=has_address(request, person),
+    )
     find = partial(gather, history=past, request=request, sender=sender.id, at=instant, facts=facts)
     return decide_facts(ask, facts, case=case_id, find_evidence=find)
 
@@ -75,8 +94,21 @@ def decide_facts(
     )
 
 
+def has_address(request: Request, person: Person) -> bool:
+    """A contact needs the person's address for its channel (SPEC §3, v2)."""
+    if request.action is not Action.CONTACT or request.channel is None:
+        return True
+    return bool(getattr(person, ADDRESS_OF_CHANNEL[request.channel]))
+
+
 def make_ask(
-    request: Request, sender: Sender, at: datetime, person_kind: PersonKind, place: Place
+    request: Request,
+    sender: Sender,
+    at: datetime,
+    person_kind: PersonKind,
+    place: Place,
+    *,
+    has_address: bool = True,
 ) -> Ask:
     message = request.message
     return Ask(
@@ -96,6 +128,8 @@ def make_ask(
         bloctel_checked_at=sender.bloctel_checked_at,
         person_kind=person_kind,
         place=place,
+        has_address=has_address,
+        caller_id=request.caller_id,
     )
 
 
@@ -111,7 +145,23 @@ def moment_of(name: str, ask: Ask, facts: Facts) -> datetime | None:
     if name == "bloctel_fresh_until":
         checked = ask.bloctel_checked_at
         return add_period(checked, months=1) if checked else None
+    if name == "calling_window_ends":
+        return calling_window_end(ask.at.astimezone(ask.place.zone))
+    if name == "election_over":
+        return election_over(ask)
+    if name in _RULE_STARTS:
+        return _RULE_STARTS[name]
     raise KeyError(name)
+
+
+_RULE_STARTS: dict[str, datetime] = {
+    "calling_hours_from": CALLING_HOURS,
+    "caller_id_from": CALLER_ID,
+    "energy_renovation_ban_from": ENERGY_RENOVATION_PHONE_BAN,
+    "sector_ban_from": SECTOR_BAN_EXTENDED,
+    "consent_proof_from": CONSENT_PROOF_FROM,
+}
+"""Rules whose coming into force changes an allowed decision (SPEC §3, `expires_at`)."""
 
 
 _ANALYSIS_DOMAIN = (

@@ -31,11 +31,12 @@ from licite.case import (
     Withdrawal,
 )
 from licite.moments import add_period
-from licite.rules.dates import CONSENT_PROOF_FROM
+from licite.rules.dates import CONSENT_PROOF_FROM, PHONE_OPT_IN
 from licite.situation import Facts
 from licite.vocabulary import (
     BOUGHT_LIST_METHODS,
     CONSENT_ANALYSIS,
+    INDIRECT_METHODS,
     CONTACT_CONSENT_PURPOSES,
     POSITIVE_INTERACTIONS,
     VALID_MECHANISMS,
@@ -76,7 +77,7 @@ class _Consent:
 class _Scope:
     """What a consent, withdrawal or objection must cover to concern this request."""
 
-    __slots__ = ("analysis", "channel", "purpose", "request", "sender")
+    __slots__ = ("analysis", "channel", "phone_consent", "purpose", "request", "sender")
 
     def __init__(self, request: Request, sender: str) -> None:
         self.request = request
@@ -84,6 +85,10 @@ class _Scope:
         self.analysis = request.action is Action.ANALYZE
         self.channel = _CHANNEL_OR_ALL.get(request.channel) if request.channel else None
         self.purpose = scope_purpose(request)
+        self.phone_consent = (
+            request.channel is Channel.PHONE_CALL and self.purpose is ConsentPurpose.COMMERCIAL
+        )
+        """A commercial call: the consent a refusal during a call takes back (L223-1, v2)."""
 
     def same_domain(self, c: Consent) -> bool:
         """Analysis consents answer analysis requests; contact consents answer contacts."""
@@ -142,14 +147,17 @@ def read_facts(
     if not history:
         return Facts()
     scope = _Scope(request, sender)
+    related = {offer, *request.analogous} if offer is not None else set(request.analogous)
     collected: Collected | None = None
     collected_position = -1
+    direct_collection_at: datetime | None = None
+    first_indirect_at: datetime | None = None
     consents: list[_Consent] = []
     objection_at: datetime | None = None
     suppression_from: datetime | None = None
     products: set[str] = set()
-    customer = current_customer = False
-    customer_end_at: datetime | None = None
+    customer = False
+    relationship_end: datetime | None = None  # the last purchase or end of the relationship
     contracts: dict[str, bool] = {}
     bloctel = opinion = False
     last_positive: datetime | None = None
@@ -160,6 +168,11 @@ def read_facts(
     for position, event in enumerate(history):
         if isinstance(event, Collected):
             collected, collected_position = event, position
+            # CNIL SAN-2024-020 (Kaspr): an indirect re-collection never restarts the clock.
+            if event.method in INDIRECT_METHODS:
+                first_indirect_at = first_indirect_at or event.at
+            else:
+                direct_collection_at = event.at
         elif isinstance(event, Consent):
             consent = _Consent(event, position, scope.same_domain(event))
             consent.specific = consent.relevant and scope.specific(event)
@@ -179,21 +192,22 @@ def read_facts(
                     objection_at = event.at
         elif isinstance(event, Customer):
             if (event.sender or sender) == sender:
-                customer = current_customer = True
+                customer = True
+                relationship_end = event.at  # a purchase without a contract: a one-off
                 products.update(event.products)
         elif isinstance(event, CustomerEnd):
-            if (event.sender or sender) == sender and customer:
-                current_customer = False
-                customer_end_at = event.at
+            if (event.sender or sender) == sender and (customer or contracts):
+                relationship_end = event.at
         elif isinstance(event, Contract):
             if (event.sender or sender) == sender:
                 contracts[event.object or ""] = True
         elif isinstance(event, ContractEnd):
-            if (event.sender or sender) == sender:
+            if (event.sender or sender) == sender and contracts:
                 if event.object is None:
                     contracts = dict.fromkeys(contracts, False)
                 else:
                     contracts[event.object] = False
+                relationship_end = event.at
         elif isinstance(event, Call):
             if (event.sender or sender) == sender:
                 # D. 223-9: "in the 30 days before" is the window [at − 30 days, at);
@@ -202,8 +216,14 @@ def read_facts(
                     calls_from = add_period(at, days=-30)
                 if calls_from <= event.at < at:
                     recent_calls += 1
-                if event.outcome is CallOutcome.REFUSED and at < add_period(event.at, days=60):
-                    refused = True
+                if event.outcome is CallOutcome.REFUSED:
+                    if at < add_period(event.at, days=60):
+                        refused = True
+                    # From 11 Aug. 2026 a refusal during a call takes back the phone consent
+                    # given before it (C. consom. L223-1 al. 2, loi n° 2025-594 art. 13).
+                    if scope.phone_consent and event.at >= PHONE_OPT_IN:
+                        for c in consents:
+                            c.withdrawn = c.withdrawn or c.relevant
         elif isinstance(event, Bloctel):
             bloctel = True
         elif isinstance(event, BloctelRemoved):
@@ -232,12 +252,16 @@ def read_facts(
     flaws = {c.event.mechanism for c in consents if c.relevant}
     latest_valid = max((c.event.at for c in valid), default=None)
 
-    first_at = history[0].at
-    collection_at = collected.at if collected is not None else first_at
+    # CNIL référentiel: the clock runs from the latest direct collection, else the first
+    # indirect one, else the first event; a current contract makes a customer, kept while
+    # it lasts; a purchase or a relationship that ended leaves a former customer.
+    collection_at = direct_collection_at or first_indirect_at or history[0].at
+    contract_current = any(contracts.values())
+    current_customer = contract_current
     if current_customer:
         retention_ends = None
-    elif customer:
-        anchor = _later(customer_end_at, last_positive) or collection_at
+    elif relationship_end is not None:
+        anchor = _later(relationship_end, last_positive) or relationship_end
         retention_ends = add_period(anchor, years=3)
     else:
         anchor = _later(collection_at, last_positive) or collection_at
@@ -263,15 +287,17 @@ def read_facts(
         consent_preticked=Mechanism.PRETICKED in flaws,
         consent_misleading=Mechanism.MISLEADING_DESIGN in flaws,
         consent_implicit=Mechanism.IMPLICIT in flaws,
-        consent_elsewhere=elsewhere,
+        # SPEC 1.1 (v2): an analysis consent for this processing and purpose that expired or
+        # was withdrawn is not "another" consent.
+        consent_elsewhere=elsewhere and not (scope.analysis and specific),
         consent_outside_hours=any(c.event.outside_hours for c in valid),
         objected=objection_at is not None
         and not (latest_valid is not None and latest_valid > objection_at),
         customer=customer,
         current_customer=current_customer,
-        offer_analogous=offer is not None and offer in products,
-        contract_related=offer is not None and contracts.get(offer, False),
-        contract_current=any(contracts.values()),
+        offer_analogous=not related.isdisjoint(products),
+        contract_related=any(contracts.get(o, False) for o in related),
+        contract_current=contract_current,
         bloctel_registered=bloctel,
         calls_capped=recent_calls >= 4,
         refused_recently=refused,

@@ -4,9 +4,14 @@ The place comes from the postal code first (971 Guadeloupe, 972 Martinique,
 973 Guyane, 974 La Réunion, 976 Mayotte; 57, 67, 68 Alsace-Moselle), else from
 the phone number (+590, +596, +594, +262, and +262 269 / +262 639 for
 Mayotte); metropolitan France otherwise. Local time and public holidays follow
-the place; holidays come from the `holidays` package's French subdivisions
-(Alsace-Moselle adds Good Friday and 26 December; each overseas department adds
-the abolition of slavery and its own days).
+the place. D. 223-9 forbids calls on the public holidays of C. trav. L3133-1
+only: the eleven national days, in every place (the `holidays` package's France
+without a subdivision). A day that is a holiday of the consumer's place alone —
+Alsace-Moselle's Good Friday and 26 December (L3134-13), each overseas
+department's abolition of slavery and its own days (the package's French
+subdivisions) — is a lawful calling day that licite flags (SPEC 1.5, v2).
+The calendars are built on first use, once per place and year: a decision that
+is not a phone call never loads them.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ from enum import Enum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import holidays
 
 
 class Place(Enum):
@@ -37,7 +45,16 @@ class Place(Enum):
         self.subdivision = subdivision
 
     def is_public_holiday(self, day: date) -> bool:
-        return day in _holidays(self, day.year)
+        """A national public holiday (C. trav. L3133-1), the same in every place."""
+        return day in _holidays(None, day.year)
+
+    def is_local_holiday(self, day: date) -> bool:
+        """A holiday of this place only (Alsace-Moselle, overseas), not a national one."""
+        return (
+            self.subdivision is not None
+            and day in _holidays(self.subdivision, day.year)
+            and not self.is_public_holiday(day)
+        )
 
 
 POSTAL_PREFIXES: dict[str, Place] = {
@@ -78,5 +95,7 @@ def place_of(postal_code: str | None, phone_e164: str | None) -> Place:
 
 
 @lru_cache(maxsize=512)
-def _holidays(place: Place, year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("FR", subdiv=place.subdivision, years=year)
+def _holidays(subdivision: str | None, year: int) -> holidays.HolidayBase:
+    import holidays  # noqa: PLC0415 — on first use: most decisions never need a calendar
+
+    return holidays.country_holidays("FR", subdiv=subdivision, years=year)

@@ -49,6 +49,10 @@ class Ask:
     bloctel_checked_at: datetime | None = None
     person_kind: PersonKind = PersonKind.CONSUMER
     place: Place = Place.METROPOLE
+    has_address: bool = True
+    """The person's address for the channel is known (SPEC §3, NO-ADDRESS)."""
+    caller_id: str | None = None
+    """The number a call shows, in E.164 form."""
 
 
 @dataclass(slots=True)

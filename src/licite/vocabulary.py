@@ -154,6 +154,18 @@ L34_5_CHANNELS = frozenset(
 )
 """Channels of electronic direct marketing; inbox ads count as email (CJEU C-102/20)."""
 
+ADDRESS_OF_CHANNEL: dict[Channel, str] = {
+    Channel.EMAIL: "email",
+    Channel.INBOX_AD: "email",
+    Channel.SMS: "phone",
+    Channel.MMS: "phone",
+    Channel.FAX: "phone",
+    Channel.AUTOMATED_CALL: "phone",
+    Channel.PHONE_CALL: "phone",
+    Channel.POST: "postal_code",
+}
+"""The person's field a contact on each channel needs (SPEC §3, NO-ADDRESS, v2)."""
+
 EXEMPT_ANALYSIS = frozenset(
     {
         AnalysisPurpose.DISPLAY,

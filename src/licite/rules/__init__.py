@@ -32,6 +32,8 @@ def evaluate(ask: Ask, facts: Facts) -> Verdict:
 
 def contact(ask: Ask, f: Facts, out: Findings) -> None:
     purpose = ask.purpose
+    if not ask.has_address:
+        out.block("NO-ADDRESS")  # SPEC §3 (v2): no address for the channel, no contact
     if purpose is Purpose.TRANSACTIONAL:
         out.basis("NOT-PROSPECTING")  # not prospecting: objections to marketing do not reach it
         check_election(ask, f, out)
@@ -52,7 +54,7 @@ def contact(ask: Ask, f: Facts, out: Findings) -> None:
     check_provenance(ask, f, out)
     check_retention(f, out)
     check_election(ask, f, out)
-    if purpose is not Purpose.POLITICAL and ask.channel in L34_5_CHANNELS:
+    if ask.channel in L34_5_CHANNELS:  # the electronic channels only (v2)
         check_message(ask, out)
     if purpose is Purpose.COMMERCIAL and ask.person_kind is PersonKind.CONSUMER:
         check_sector_ban(ask, f, out)

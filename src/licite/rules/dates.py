@@ -31,8 +31,15 @@ ENERGY_RENOVATION_PHONE_BAN = paris_day("2020-07-26")
 CALLING_HOURS = paris_day("2023-03-01")
 """C. consom. art. D. 223-9 (décret n° 2022-1313): days, hours and frequency of calls."""
 
-SECTOR_BAN_EXTENDED = paris_day("2025-07-01")
-"""Loi n° 2025-594: energy renovation and home adaptation, by phone, email, SMS and MMS."""
+CALLER_ID = paris_day("2023-01-01")
+"""Arcep décision n° 2022-1583: canvassing calls come from the dedicated number ranges."""
+
+LOI_2025_594_PUBLISHED = paris_day("2025-07-01")
+"""Loi n° 2025-594 of 30 June 2025, published 1 July 2025: the phone reform is announced."""
+
+SECTOR_BAN_EXTENDED = paris_day("2025-07-02")
+"""Loi n° 2025-594, in force the day after its publication: energy renovation and home
+adaptation, by phone, email, SMS and MMS."""
 
 PHONE_OPT_IN = paris_day("2026-08-11")
 """Loi n° 2025-594 art. 13: prior consent for every marketing call to a consumer."""

@@ -29,6 +29,7 @@ BASIS_PRECEDENCE: tuple[str, ...] = (
     "SUPPRESSION-RECORD",
 )
 _RANK = {code: rank for rank, code in enumerate(BASIS_PRECEDENCE)}
+_ANY_BASIS = "*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,15 @@ class Findings:
         """A warning shown when `with_basis` is the decision's basis."""
         self.warnings[code] = with_basis
 
+    def warn_any(self, code: str) -> None:
+        """A warning shown on any allowed decision."""
+        self.warnings[code] = _ANY_BASIS
+
+    def lapse(self, *moments: str) -> None:
+        """An allowed decision changes at the earliest of these moments (a rule that comes
+        into force, a window that closes), whatever its basis."""
+        self.lapses.extend(moments)
+
     def verdict(self) -> Verdict:
         chosen = min(self.bases, key=_RANK.__getitem__) if self.bases else None
         if chosen is not None and not self.blocks:
@@ -88,7 +98,7 @@ class Findings:
                 allowed=True,
                 basis=chosen,
                 obligations=tuple(self.obligations),
-                warnings=tuple(c for c, b in self.warnings.items() if b == chosen),
+                warnings=tuple(c for c, b in self.warnings.items() if b in (chosen, _ANY_BASIS)),
                 expires=self.bases[chosen] + tuple(self.lapses),
             )
         reasons: list[str] = []

@@ -15,7 +15,7 @@ from __future__ import annotations
 from licite.rules.consent import explain_missing_consent
 from licite.rules.findings import Findings
 from licite.situation import Ask, Facts
-from licite.vocabulary import ELECTRONIC_MAIL, Channel, PersonKind, Purpose
+from licite.vocabulary import ELECTRONIC_MAIL, INDIRECT_METHODS, Channel, PersonKind, Purpose
 
 
 def marketing_bases(ask: Ask, f: Facts, out: Findings) -> None:
@@ -27,7 +27,10 @@ def marketing_bases(ask: Ask, f: Facts, out: Findings) -> None:
     if channel in ELECTRONIC_MAIL and soft_opt_in(f):
         out.basis("SOFT-OPT-IN", "retention_ends")
     if channel in ELECTRONIC_MAIL and kind is PersonKind.PROFESSIONAL and ask.relates_to_profession:
-        out.basis("B2B-RELEVANT", "retention_ends")
+        if could_object(f):
+            out.basis("B2B-RELEVANT", "retention_ends")
+        else:
+            out.detail("B2B-NO-OPT-OUT")
     if kind is PersonKind.GENERIC_BUSINESS_ADDRESS:
         out.basis("GENERIC-ADDRESS", "retention_ends")
     if ask.purpose is Purpose.CHARITABLE:
@@ -38,6 +41,12 @@ def marketing_bases(ask: Ask, f: Facts, out: Findings) -> None:
     explain_missing_consent(f, out)
     if commercial and channel in ELECTRONIC_MAIL:
         explain_exceptions(ask, f, out)
+
+
+def could_object(f: Facts) -> bool:
+    """CNIL B2B doctrine (v2): a direct collection offered the chance to object; an indirect
+    one is governed by the information of RGPD art. 14 (`check_provenance`)."""
+    return not f.collected or f.method in INDIRECT_METHODS or f.opt_out_offered
 
 
 def soft_opt_in(f: Facts) -> bool:
@@ -57,14 +66,17 @@ def explain_exceptions(ask: Ask, f: Facts, out: Findings) -> None:
 
 
 def check_message(ask: Ask, out: Findings) -> None:
-    """L34-5 al. 5–6: the message as described, or the obligations when it is not."""
+    """L34-5 al. 5–6: the message as described, or the obligations when it is not. A
+    political message must identify its sender and offer a way out too (RGPD art. 12–14,
+    21; CNIL, 18 Dec. 2025); the subject rule is L34-5's alone."""
+    political = ask.purpose is Purpose.POLITICAL
     if ask.identifies_sender is False:
         out.block("MSG-SENDER-HIDDEN")
     if ask.opt_out is False:
         out.block("MSG-NO-OPT-OUT")
-    if ask.subject_related is False:
+    if ask.subject_related is False and not political:
         out.block("MSG-SUBJECT-UNRELATED")
-    if ask.identifies_sender is None or ask.subject_related is None:
+    if ask.identifies_sender is None or (ask.subject_related is None and not political):
         out.oblige("OBL-IDENTIFY-SENDER")
     if ask.opt_out is None:
         out.oblige("OBL-OPT-OUT-MEANS")

@@ -3,12 +3,16 @@
 Until 10 August 2026 an opt-out regime: no call to a number on the opposition
 list (Bloctel) unless a current contract covers the offer or it is a press
 subscription (L223-5); the call list must have been cleaned within the month.
-From 11 August 2026 (loi n° 2025-594 art. 13): prior consent, or a current
-contract the offer relates to. From 1 March 2023 (D. 223-9), for every such
-call: Monday to Friday, 10:00–13:00 and 14:00–20:00 in the consumer's local
-time, never on a public holiday of their place, at most four calls in thirty
-days, and none for sixty days after a refusal — unless the consumer agreed to
-calls outside those hours. Some sectors may not be canvassed at all.
+From 11 August 2026 (loi n° 2025-594 art. 13): prior consent, a current
+contract the offer relates to, or a press subscription (L223-5 still excludes
+the press); a refusal during a call takes the consent back. From 1 March 2023
+(D. 223-9), for every such call: Monday to Friday, 10:00–13:00 and 14:00–20:00
+in the consumer's local time, never on a public holiday of C. trav. L3133-1 (a
+holiday of the consumer's place alone is flagged, not forbidden), at most four
+calls in thirty days, and none for sixty days after a refusal — unless the
+consumer agreed to calls outside those hours. From 1 January 2023 the call
+shows a number of Arcep's canvassing ranges (décision 2022-1583). Some sectors
+may not be canvassed at all.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from datetime import datetime, time
 from licite.moments import add_period
 from licite.rules.consent import explain_missing_consent
 from licite.rules.dates import (
+    CALLER_ID,
     CALLING_HOURS,
     ENERGY_RENOVATION_PHONE_BAN,
+    LOI_2025_594_PUBLISHED,
     PHONE_OPT_IN,
     SECTOR_BAN_EXTENDED,
 )
@@ -29,25 +35,27 @@ from licite.vocabulary import Channel, Sector
 
 CALLING_WINDOWS = ((time(10, 0), time(13, 0)), (time(14, 0), time(20, 0)))
 """D. 223-9: half-open windows of the consumer's local time, Monday to Friday."""
-OPT_IN_WARNING_FROM = SECTOR_BAN_EXTENDED  # loi n° 2025-594 published 1 July 2025
+CANVASSING_RANGES: tuple[str, ...] = (
+    *(f"+33{p}" for p in ("162", "163", "270", "271", "377", "378", "424", "425")),
+    *(f"+33{p}" for p in ("568", "569", "948", "949", "9475", "9476", "9477", "9478", "9479")),
+)
+"""Arcep décision n° 2022-1583: the numbers canvassing calls must show, from 1 Jan. 2023."""
 _BANNED_FROM_2025 = frozenset({Sector.ENERGY_RENOVATION, Sector.HOME_ADAPTATION})
 _BANNED_CHANNELS_2025 = frozenset({Channel.PHONE_CALL, Channel.EMAIL, Channel.SMS, Channel.MMS})
 
 
 def phone_bases(ask: Ask, f: Facts, out: Findings) -> None:
     """A commercial call to a consumer: opt-out list until 10 Aug. 2026, consent from the 11th."""
-    if ask.at >= PHONE_OPT_IN:
-        if f.consent:
-            out.basis("CONSENT", "retention_ends")
-        if f.contract_related:
-            out.basis("CONTRACT", "retention_ends")
-        out.refuse("PHONE-NO-CONSENT")
-        explain_missing_consent(f, out)
-        return
     if f.contract_related:
         out.basis("CONTRACT", "retention_ends")
     if ask.sector is Sector.PRESS:
-        out.basis("PRESS-EXCEPTION", "retention_ends", "phone_opt_in")
+        out.basis("PRESS-EXCEPTION", "retention_ends")
+    if ask.at >= PHONE_OPT_IN:
+        if f.consent:
+            out.basis("CONSENT", "retention_ends")
+        out.refuse("PHONE-NO-CONSENT")
+        explain_missing_consent(f, out)
+        return
     if f.contract_related or ask.sector is Sector.PRESS:
         return
     out.basis("OPT-OUT", "retention_ends", "bloctel_fresh_until", "phone_opt_in")
@@ -55,7 +63,7 @@ def phone_bases(ask: Ask, f: Facts, out: Findings) -> None:
         out.block("BLOCTEL-REGISTERED")
     if not bloctel_list_fresh(ask):
         out.block("BLOCTEL-LIST-STALE")
-    if ask.at >= OPT_IN_WARNING_FROM:
+    if ask.at >= LOI_2025_594_PUBLISHED:
         out.warn("WARN-PHONE-OPT-IN-AHEAD", with_basis="OPT-OUT")
 
 
@@ -67,16 +75,21 @@ def bloctel_list_fresh(ask: Ask) -> bool:
 
 def check_calling_rules(ask: Ask, f: Facts, out: Findings) -> None:
     """D. 223-9, from 1 March 2023: days, hours, frequency, cooldown after a refusal."""
+    check_caller_id(ask, out)
     if ask.at < CALLING_HOURS:
+        out.lapse("calling_hours_from")  # the same call may fall outside the hours then
         return
+    local = ask.at.astimezone(ask.place.zone)
+    if ask.place.is_local_holiday(local.date()):
+        out.warn_any("PHONE-LOCAL-HOLIDAY")  # a lawful day: C. trav. L3133-1 names it not
     if not f.consent_outside_hours:
-        local = ask.at.astimezone(ask.place.zone)
         weekend = local.weekday() >= 5
         # The hours are those of Monday to Friday: a weekend call is outside them too.
         if weekend or not within_calling_hours(local):
             out.block("PHONE-OUTSIDE-HOURS")
         if weekend or ask.place.is_public_holiday(local.date()):
             out.block("PHONE-FORBIDDEN-DAY")
+        out.lapse("calling_window_ends")
     if f.calls_capped:
         out.block("PHONE-FREQUENCY-CAP")
     if f.refused_recently:
@@ -84,13 +97,38 @@ def check_calling_rules(ask: Ask, f: Facts, out: Findings) -> None:
 
 
 def within_calling_hours(local: datetime) -> bool:
+    return calling_window_end(local) is not None
+
+
+def calling_window_end(local: datetime) -> datetime | None:
+    """The end of the calling window `local` (the consumer's local time) lies in, if any."""
     moment = local.time()
-    return any(start <= moment < end for start, end in CALLING_WINDOWS)
+    for start, end in CALLING_WINDOWS:
+        if start <= moment < end:
+            return local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    return None
+
+
+def check_caller_id(ask: Ask, out: Findings) -> None:
+    """Arcep décision 2022-1583, from 1 Jan. 2023: the call shows a canvassing number."""
+    if ask.at < CALLER_ID:
+        if ask.caller_id is not None and not canvassing_number(ask.caller_id):
+            out.lapse("caller_id_from")
+        return
+    if ask.caller_id is None:
+        out.oblige("OBL-CALLER-ID")
+    elif not canvassing_number(ask.caller_id):
+        out.block("CALLER-ID-NOT-ALLOWED")
+
+
+def canvassing_number(e164: str) -> bool:
+    return e164.startswith(CANVASSING_RANGES)
 
 
 def check_sector_ban(ask: Ask, f: Facts, out: Findings) -> None:
-    """Loi 2020-901 (energy renovation by phone); loi 2025-594 (home adaptation, email, SMS)."""
-    if f.contract_current or ask.sector is None:
+    """Loi 2020-901 (energy renovation by phone); loi 2025-594 (home adaptation, email, SMS).
+    Only a current contract whose object the offer relates to lifts the ban (v2)."""
+    if f.contract_related or ask.sector is None:
         return
     banned = (
         ask.sector is Sector.ENERGY_RENOVATION
@@ -103,3 +141,10 @@ def check_sector_ban(ask: Ask, f: Facts, out: Findings) -> None:
     )
     if banned:
         out.block("SECTOR-BAN")
+        return
+    if ask.sector is Sector.ENERGY_RENOVATION and ask.channel is Channel.PHONE_CALL:
+        if ask.at < ENERGY_RENOVATION_PHONE_BAN:
+            out.lapse("energy_renovation_ban_from")
+    if ask.sector in _BANNED_FROM_2025 and ask.channel in _BANNED_CHANNELS_2025:
+        if ask.at < SECTOR_BAN_EXTENDED:
+            out.lapse("sector_ban_from")

@@ -38,10 +38,12 @@ def check_opinion(f: Facts, out: Findings) -> None:
 
 def check_election(ask: Ask, f: Facts, out: Findings) -> None:
     """From the day after the election, only regular contacts and consenting people remain."""
-    if ask.election_ends is None or not f.known:
+    if ask.election_ends is None or not f.known or f.regular_contact or f.political_consent:
         return
-    if ask.at >= election_over(ask) and not (f.regular_contact or f.political_consent):
+    if ask.at >= election_over(ask):
         out.block("POLITICAL-ELECTION-ENDED")
+    else:
+        out.lapse("election_over")
 
 
 def election_over(ask: Ask) -> datetime:

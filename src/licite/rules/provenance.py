@@ -34,11 +34,15 @@ def check_provenance(ask: Ask, f: Facts, out: Findings) -> None:
             out.oblige("OBL-ART14-INFORM", "inform_deadline")
         else:
             out.block("PROVENANCE-NOT-INFORMED")
-    if f.method in BOUGHT_LIST_METHODS:
+    # Where a relevant B2B message needs no consent, the list's consent is not asked for:
+    # the person must be informed (above) (SPEC 1.4, v2).
+    if f.method in BOUGHT_LIST_METHODS and "B2B-RELEVANT" not in out.bases:
         if not f.partner_consent:
             out.block("PROVENANCE-NO-PARTNER-CONSENT")
         if ask.at >= CONSENT_PROOF_FROM and not f.consent_proof:
             out.block("CONSENT-NO-PROOF")
+        elif not f.consent_proof:
+            out.lapse("consent_proof_from")
     if purpose_diverted(ask, f):
         out.block("PROVENANCE-PURPOSE-DIVERSION")
 

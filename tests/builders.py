@@ -15,6 +15,15 @@ SHARED_CASEBOOK = REPO.parent / "shared" / "casebook"
 EXAMPLES = REPO / "src" / "licite" / "examples"
 
 
+PERSON: dict[str, Any] = {
+    "kind": "consumer",
+    "email": "marie@example.fr",
+    "phone": "06 12 34 56 78",
+    "postal_code": "75011",
+}
+"""A person with an address on every channel (SPEC §3: NO-ADDRESS otherwise)."""
+
+
 def case(
     at: str,
     *,
@@ -30,7 +39,7 @@ def case(
         "sender": sender or {"id": "shop", "kind": "company"},
         "request": request
         or {"action": "contact", "channel": "email", "purpose": "commercial", "offer": "shoes"},
-        "person": person or {"kind": "consumer", "email": "marie@example.fr"},
+        "person": person or dict(PERSON),
         "history": history if history is not None else [],
     }
 

@@ -90,7 +90,9 @@ def test_soft_opt_in() -> None:
     ]
     decision = run(case(AT, request=contact(offer="  SHOES "), history=history))
     assert decision.allowed and decision.basis == "SOFT-OPT-IN"
-    assert decision.expires_at is None  # a current customer: kept while the relationship lasts
+    # A purchase without a contract: a former customer, kept 3 years from it (SPEC 1.6, v2).
+    assert decision.expires_at is not None
+    assert decision.expires_at.isoformat() == "2026-11-20T00:00:00+01:00"
 
 
 def test_soft_opt_in_needs_the_chance_to_object_at_collection() -> None:
@@ -145,17 +147,23 @@ def test_consent_outranks_soft_opt_in() -> None:
 
 def test_professional_addressed_about_their_profession() -> None:
     person = {"kind": "professional", "email": "c.leroy@cabinet.example"}
+    offered = collected(opt_out_offered=True)
     relevant = run(
-        case(AT, person=person, request=contact(relates_to_profession=True), history=[collected()])
+        case(AT, person=person, request=contact(relates_to_profession=True), history=[offered])
     )
     assert relevant.allowed and relevant.basis == "B2B-RELEVANT"
+    # A direct collection that gave no chance to object: no B2B exception (v2).
+    not_offered = run(
+        case(AT, person=person, request=contact(relates_to_profession=True), history=[collected()])
+    )
+    assert codes(not_offered) == {"PROSPECT-NO-CONSENT", "B2B-NO-OPT-OUT"}
     unrelated = run(case(AT, person=person, history=[collected()]))
     assert codes(unrelated) == {"PROSPECT-NO-CONSENT", "B2B-NOT-RELEVANT"}
 
 
 @pytest.mark.parametrize("channel", ["fax", "automated_call"])
 def test_fax_and_automated_calls_to_professionals_need_consent(channel: str) -> None:
-    person = {"kind": "professional", "email": "c.leroy@cabinet.example"}
+    person = {"kind": "professional", "email": "c.leroy@cabinet.example", "phone": "0140000000"}
     decision = run(
         case(
             AT,

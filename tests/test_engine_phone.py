@@ -10,6 +10,10 @@ from licite.errors import NotModelled
 from tests.builders import case, codes, collected, run
 
 
+def warned(decision: Any) -> list[str]:
+    return [w.code for w in decision.warnings]
+
+
 def call(
     at: str,
     history: list[dict[str, Any]] | None = None,
@@ -136,15 +140,20 @@ class TestOptOutEra:
         after = call("2025-07-01T15:00:00+02:00", checked="2025-06-20")
         assert not before.warnings
         assert [w.code for w in after.warnings] == ["WARN-PHONE-OPT-IN-AHEAD"]
-        assert after.expires_at is not None and after.expires_at.isoformat().startswith(
-            "2025-07-20"
-        )
+        # The earliest change: the calling window closes at 20:00 (SPEC §3, v2).
+        assert after.expires_at is not None
+        assert after.expires_at.isoformat() == "2025-07-01T20:00:00+02:00"
 
 
 class TestOptInEra:
     def test_last_day_of_opt_out_and_first_day_of_consent(self) -> None:
         last = call("2026-08-10T15:00:00+02:00", checked="2026-08-01")
         assert last.allowed and last.basis == "OPT-OUT"
+        assert last.expires_at is not None
+        assert last.expires_at.isoformat() == "2026-08-10T20:00:00+02:00"  # the window's end
+        # With consent to calls at any hour, the next change is the reform itself.
+        anytime = [collected("2026-01-10"), phone_consent(outside_hours=True)]
+        last = call("2026-08-10T15:00:00+02:00", anytime, checked="2026-08-01")
         assert (
             last.expires_at is not None
             and last.expires_at.isoformat() == "2026-08-11T00:00:00+02:00"
@@ -253,34 +262,45 @@ class TestCallingHours:
         # A public holiday on a weekday, within the hours: the day alone is forbidden.
         assert codes(call("2026-11-11T11:00:00+01:00", CONSENTED)) == {"PHONE-FORBIDDEN-DAY"}
 
-    def test_good_friday_in_strasbourg_not_in_paris(self) -> None:
-        at, checked = "2026-04-03T11:00:00+02:00", "2026-04-01"
-        assert codes(call(at, postal_code="67000", checked=checked)) == {"PHONE-FORBIDDEN-DAY"}
-        assert codes(call(at, postal_code="57000", checked=checked)) == {"PHONE-FORBIDDEN-DAY"}
-        assert call(at, postal_code="75011", checked=checked).allowed
-
-    def test_26_december_in_alsace_not_in_paris(self) -> None:
-        at = "2025-12-26T11:00:00+01:00"
-        assert codes(call(at, postal_code="68100", checked="2025-12-15")) == {"PHONE-FORBIDDEN-DAY"}
-        assert call(at, postal_code="75011", checked="2025-12-15").allowed
+    # D. 223-9 names the public holidays of C. trav. L3133-1 only: a day that is a holiday of
+    # the consumer's place alone is a lawful calling day, with a warning (SPEC 1.5, v2).
+    @pytest.mark.parametrize(
+        "at",
+        ["2026-04-03T11:00:00+02:00", "2025-12-26T11:00:00+01:00"],
+        ids=["good-friday", "26-dec"],
+    )
+    @pytest.mark.parametrize("postal_code", ["67000", "57000", "68100"])
+    def test_alsace_moselle_holidays_warn(self, at: str, postal_code: str) -> None:
+        checked = at[:8] + "01"
+        local = call(at, postal_code=postal_code, checked=checked)
+        assert local.allowed and "PHONE-LOCAL-HOLIDAY" in warned(local)
+        paris = call(at, postal_code="75011", checked=checked)
+        assert paris.allowed and "PHONE-LOCAL-HOLIDAY" not in warned(paris)
 
     @pytest.mark.parametrize(
         ("postal_code", "day"),
         [
-            ("97600", "2026-04-27"),
-            ("97200", "2026-05-22"),
-            ("97100", "2026-05-27"),
-            ("97300", "2026-06-10"),
-            ("97400", "2024-12-20"),
+            ("97600", "2026-04-27T11:00:00+03:00"),
+            ("97200", "2026-05-22T11:00:00-04:00"),
+            ("97100", "2026-05-27T11:00:00-04:00"),
+            ("97300", "2026-06-10T11:00:00-03:00"),
+            ("97400", "2024-12-20T11:00:00+04:00"),
         ],
     )
     def test_abolition_of_slavery_overseas(self, postal_code: str, day: str) -> None:
+        # Each at 11:00 local time; Paris, at the same instant, is in its own hours or not.
         history = [collected("2024-01-10"), phone_consent("2024-01-10")]
-        at = f"{day}T11:00:00+02:00" if day.startswith("2026") else f"{day}T11:00:00+01:00"
         checked = day[:8] + "01"  # before 11 Aug. 2026: a list cleaned this month
-        decision = call(at, history, postal_code=postal_code, checked=checked)
-        assert "PHONE-FORBIDDEN-DAY" in codes(decision)
-        assert call(at, history, postal_code="75011", checked=checked).allowed
+        decision = call(day, history, postal_code=postal_code, checked=checked)
+        assert decision.allowed and "PHONE-LOCAL-HOLIDAY" in warned(decision)
+        paris = call(day, history, postal_code="75011", checked=checked)
+        assert "PHONE-LOCAL-HOLIDAY" not in warned(paris)
+        assert "PHONE-FORBIDDEN-DAY" not in codes(paris)
+
+    def test_national_holiday_in_reunion(self) -> None:
+        at = "2027-07-14T11:00:00+04:00"  # 14 July (a Wednesday), in Réunion's local time
+        decision = call(at, CONSENTED, postal_code="97400")
+        assert codes(decision) == {"PHONE-FORBIDDEN-DAY"}
 
     def test_national_holiday_everywhere(self) -> None:
         decision = call("2026-11-11T11:00:00+01:00", CONSENTED)  # Armistice, a Wednesday
@@ -322,10 +342,11 @@ class TestFrequency:
         assert call("2026-11-02T11:00:00+01:00", history).allowed
 
     def test_sixty_days_after_a_refusal(self) -> None:
-        history = self.calls("2026-09-03T11:00:00", outcome="refused")
-        # 60 days after 3 Sept 11:00 (UTC+2) is 2 Nov 11:00 (UTC+1).
-        assert codes(call("2026-11-02T10:59:59+01:00", history)) == {"PHONE-REFUSAL-COOLDOWN"}
-        assert call("2026-11-02T11:00:00+01:00", history).allowed
+        history = self.calls("2025-09-04T11:00:00", outcome="refused")
+        # 60 days after 4 Sept 11:00 (UTC+2) is 3 Nov 11:00 (UTC+1).
+        at = "2025-11-03T10:59:59+01:00"
+        assert codes(call(at, history, checked="2025-11-01")) == {"PHONE-REFUSAL-COOLDOWN"}
+        assert call("2025-11-03T11:00:00+01:00", history, checked="2025-11-01").allowed
 
     def test_cap_applies_even_with_consent_outside_hours(self) -> None:
         history = [
@@ -367,11 +388,17 @@ class TestSectorBans:
                 "mechanism": "checkbox",
             },
         ]
-        assert run(case("2025-06-30T11:00:00+02:00", request=request, history=history)).allowed
-        banned = run(case("2025-07-01T11:00:00+02:00", request=request, history=history))
+        # Loi 2025-594 is in force from 2 July 2025, the day after its publication (v2).
+        last = run(case("2025-07-01T23:59:59+02:00", request=request, history=history))
+        assert last.allowed
+        assert last.expires_at is not None
+        assert last.expires_at.isoformat() == "2025-07-02T00:00:00+02:00"
+        banned = run(case("2025-07-02T00:00:00+02:00", request=request, history=history))
         assert codes(banned) == {"SECTOR-BAN"}
 
-    def test_current_contract_lifts_the_ban(self) -> None:
+    def test_only_a_related_current_contract_lifts_the_ban(self) -> None:
         history = [*CONSENTED, {"at": "2026-01-10", "type": "contract", "object": "boiler"}]
-        decision = call("2026-09-15T11:00:00+02:00", history, sector="energy_renovation")
-        assert decision.allowed
+        at = "2026-09-15T11:00:00+02:00"
+        assert call(at, history, offer="boiler", sector="energy_renovation").allowed
+        unrelated = call(at, history, offer="insulation", sector="energy_renovation")
+        assert codes(unrelated) == {"SECTOR-BAN"}

@@ -67,10 +67,42 @@ def test_a_valid_consent_is_a_positive_act_a_preticked_one_is_not() -> None:
     ).allowed
 
 
-def test_customers_are_kept_while_the_relationship_lasts() -> None:
-    history = [collected("2010-01-10", method="sale"), {"at": "2010-01-10", "type": "customer"}]
+def test_customers_are_kept_while_a_contract_lasts() -> None:
+    # A current contract makes a customer, even without a `customer` event (SPEC 1.6, v2).
+    history = [collected("2010-01-10", method="sale"), {"at": "2010-01-10", "type": "contract"}]
     decision = retain("2024-02-01T10:00:00+01:00", history)
     assert decision.allowed and decision.expires_at is None
+
+
+def test_a_one_off_buyer_is_a_former_customer_from_the_purchase() -> None:
+    history = [collected("2022-02-14", method="sale"), {"at": "2022-02-14", "type": "customer"}]
+    last = retain("2025-02-13T23:59:59.999999+01:00", history)
+    assert last.allowed and last.expires_at is not None
+    assert last.expires_at.isoformat() == "2025-02-14T00:00:00+01:00"
+    assert codes(retain("2025-02-14T00:00:00+01:00", history)) == {"RETENTION-EXPIRED"}
+
+
+def test_an_ended_contract_leaves_a_former_customer() -> None:
+    history = [
+        collected("2015-01-10", method="sale"),
+        {"at": "2015-01-10", "type": "contract", "object": "fibre"},
+        {"at": "2022-06-01", "type": "contract_end", "object": "fibre"},
+    ]
+    assert retain("2025-05-31T12:00:00+02:00", history).allowed
+    assert codes(retain("2025-06-01T00:00:00+02:00", history)) == {"RETENTION-EXPIRED"}
+
+
+def test_a_rescraped_prospect_keeps_the_first_clock() -> None:
+    # CNIL SAN-2024-020 (Kaspr): an indirect re-collection never restarts the clock...
+    scraped = [
+        collected("2021-03-01", method="scraping"),
+        collected("2023-09-15", method="scraping"),
+    ]
+    assert codes(retain("2024-03-01T00:00:00+01:00", scraped)) == {"RETENTION-EXPIRED"}
+    assert retain("2024-02-29T23:59:59+01:00", scraped).allowed
+    # ...where a re-collection by form, a direct one, does.
+    refreshed = [collected("2021-03-01", method="scraping"), collected("2023-09-15", method="form")]
+    assert retain("2026-09-14T12:00:00+02:00", refreshed).allowed
 
 
 def test_former_customers_three_years_from_the_end() -> None:

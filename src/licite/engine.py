@@ -20,8 +20,6 @@ from licite.i18n import Text
 from licite.moments import PARIS, add_period
 from licite.places import Place, place_of
 from licite.rules import evaluate
-from licite.rules.phone import calling_window_end
-from licite.rules.political import election_over
 from licite.rules.dates import (
     BLOCTEL,
     CALLER_ID,
@@ -34,6 +32,8 @@ from licite.rules.dates import (
     SECTOR_BAN_EXTENDED,
 )
 from licite.rules.dates import PHONE_OPT_IN as PHONE_OPT_IN_DATE
+from licite.rules.phone import calling_window_end
+from licite.rules.political import election_over
 from licite.situation import MOMENT_FIELDS, Ask, Facts
 from licite.vocabulary import ADDRESS_OF_CHANNEL, Action, Channel, PersonKind
 

@@ -36,8 +36,8 @@ from licite.situation import Facts
 from licite.vocabulary import (
     BOUGHT_LIST_METHODS,
     CONSENT_ANALYSIS,
-    INDIRECT_METHODS,
     CONTACT_CONSENT_PURPOSES,
+    INDIRECT_METHODS,
     POSITIVE_INTERACTIONS,
     VALID_MECHANISMS,
     Action,

@@ -19,9 +19,8 @@ from __future__ import annotations
 from datetime import date
 from enum import Enum
 from functools import lru_cache
-from zoneinfo import ZoneInfo
-
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     import holidays
@@ -96,6 +95,6 @@ def place_of(postal_code: str | None, phone_e164: str | None) -> Place:
 
 @lru_cache(maxsize=512)
 def _holidays(subdivision: str | None, year: int) -> holidays.HolidayBase:
-    import holidays  # noqa: PLC0415 — on first use: most decisions never need a calendar
+    import holidays
 
     return holidays.country_holidays("FR", subdiv=subdivision, years=year)

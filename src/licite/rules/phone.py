@@ -130,21 +130,22 @@ def check_sector_ban(ask: Ask, f: Facts, out: Findings) -> None:
     Only a current contract whose object the offer relates to lifts the ban (v2)."""
     if f.contract_related or ask.sector is None:
         return
-    banned = (
-        ask.sector is Sector.ENERGY_RENOVATION
-        and ask.channel is Channel.PHONE_CALL
-        and ask.at >= ENERGY_RENOVATION_PHONE_BAN
-    ) or (
-        ask.sector in _BANNED_FROM_2025
-        and ask.channel in _BANNED_CHANNELS_2025
-        and ask.at >= SECTOR_BAN_EXTENDED
-    )
-    if banned:
-        out.block("SECTOR-BAN")
-        return
-    if ask.sector is Sector.ENERGY_RENOVATION and ask.channel is Channel.PHONE_CALL:
-        if ask.at < ENERGY_RENOVATION_PHONE_BAN:
-            out.lapse("energy_renovation_ban_from")
-    if ask.sector in _BANNED_FROM_2025 and ask.channel in _BANNED_CHANNELS_2025:
-        if ask.at < SECTOR_BAN_EXTENDED:
-            out.lapse("sector_ban_from")
+    # Each ban, with the moment it starts; one already started blocks, one ahead lapses.
+    for applies, starts, moment in (
+        (
+            ask.sector is Sector.ENERGY_RENOVATION and ask.channel is Channel.PHONE_CALL,
+            ENERGY_RENOVATION_PHONE_BAN,
+            "energy_renovation_ban_from",
+        ),
+        (
+            ask.sector in _BANNED_FROM_2025 and ask.channel in _BANNED_CHANNELS_2025,
+            SECTOR_BAN_EXTENDED,
+            "sector_ban_from",
+        ),
+    ):
+        if not applies:
+            continue
+        if ask.at >= starts:
+            out.block("SECTOR-BAN")
+        else:
+            out.lapse(moment)

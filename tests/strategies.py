@@ -33,6 +33,8 @@ PHONES = [
     "0596 12 34 56",
     "0694 12 34 56",
 ]
+CALLER_IDS = ["09 48 20 30 40", "01 44 55 66 77", "+33 9 47 51 23 45", "+33 1 62 00 00 00"]
+"""Numbers inside and outside Arcep's canvassing ranges."""
 POSTAL = [None, "75011", "67000", "57000", "68100", "97100", "97200", "97300", "97400", "97600"]
 ZONES = [PARIS, UTC, timezone(timedelta(hours=-4)), timezone(timedelta(hours=4))]
 SENDERS = [SENDER, SENDER, SENDER, "partner", None]
@@ -239,8 +241,10 @@ requests = st.one_of(
             "channel": st.sampled_from(values(Channel)),
             "purpose": st.sampled_from(values(Purpose)),
             "offer": optional(st.sampled_from(OFFERS)),
+            "analogous": st.lists(st.sampled_from(OFFERS), max_size=2),
             "sector": optional(st.sampled_from(values(Sector))),
             "relates_to_profession": st.booleans(),
+            "caller_id": optional(st.sampled_from(CALLER_IDS)),
             "message": optional(
                 st.fixed_dictionaries(
                     {},
@@ -292,7 +296,7 @@ def people(draw: st.DrawFn, at: datetime, request: dict[str, Any] | None = None)
     person = clean(
         {
             "kind": draw(st.sampled_from(values(PersonKind))),
-            "email": "someone@example.fr",
+            "email": draw(st.sampled_from(["someone@example.fr"] * 5 + [None])),
             "phone": draw(optional(st.sampled_from(PHONES))),
             "postal_code": draw(st.sampled_from(POSTAL)),
         }

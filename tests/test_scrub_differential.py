@@ -27,7 +27,7 @@ from licite.scrub.duck import connect
 from licite.scrub.facts_sql import WIDE, Order, code_of
 from licite.scrub.normalize import install
 from licite.scrub.plan import Plan
-from licite.vocabulary import INDIRECT_METHODS, Channel, Method
+from licite.vocabulary import ADDRESS_OF_CHANNEL, INDIRECT_METHODS, Action, Channel, Method
 from tests.strategies import (
     OFFERS,
     SENDER,
@@ -69,11 +69,13 @@ def scrub_in_duckdb(
     positions as `order` says (else as the scrub chooses), their ranks at an instant
     counted from `ranks_from`."""
     plan = Plan.of(load_campaign(campaign))
+    channel = plan.request.channel if plan.request.action is Action.CONTACT else None
+    has_address = f"{ADDRESS_OF_CHANNEL[channel]} IS NOT NULL" if channel else "true"
     con = connect(threads=1)
     install(con)
     con.execute(
-        "CREATE TEMP TABLE contacts (row_id BIGINT, kind VARCHAR, phone VARCHAR,"
-        " postal_code VARCHAR)"
+        "CREATE TEMP TABLE contacts (row_id BIGINT, kind VARCHAR, email VARCHAR,"
+        " phone VARCHAR, postal_code VARCHAR)"
     )
     columns = ", ".join(
         f"{c} {'BIGINT' if c in ('seq', 'at_us', 'informed_at_us') else 'VARCHAR'}"
@@ -85,8 +87,8 @@ def scrub_in_duckdb(
         case = load_case({**campaign, **entry})
         person = case.person
         con.execute(
-            "INSERT INTO contacts VALUES (?, ?, ?, ?)",
-            [row_id, person.kind.value, person.phone, person.postal_code],
+            "INSERT INTO contacts VALUES (?, ?, ?, ?, ?)",
+            [row_id, person.kind.value, person.email, person.phone, person.postal_code],
         )
         for event in case.history:
             seq += 1
@@ -110,7 +112,8 @@ def scrub_in_duckdb(
     con.execute(
         "CREATE TEMP TABLE scrub_rows AS SELECT row_id, 'p' || row_id AS person_id,"
         f" {code_of('person_kind', 'kind')} AS person_kind,"
-        f" {code_of('place', 'place_key(postal_code, phone)')} AS place FROM contacts"
+        f" {code_of('place', 'place_key(postal_code, phone)')} AS place,"
+        f" {has_address} AS has_address FROM contacts"
     )
     con.execute(
         "CREATE TEMP TABLE scrub_marks (row_id BIGINT, bloctel_at BIGINT,"

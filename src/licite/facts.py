@@ -140,6 +140,13 @@ def scope_purpose(request: Request) -> ConsentPurpose | None:
     return ConsentPurpose.COMMERCIAL
 
 
+def related_labels(request: Request, offer: str | None = None) -> tuple[str, ...]:
+    """The labels a contract's object or a product bought must equal for the offer to relate
+    to it or be analogous: the offer and the categories the request declares (v2)."""
+    offer = offer if offer is not None else request.offer
+    return (offer, *request.analogous) if offer is not None else tuple(request.analogous)
+
+
 def read_facts(
     history: Sequence[Event], request: Request, sender: str, at: datetime, offer: str | None
 ) -> Facts:
@@ -147,7 +154,7 @@ def read_facts(
     if not history:
         return Facts()
     scope = _Scope(request, sender)
-    related = {offer, *request.analogous} if offer is not None else set(request.analogous)
+    related = set(related_labels(request, offer))
     collected: Collected | None = None
     collected_position = -1
     direct_collection_at: datetime | None = None
@@ -374,4 +381,4 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
     return max(a, b)
 
 
-__all__ = ["CONTACT_CONSENT_PURPOSES", "ordered", "read_facts"]
+__all__ = ["CONTACT_CONSENT_PURPOSES", "ordered", "read_facts", "related_labels"]

@@ -40,10 +40,13 @@ from licite.scrub.facts_sql import (
     steps,
 )
 from licite.scrub.plan import Plan
-from licite.situation import MOMENT_FIELDS, SITUATION_FIELDS, Facts
+from licite.situation import MOMENT_FIELDS, SITUATION_FIELDS, Ask, Facts
 from licite.vocabulary import Action, CollectPurpose, Method, PersonKind
 
-_FLAGS: tuple[str, ...] = tuple(name for name in SITUATION_FIELDS if name not in CODES)
+_FLAGS: tuple[str, ...] = (
+    *(name for name in SITUATION_FIELDS if name not in CODES),
+    "has_address",  # the row's, not the person's: it joins the situation as a flag
+)
 _CODE_BITS = 6
 _ENUMS: dict[str, type[Enum]] = {
     "person_kind": PersonKind,
@@ -60,6 +63,7 @@ class Situation:
     count: int
     facts: Facts
     verdict: Verdict
+    ask: Ask
 
 
 def read_facts_sql(con: duckdb.DuckDBPyConnection, plan: Plan, order: Order | None = None) -> None:
@@ -93,8 +97,9 @@ def situation_key() -> str:
     return " | ".join(parts)
 
 
-def decode(key: int) -> tuple[PersonKind, str, Facts]:
-    """The person kind, place key and facts a situation key stands for."""
+def decode(key: int) -> tuple[PersonKind, str, bool, Facts]:
+    """The person kind, place key, whether the row has the channel's address, and the facts
+    a situation key stands for."""
     values: dict[str, object] = {name: bool(key >> bit & 1) for bit, name in enumerate(_FLAGS)}
     bit = len(_FLAGS)
     for name, coded in CODES.items():
@@ -105,8 +110,9 @@ def decode(key: int) -> tuple[PersonKind, str, Facts]:
         bit += _CODE_BITS
     person_kind = values.pop("person_kind")
     place = values.pop("place")
+    has_address = values.pop("has_address")
     assert isinstance(person_kind, PersonKind) and isinstance(place, str)
-    return person_kind, place, Facts(**values)  # type: ignore[arg-type]
+    return person_kind, place, bool(has_address), Facts(**values)  # type: ignore[arg-type]
 
 
 def decide_rows(
@@ -125,8 +131,9 @@ def decide_rows(
     distinct = con.execute("SELECT skey, count(*) FROM situated GROUP BY skey").fetchall()
     situations = []
     for key, count in distinct:
-        person_kind, place, facts = decode(key)
-        situations.append(Situation(key, count, facts, _evaluate(plan, person_kind, place, facts)))
+        person_kind, place, has_address, facts = decode(key)
+        ask = plan.ask(person_kind, PLACES_BY_KEY[place], has_address=has_address)
+        situations.append(Situation(key, count, facts, evaluate(ask, facts), ask))
     _store_verdicts(con, plan, situations)
     least = ", ".join(
         [f"CASE WHEN v.use_{m} THEN s.{m} END" for m in MOMENT_FIELDS] + ["v.constant_us"]
@@ -139,10 +146,6 @@ def decide_rows(
     """)
     _store_provenance(con, situations)
     return situations
-
-
-def _evaluate(plan: Plan, person_kind: PersonKind, place: str, situation: Facts) -> Verdict:
-    return evaluate(plan.ask(person_kind, PLACES_BY_KEY[place]), situation)
 
 
 def _store_provenance(con: duckdb.DuckDBPyConnection, situations: Sequence[Situation]) -> None:
@@ -178,15 +181,15 @@ def _store_verdicts(
         + ")"
     )
     rows = []
-    campaign_ask = plan.ask(PersonKind.CONSUMER, PLACES_BY_KEY["metropole"])
     for situation in situations:
         verdict = situation.verdict
-        # Moments that are the campaign's (the transition's end, the list's freshness…).
+        # Moments of the request and the row's place, not of the person (the transition's
+        # end, the list's freshness, the calling window's end…).
         constants = [
             moment
             for name in verdict.expires
             if name not in MOMENT_FIELDS
-            and (moment := moment_of(name, campaign_ask, Facts())) is not None
+            and (moment := moment_of(name, situation.ask, Facts())) is not None
         ]
         rows.append(
             (

@@ -35,8 +35,10 @@ carry a text (their object), travel in a second list. `scrub_events` may be a
 view over the ledger: it is scanned once.
 
 Parameters: $s sender id, $ch request channel, $pu the scope's purpose (see
-`facts._Scope`), $proc processing, $analysis, $at, $offer, $gdpr, $calls_from,
-and nothing else.
+`facts._Scope`), $proc processing, $analysis, $at, $related (the offer and the
+categories declared analogous, `facts.related_labels`), $gdpr, $calls_from,
+$phone_opt_in and $phone_consent (a refusal during a call takes a commercial phone
+consent back from that date), and nothing else.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from licite.places import PLACES_BY_KEY
 from licite.scrub.duck import period_end
 from licite.vocabulary import (
     CONSENT_ANALYSIS,
+    INDIRECT_METHODS,
     POSITIVE_INTERACTIONS,
     VALID_MECHANISMS,
     ChannelOrAll,
@@ -212,6 +215,8 @@ def _collected_flag(name: str) -> str:
 
 
 _METHOD = "(c_packed & 63)"
+_INDIRECT = f"coalesce(method IN {_values(INDIRECT_METHODS)}, false)"
+"""An indirect collection (SPEC 1.4), which never restarts the retention clock."""
 _BOUGHT = tuple(_code("method", m.value) for m in (Method.LIST_PURCHASE, Method.LIST_RENTAL))
 
 # A consent within the request's domain (read_facts: `same_domain`), covering the request
@@ -233,7 +238,7 @@ _FLAGS: tuple[Condition, ...] = (
     (
         "offer_analogous",
         "customer",
-        "mine AND list_contains(from_json(coalesce(products, '[]'), '[\"VARCHAR\"]'), $offer)",
+        "mine AND list_has_any(from_json(coalesce(products, '[]'), '[\"VARCHAR\"]'), $related)",
     ),
     ("consent_via_terms", "consent", f"{_RELEVANT} AND mechanism = 'terms_acceptance'"),
     ("consent_preticked", "consent", f"{_RELEVANT} AND mechanism = 'preticked'"),
@@ -307,6 +312,11 @@ _ROLES: tuple[Condition, ...] = (
     ("refusal", "call", "mine AND outcome = 'refused'"),
     ("political_consent", "consent", f"purpose = 'political' AND mine AND {SOUND}"),
     (
+        "refusal_withdrawal",  # read_facts: a refused call takes the phone consent back
+        "call",
+        "$phone_consent AND mine AND outcome = 'refused' AND at_us >= $phone_opt_in",
+    ),
+    (
         "political_withdrawal",
         "withdrawal",
         "mine_or_all AND processing IS NULL AND (purpose IS NULL OR purpose = 'political')",
@@ -346,6 +356,8 @@ def _per_person(analysis: bool, order: Order) -> str:
     SELECT person_id,
       min(at_us) AS first_at,
       max(pos) FILTER (type = 'collected') AS c_pos,
+      max(at_us) FILTER (type = 'collected' AND NOT {_INDIRECT}) AS direct_at,
+      min(at_us) FILTER (type = 'collected' AND {_INDIRECT}) AS first_indirect_at,
       arg_max_null({_packed_collection()}, pos) FILTER (type = 'collected') AS c_packed,
       max(at_us) FILTER ((type = 'consent' AND mine AND {SOUND})
           OR (type = 'interaction' AND mine AND kind IN {POSITIVE})) AS last_positive,
@@ -400,7 +412,8 @@ def steps(analysis: bool, order: Order = COMPACT) -> tuple[str, ...]:
         f"""
         CREATE OR REPLACE TEMP TABLE rare_facts AS
         SELECT person_id,
-          max(pos) FILTER ({_role("withdrawal")}) AS withdrawn_before,
+          max(pos) FILTER ({_role("withdrawal")} OR {_role("refusal_withdrawal")})
+            AS withdrawn_before,
           min(pos) FILTER ({_role("customer")}) AS customer_first,
           max(pos) FILTER ({_role("customer")}) AS customer_last,
           max(pos) FILTER ({_role("customer_end")}) AS end_last,
@@ -429,8 +442,20 @@ def steps(analysis: bool, order: Order = COMPACT) -> tuple[str, ...]:
           GROUP BY ALL)
         SELECT person_id,
           bool_or(opened_last > coalesce(ended_last, 0)) AS contract_current,
-          bool_or(opened_last > coalesce(ended_last, 0) AND object = $offer) AS contract_related
+          bool_or(opened_last > coalesce(ended_last, 0) AND list_contains($related, object))
+            AS contract_related
         FROM opened LEFT JOIN ended USING (person_id, object) GROUP BY person_id
+        """,
+        # When the contracts began and last ended (read_facts: an end counts once a contract
+        # has begun), for the end of the relationship.
+        f"""
+        CREATE OR REPLACE TEMP TABLE contract_times AS
+        SELECT person_id, contract_first,
+          CASE WHEN contract_end_last > contract_first THEN contract_end_last END
+            AS contract_ended_last
+        FROM (SELECT person_id, min(pos) FILTER ({_role("contract")}) AS contract_first,
+            max(pos) FILTER ({_role("contract_end")}) AS contract_end_last
+          FROM rare_contracts GROUP BY person_id)
         """,
         # D. 223-9: no call while `at` < a refusal + 60 days (read_facts: Call).
         f"""
@@ -457,6 +482,7 @@ def steps(analysis: bool, order: Order = COMPACT) -> tuple[str, ...]:
         """
         CREATE OR REPLACE TEMP TABLE person_rare AS
         SELECT * FROM rare_facts FULL JOIN contracts USING (person_id)
+          FULL JOIN contract_times USING (person_id)
           LEFT JOIN refused USING (person_id) LEFT JOIN political USING (person_id)
         """,
         f"CREATE OR REPLACE TEMP VIEW scrub_facts AS {_row_facts(order)}",
@@ -469,7 +495,7 @@ def _row_facts(order: Order) -> str:
     bought = ", ".join(str(code) for code in _BOUGHT)
     return f"""
     WITH joined AS (
-      SELECT r.row_id, r.person_kind, r.place,
+      SELECT r.row_id, r.person_kind, r.place, r.has_address,
         pf.* EXCLUDE (person_id, rare, rare_contracts),
         x.* EXCLUDE (person_id, objection_at, suppression_from), m.* EXCLUDE (row_id),
         pf.person_id IS NOT NULL OR m.bloctel_at IS NOT NULL OR m.erased_at IS NOT NULL
@@ -492,7 +518,8 @@ def _row_facts(order: Order) -> str:
           AND (NOT ({_collected_flag("partner_consent")} AND {_collected_flag("partners_named")})
                OR ($at >= $gdpr AND NOT {_collected_flag("consent_proof")}))
           THEN c_pos + 1 ELSE 0 END) AS valid_from,
-        CASE WHEN end_last > customer_first THEN end_last END AS ended_last,
+        CASE WHEN end_last > least(customer_first, contract_first) THEN end_last END
+          AS ended_last,
         CASE WHEN c_pos IS NOT NULL THEN {at_of("c_pos")} END AS collected_at
       FROM joined),
     r AS (
@@ -500,15 +527,16 @@ def _row_facts(order: Order) -> str:
         coalesce(candidate_last >= valid_from, false) AS consent,
         CASE WHEN candidate_last >= valid_from THEN {at_of("candidate_last")} END
           AS latest_valid,
-        CASE WHEN ended_last IS NOT NULL THEN {at_of("ended_last")} END AS end_at,
+        -- The end of a relationship: the last purchase, end of one, or end of a contract.
+        {at_of("greatest(customer_last, ended_last, contract_ended_last)")} AS end_at,
         customer_last IS NOT NULL AS customer,
-        customer_last IS NOT NULL AND customer_last > coalesce(ended_last, 0)
-          AS current_customer,
-        coalesce(collected_at, first_seen) AS collection_at
+        coalesce(contract_current, false) AS current_customer,
+        -- The latest direct collection, else the first indirect one (CNIL SAN-2024-020).
+        coalesce(direct_at, first_indirect_at, first_seen) AS collection_at
       FROM judged),
     anchored AS (
       SELECT *, CASE WHEN current_customer THEN NULL
-        WHEN customer THEN coalesce(greatest(end_at, last_positive), collection_at)
+        WHEN end_at IS NOT NULL THEN greatest(end_at, last_positive)
         ELSE greatest(collection_at, last_positive) END AS retention_from,
         CASE WHEN $analysis THEN latest_valid END AS analysis_consent_at
       FROM r),
@@ -516,6 +544,7 @@ def _row_facts(order: Order) -> str:
     SELECT row_id,
       person_kind,
       place,
+      has_address,
       known,
       c_pos IS NOT NULL AS collected,
       coalesce({_METHOD}, 0) AS method,
@@ -536,7 +565,9 @@ def _row_facts(order: Order) -> str:
       {_flag("consent_preticked")} AS consent_preticked,
       {_flag("consent_misleading")} AS consent_misleading,
       {_flag("consent_implicit")} AS consent_implicit,
-      {_flag("consent_elsewhere")} AS consent_elsewhere,
+      -- An analysis consent for this processing and purpose is not "another" (SPEC 1.1).
+      {_flag("consent_elsewhere")} AND NOT ($analysis AND specific_first IS NOT NULL)
+        AS consent_elsewhere,
       coalesce(candidate_oh_last >= valid_from, false) AS consent_outside_hours,
       objection_at IS NOT NULL AND NOT coalesce(latest_valid > objection_at, false) AS objected,
       customer,
@@ -570,6 +601,7 @@ INTERMEDIATE_TABLES = (
     "rare_contracts",
     "rare_facts",
     "contracts",
+    "contract_times",
     "refused",
     "political",
     "person_rare",
@@ -577,10 +609,15 @@ INTERMEDIATE_TABLES = (
 """The tables `steps` make on the way to `scrub_facts`."""
 
 
-def literal(value: str | int | bool | None, sql_type: str) -> str:
+Param = str | int | bool | tuple[str, ...] | None
+
+
+def literal(value: Param, sql_type: str) -> str:
     """A typed SQL literal (parameters inside CREATE … AS need their types spelled out)."""
     if value is None:
         return f"NULL::{sql_type}"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(literal(v, "VARCHAR") for v in value) + f"]::{sql_type}"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -588,7 +625,7 @@ def literal(value: str | int | bool | None, sql_type: str) -> str:
     return "'" + value.replace("'", "''") + f"'::{sql_type}"
 
 
-def bind(sql: str, params: dict[str, tuple[str | int | bool | None, str]]) -> str:
+def bind(sql: str, params: dict[str, tuple[Param, str]]) -> str:
     """Replace each `$name` by its typed literal; longest names first."""
     for name in sorted(params, key=len, reverse=True):
         value, sql_type = params[name]

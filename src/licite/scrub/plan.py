@@ -7,13 +7,16 @@ from datetime import UTC, datetime
 
 from licite.case import Campaign, Request, Sender
 from licite.engine import check_modelled, make_ask
-from licite.facts import scope_purpose
+from licite.facts import related_labels, scope_purpose
 from licite.ledger.rows import micros
 from licite.moments import add_period
 from licite.places import Place
-from licite.rules.dates import CONSENT_PROOF_FROM
+from licite.rules.dates import CONSENT_PROOF_FROM, PHONE_OPT_IN
 from licite.situation import Ask
-from licite.vocabulary import Action, PersonKind
+from licite.vocabulary import ADDRESS_OF_CHANNEL, Action, Channel, ConsentPurpose, PersonKind
+
+_ADDRESS_COLUMNS = {"email": "email_norm", "phone": "phone_e164", "postal_code": "postal_norm"}
+"""The list's normalized column for each of the person's address fields."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +37,20 @@ class Plan:
     def request(self) -> Request:
         return self.campaign.request
 
-    def ask(self, person_kind: PersonKind, place: Place) -> Ask:
-        return make_ask(self.request, self.sender, self.at, person_kind, place)
+    def ask(self, person_kind: PersonKind, place: Place, *, has_address: bool = True) -> Ask:
+        return make_ask(
+            self.request, self.sender, self.at, person_kind, place, has_address=has_address
+        )
 
-    def sql_params(self) -> dict[str, tuple[str | int | bool | None, str]]:
+    @property
+    def address_column(self) -> str | None:
+        """The list's normalized column a row needs for the campaign's channel (SPEC §3)."""
+        request = self.request
+        if request.action is not Action.CONTACT or request.channel is None:
+            return None
+        return _ADDRESS_COLUMNS[ADDRESS_OF_CHANNEL[request.channel]]
+
+    def sql_params(self) -> dict[str, tuple[str | int | bool | tuple[str, ...] | None, str]]:
         """The values `facts_sql` is written against (see `licite.facts._Scope`)."""
         request = self.request
         purpose = scope_purpose(request)
@@ -48,7 +61,12 @@ class Plan:
             "proc": (request.processing, "VARCHAR"),
             "analysis": (request.action is Action.ANALYZE, "BOOLEAN"),
             "at": (micros(self.at), "BIGINT"),
-            "offer": (request.offer, "VARCHAR"),
+            "related": (related_labels(request), "VARCHAR[]"),
+            "phone_opt_in": (micros(PHONE_OPT_IN), "BIGINT"),
+            "phone_consent": (
+                request.channel is Channel.PHONE_CALL and purpose is ConsentPurpose.COMMERCIAL,
+                "BOOLEAN",
+            ),
             "gdpr": (micros(CONSENT_PROOF_FROM), "BIGINT"),
             "calls_from": (micros(add_period(self.at, days=-30)), "BIGINT"),
         }

@@ -179,14 +179,14 @@ def _scrub(
         if reads_by_index(location.url, good[0] if good else 0, ledger_people):
             read_people(con)
             store = "narrow"
-        match_people(con, micros(plan.at), store)
+        match_people(con, micros(plan.at), store, plan.address_column)
         if store == "narrow":
             read_histories(con, micros(plan.at))
         gather_events(con, micros(plan.at), ledger_people, store)
         release_normalized(con)
         con.execute(
             "CREATE OR REPLACE TEMP VIEW scrub_rows AS"
-            " SELECT row_id, person_id, person_kind, place FROM matched"
+            " SELECT row_id, person_id, person_kind, place, has_address FROM matched"
         )
         progress(Text("décisions", "deciding")(lang))
         situations = decide_rows(con, plan)

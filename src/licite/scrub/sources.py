@@ -30,10 +30,16 @@ def _typed(column: str) -> str:
     return f"e.{column}::VARCHAR AS {column}"
 
 
-def match_people(con: duckdb.DuckDBPyConnection, at_us: int, store: str = "ledger") -> None:
-    """`matched(row_id, person_id, email_hash, phone_hash, person_kind, place)`: the ledger
-    person of each row, and what the rules read of the row itself (its kind and place
-    coded, see `facts_sql.CODES`).
+def match_people(
+    con: duckdb.DuckDBPyConnection,
+    at_us: int,
+    store: str = "ledger",
+    address: str | None = None,
+) -> None:
+    """`matched(row_id, person_id, email_hash, phone_hash, person_kind, place, has_address)`:
+    the ledger person of each row, and what the rules read of the row itself (its kind and
+    place coded, see `facts_sql.CODES`; whether it holds `address`, the list's column the
+    campaign's channel needs — SPEC §3, NO-ADDRESS).
 
     A row whose id is in the ledger is that person, with the hashes the ledger
     holds (as `decide --person` reads them); only the other rows are hashed —
@@ -56,7 +62,8 @@ def match_people(con: duckdb.DuckDBPyConnection, at_us: int, store: str = "ledge
                coalesce(p.phone_hash, hmac_hex(c.phone_e164)) AS phone_hash,
                p.erased_at_us::BIGINT AS erased_at_us,
                {code_of("person_kind", "c.kind")}::UTINYINT AS person_kind,
-               {code_of("place", "c.place")}::UTINYINT AS place
+               {code_of("place", "c.place")}::UTINYINT AS place,
+               {f"c.{address} IS NOT NULL" if address else "true"} AS has_address
         FROM contacts c LEFT JOIN {store}.persons p ON p.id = nullif(trim(c.id), '')
     """)
     left = con.execute("SELECT count(*) FROM matched WHERE person_id IS NULL").fetchone()

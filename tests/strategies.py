@@ -59,8 +59,10 @@ ERA_BOUNDARIES = [
     datetime(2017, 10, 1, tzinfo=PARIS),
     datetime(2018, 5, 25, tzinfo=PARIS),
     datetime(2020, 7, 26, tzinfo=PARIS),
+    datetime(2023, 1, 1, tzinfo=PARIS),
     datetime(2023, 3, 1, tzinfo=PARIS),
     datetime(2025, 7, 1, tzinfo=PARIS),
+    datetime(2025, 7, 2, tzinfo=PARIS),
     datetime(2026, 8, 11, tzinfo=PARIS),
 ]
 _START = datetime(2004, 6, 22, tzinfo=PARIS)
@@ -273,10 +275,12 @@ requests = st.one_of(
 
 @st.composite
 def campaigns(
-    draw: st.DrawFn, request: st.SearchStrategy[dict[str, Any]] = requests
+    draw: st.DrawFn,
+    request: st.SearchStrategy[dict[str, Any]] = requests,
+    at_moments: st.SearchStrategy[datetime] = moments,
 ) -> dict[str, Any]:
     """A campaign: a moment, a sender and a request, without a person."""
-    at = draw(moments)
+    at = draw(at_moments)
     sender: dict[str, Any] = {
         "id": SENDER,
         "kind": draw(st.sampled_from(["company", "charity", "political", "online_service"])),

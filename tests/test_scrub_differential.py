@@ -10,7 +10,7 @@ and `expires_at`.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -21,7 +21,8 @@ from licite.case import load_campaign, load_case
 from licite.engine import decide
 from licite.errors import NotModelled
 from licite.ledger.rows import FIELD_COLUMNS, fields_of, micros
-from licite.rules.dates import CALLING_HOURS
+from licite.moments import PARIS
+from licite.rules.dates import CALLING_HOURS, PHONE_OPT_IN
 from licite.scrub.decisions import decide_rows
 from licite.scrub.duck import connect
 from licite.scrub.facts_sql import WIDE, Order, code_of
@@ -29,6 +30,7 @@ from licite.scrub.normalize import install
 from licite.scrub.plan import Plan
 from licite.vocabulary import ADDRESS_OF_CHANNEL, INDIRECT_METHODS, Action, Channel, Method
 from tests.strategies import (
+    CALLER_IDS,
     OFFERS,
     SENDER,
     campaigns,
@@ -272,8 +274,9 @@ def focused(
     election_over: bool = False,
     since: datetime | None = None,
     events: int = 6,
+    at_moments: st.SearchStrategy[datetime] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    moments = campaigns(request)
+    moments = campaigns(request) if at_moments is None else campaigns(request, at_moments)
     if since is not None:
         moments = moments.filter(lambda c: datetime.fromisoformat(c["at"]) >= since)
     campaign = draw(moments)
@@ -284,6 +287,78 @@ def focused(
     crowd = draw(st.lists(people(at, campaign["request"]), min_size=1, max_size=25))
     histories = st.lists(history(at), min_size=1, max_size=events)
     return campaign, [{**entry, "history": draw(histories)} for entry in crowd]
+
+
+def phone_event(at: datetime) -> st.SearchStrategy[dict[str, Any]]:
+    """A phone consent, a call (often refused) around it, or a collection: a refusal during
+    a call takes back the consent given before it, from 11 Aug. 2026 (SPEC 1.5, v2)."""
+    consent = st.fixed_dictionaries(
+        {
+            "at": st.one_of(near(at, 120), st.just(iso(PHONE_OPT_IN - timedelta(days=3)))),
+            "type": st.just("consent"),
+            "channel": st.sampled_from(["phone_call", "phone_call", "all", "email"]),
+            "purpose": st.sampled_from(["commercial", "commercial", "charitable"]),
+            "sender": st.sampled_from([SENDER, SENDER, "partner", None]),
+            "mechanism": st.sampled_from(["checkbox", "oral_recorded", None]),
+            "outside_hours": st.sampled_from([None, None, True]),
+        }
+    )
+    refusal = st.fixed_dictionaries(
+        {
+            "at": st.one_of(
+                near(at, 120),
+                st.sampled_from([iso(PHONE_OPT_IN - timedelta(seconds=1)), iso(PHONE_OPT_IN)]),
+            ),
+            "type": st.just("call"),
+            "sender": st.sampled_from([SENDER, SENDER, "partner", None]),
+            "outcome": st.sampled_from(["refused", "refused", "accepted"]),
+        }
+    )
+    return st.one_of(consent, refusal, collection_event(at)).map(clean)
+
+
+def relationship_event(at: datetime) -> st.SearchStrategy[dict[str, Any]]:
+    """What starts and ends a customer relationship or a prospect's clock: purchases,
+    contracts and their ends, direct and indirect (re-)collections, positive acts and
+    opens (SPEC 1.6, v2)."""
+    moment = event_at(at)
+    sender = st.sampled_from([SENDER, SENDER, "partner", None])
+    return st.one_of(
+        st.fixed_dictionaries(
+            {
+                "at": moment,
+                "type": st.sampled_from(["customer", "customer_end"]),
+                "sender": sender,
+            }
+        ),
+        contract_event(at),
+        collection_event(at),
+        st.fixed_dictionaries(
+            {
+                "at": moment,
+                "type": st.just("interaction"),
+                "kind": st.sampled_from(["click", "open", "purchase", "call_answered"]),
+                "sender": sender,
+            }
+        ),
+    ).map(clean)
+
+
+def _local_holiday_moments() -> st.SearchStrategy[datetime]:
+    """Mornings of days that are holidays somewhere in France (national, Alsace-Moselle,
+    overseas), in the zones the places keep."""
+    days = [
+        "2024-03-29", "2024-12-26", "2025-04-18", "2025-12-26", "2026-04-03", "2026-04-27",
+        "2026-05-22", "2026-05-27", "2026-06-10", "2026-12-21", "2027-07-14", "2026-11-11",
+    ]  # fmt: skip
+    return st.builds(
+        lambda day, hour, zone: datetime.fromisoformat(f"{day}T{hour:02d}:30:00").replace(
+            tzinfo=zone
+        ),
+        st.sampled_from(days),
+        st.integers(8, 20),
+        st.sampled_from([PARIS, timezone(timedelta(hours=-4)), timezone(timedelta(hours=4))]),
+    )
 
 
 FOCUSED = {
@@ -329,6 +404,54 @@ FOCUSED = {
     # RGPD art. 14: the person told at the collection, later (informed_at), or not yet,
     # and the month to tell them; the latest collection decides.
     "collections": focused(contact_requests, collection_event),
+    # L223-1 (v2): a refused call takes the phone consent back, from 11 Aug. 2026; the press
+    # keeps its exception; caller IDs in and out of Arcep's ranges.
+    "refusals": focused(
+        st.fixed_dictionaries(
+            {
+                "action": st.just("contact"),
+                "channel": st.just("phone_call"),
+                "purpose": st.just("commercial"),
+                "offer": st.sampled_from([None, *OFFERS[:2]]),
+                "sector": st.sampled_from([None, None, "press"]),
+                "caller_id": st.sampled_from([None, *CALLER_IDS]),
+            }
+        ).map(clean),
+        phone_event,
+        events=8,
+        at_moments=st.integers(-20 * 24 * 60, 150 * 24 * 60).map(
+            lambda m: PHONE_OPT_IN + timedelta(minutes=m)
+        ),
+    ),
+    # The retention clock (v2): a one-off buyer, a contract that makes a customer, an
+    # indirect re-collection that never restarts the clock.
+    "relationships": focused(
+        st.fixed_dictionaries(
+            {
+                "action": st.sampled_from(["retain", "retain", "contact"]),
+                "channel": st.just("email"),
+                "purpose": st.just("commercial"),
+                "offer": st.sampled_from([None, *OFFERS[:2]]),
+                "analogous": st.lists(st.sampled_from(OFFERS[:3]), max_size=2),
+            }
+        ).map(lambda r: r if r["action"] == "contact" else {"action": "retain"}),
+        relationship_event,
+        events=8,
+    ),
+    # D. 223-9 (v2): national holidays forbid, a place's own holidays warn.
+    "holidays": focused(
+        st.fixed_dictionaries(
+            {
+                "action": st.just("contact"),
+                "channel": st.just("phone_call"),
+                "purpose": st.just("commercial"),
+                "offer": st.sampled_from(OFFERS[:2]),
+                "analogous": st.lists(st.sampled_from(OFFERS), max_size=2),
+            }
+        ),
+        lambda at: st.one_of(contract_event(at), phone_event(at)),
+        at_moments=_local_holiday_moments(),
+    ),
 }
 
 

@@ -58,11 +58,14 @@ def decide_history(
     at: datetime,
     person: Person,
     case_id: str | None = None,
+    address_known: bool | None = None,
 ) -> Decision:
     """The decision for a person and their history, however they were obtained.
 
     A case file and the ledger both come here: a decision from the ledger and
-    a decision from a case file are the same computation (SPEC §2).
+    a decision from a case file are the same computation (SPEC §2). `address_known`
+    overrides what `person` shows of the channel's address (an erased person's address
+    is unreadable, yet the ledger knows they had one).
     """
     check_modelled(request, at)
     instant = at.astimezone(UTC)  # events are held in UTC: compare like with like
@@ -74,7 +77,7 @@ def decide_history(
         at,
         person.kind,
         place_of(person.postal_code, person.phone),
-        has_address=has_address(request, person),
+        has_address=has_address(request, person) if address_known is None else address_known,
     )
     find = partial(gather, history=past, request=request, sender=sender.id, at=instant, facts=facts)
     return decide_facts(ask, facts, case=case_id, find_evidence=find)

@@ -15,7 +15,9 @@ from licite.decision import Decision
 from licite.engine import decide_history
 from licite.ledger.history import effective_sender, history_as_of
 from licite.ledger.ledger import Ledger
+from licite.ledger.people import StoredPerson
 from licite.moments import PARIS
+from licite.vocabulary import ADDRESS_OF_CHANNEL, Action
 
 
 def decide_person(
@@ -30,4 +32,17 @@ def decide_person(
         at=moment,
         person=person.as_case_person(),
         case_id=campaign.id,
+        address_known=address_known(person, campaign),
     )
+
+
+def address_known(person: StoredPerson, campaign: Campaign) -> bool | None:
+    """Whether the ledger knows the person's address for the campaign's channel: readable,
+    or, once erased, still known by its keyed hash (SPEC §3, NO-ADDRESS)."""
+    channel = campaign.request.channel
+    if campaign.request.action is not Action.CONTACT or channel is None:
+        return None
+    field = ADDRESS_OF_CHANNEL[channel]
+    if getattr(person, field) is not None:
+        return True
+    return getattr(person, f"{field}_hash", None) is not None

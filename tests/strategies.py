@@ -7,7 +7,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from licite.moments import PARIS, add_period
+from licite.moments import PARIS, add_period, paris_day
+from licite.parameters import parameters, start
 from licite.vocabulary import (
     AnalysisPurpose,
     CallOutcome,
@@ -52,19 +53,11 @@ def values(enum: Any) -> list[str]:
     return [member.value for member in enum]
 
 
-ERA_BOUNDARIES = [
-    datetime(2004, 6, 22, tzinfo=PARIS),
-    datetime(2016, 6, 1, tzinfo=PARIS),
-    datetime(2017, 3, 31, tzinfo=PARIS),
-    datetime(2017, 10, 1, tzinfo=PARIS),
-    datetime(2018, 5, 25, tzinfo=PARIS),
-    datetime(2020, 7, 26, tzinfo=PARIS),
-    datetime(2023, 1, 1, tzinfo=PARIS),
-    datetime(2023, 3, 1, tzinfo=PARIS),
-    datetime(2025, 7, 1, tzinfo=PARIS),
-    datetime(2025, 7, 2, tzinfo=PARIS),
-    datetime(2026, 8, 11, tzinfo=PARIS),
-]
+ERA_BOUNDARIES = sorted(
+    {start(name) for name, p in parameters().items() if p.kind == "date"}
+    | {paris_day(s.since.isoformat()) for p in parameters().values() for s in p.steps}
+)
+"""The days the law changes on (law/parameters.yaml): rules that start, values that change."""
 _START = datetime(2004, 6, 22, tzinfo=PARIS)
 
 moments = st.builds(
@@ -82,18 +75,29 @@ def iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
-PERIODS = [{"days": -30}, {"days": -60}, {"months": -1}, {"years": -1}, {"years": -3}]
+PERIODS = sorted(
+    {
+        (-s.value.days, -s.value.months)
+        for p in parameters().values()
+        if p.kind == "period"
+        for s in p.steps
+    }
+)
+"""Every period of the law (law/parameters.yaml), counted back: (days, months)."""
 EDGE_MINUTES = st.integers(-2, 2)
 
 
 def period_edge(
     base: datetime,
-    periods: list[dict[str, int]] = PERIODS,
+    periods: list[tuple[int, int]] = PERIODS,
     minutes: st.SearchStrategy[int] = EDGE_MINUTES,
 ) -> st.SearchStrategy[str]:
-    """The end of one of `periods` counted back from `base`, give or take a few minutes."""
+    """The end of one of `periods` (days, months) counted back from `base`, give or take a
+    few minutes."""
     return st.builds(
-        lambda period, shift: iso(add_period(base, **period) + timedelta(minutes=shift)),
+        lambda period, shift: iso(
+            add_period(base, days=period[0], months=period[1]) + timedelta(minutes=shift)
+        ),
         st.sampled_from(periods),
         minutes,
     )

@@ -137,7 +137,8 @@ def test_no_moment_allows_an_erased_person(
     # Consent on 10 January 2024; erased some time after; asked at any moment since.
     start = parse_moment("2024-01-10T12:00:00+01:00")
     directory = tmp_path_factory.mktemp("any")
-    lines = [{"type": "person", "id": "gone", "kind": "consumer"}, *_history("gone")]
+    person = {"type": "person", "id": "gone", "kind": "consumer", "email": "gone@example.fr"}
+    lines = [person, *_history("gone")]
     with Ledger.memory() as ledger:
         assert not import_file(ledger, write_lines(directory / "a.jsonl", lines)).rejected
         campaign = load_campaign(CAMPAIGN)

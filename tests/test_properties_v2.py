@@ -14,7 +14,7 @@ from licite.engine import decide
 from licite.errors import NotModelled
 from licite.facts import ordered, read_facts
 from licite.moments import parse_moment
-from licite.rules.dates import PHONE_OPT_IN
+from licite.parameters import start
 from licite.vocabulary import ADDRESS_OF_CHANNEL, INDIRECT_METHODS, Channel
 from tests.strategies import SENDER, cases, contact_requests, requests
 
@@ -101,8 +101,8 @@ def test_a_refused_call_never_turns_a_refusal_into_a_permission(
     document: dict[str, Any], data: st.DataObject
 ) -> None:
     at = parse_moment(document["at"])
-    assume(at > PHONE_OPT_IN)
-    span = int((at - PHONE_OPT_IN).total_seconds() // 60)
+    assume(at > start("phone_opt_in"))
+    span = int((at - start("phone_opt_in")).total_seconds() // 60)
     refusal = {
         "at": (at - timedelta(minutes=data.draw(st.integers(0, span)))).isoformat(),
         "type": "call",

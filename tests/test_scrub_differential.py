@@ -22,7 +22,7 @@ from licite.engine import decide
 from licite.errors import NotModelled
 from licite.ledger.rows import FIELD_COLUMNS, fields_of, micros
 from licite.moments import PARIS
-from licite.rules.dates import CALLING_HOURS, PHONE_OPT_IN
+from licite.parameters import period, start
 from licite.scrub.decisions import decide_rows
 from licite.scrub.duck import connect
 from licite.scrub.facts_sql import WIDE, Order, code_of
@@ -228,10 +228,17 @@ def near(at: datetime, days: int) -> st.SearchStrategy[str]:
     (30 days for the cap, 60 for a refusal), sometimes at `at` or just after it."""
     return st.one_of(
         st.integers(-days * 24 * 60, 0).map(lambda m: iso(at + timedelta(minutes=m))),
-        period_edge(at, [{"days": -30}, {"days": -60}], st.sampled_from([-1, 0, 0, 1])),
+        period_edge(at, _call_periods(at), st.sampled_from([-1, 0, 0, 1])),
         st.just(iso(at)),
         st.integers(1, 60).map(lambda m: iso(at + timedelta(minutes=m))),
     )
+
+
+def _call_periods(at: datetime) -> list[tuple[int, int]]:
+    """The call cap's window and the cooldown after a refusal, as the law says at `at`."""
+    return [
+        (-p.days, -p.months) for p in (period("call_window", at), period("refusal_cooldown", at))
+    ]
 
 
 def call_event(at: datetime) -> st.SearchStrategy[dict[str, Any]]:
@@ -294,7 +301,7 @@ def phone_event(at: datetime) -> st.SearchStrategy[dict[str, Any]]:
     a call takes back the consent given before it, from 11 Aug. 2026 (SPEC 1.5, v2)."""
     consent = st.fixed_dictionaries(
         {
-            "at": st.one_of(near(at, 120), st.just(iso(PHONE_OPT_IN - timedelta(days=3)))),
+            "at": st.one_of(near(at, 120), st.just(iso(start("phone_opt_in") - timedelta(days=3)))),
             "type": st.just("consent"),
             "channel": st.sampled_from(["phone_call", "phone_call", "all", "email"]),
             "purpose": st.sampled_from(["commercial", "commercial", "charitable"]),
@@ -307,7 +314,9 @@ def phone_event(at: datetime) -> st.SearchStrategy[dict[str, Any]]:
         {
             "at": st.one_of(
                 near(at, 120),
-                st.sampled_from([iso(PHONE_OPT_IN - timedelta(seconds=1)), iso(PHONE_OPT_IN)]),
+                st.sampled_from(
+                    [iso(start("phone_opt_in") - timedelta(seconds=1)), iso(start("phone_opt_in"))]
+                ),
             ),
             "type": st.just("call"),
             "sender": st.sampled_from([SENDER, SENDER, "partner", None]),
@@ -398,7 +407,7 @@ FOCUSED = {
             }
         ),
         call_event,
-        since=CALLING_HOURS,
+        since=start("calling_rules"),
         events=8,
     ),
     # RGPD art. 14: the person told at the collection, later (informed_at), or not yet,
@@ -420,7 +429,7 @@ FOCUSED = {
         phone_event,
         events=8,
         at_moments=st.integers(-20 * 24 * 60, 150 * 24 * 60).map(
-            lambda m: PHONE_OPT_IN + timedelta(minutes=m)
+            lambda m: start("phone_opt_in") + timedelta(minutes=m)
         ),
     ),
     # The retention clock (v2): a one-off buyer, a contract that makes a customer, an

@@ -17,21 +17,10 @@ from licite.errors import NotModelled
 from licite.evidence import Fact, gather
 from licite.facts import ordered, read_facts
 from licite.i18n import Text
-from licite.moments import PARIS, add_period
+from licite.moments import PARIS
+from licite.parameters import period, start
 from licite.places import Place, place_of
 from licite.rules import evaluate
-from licite.rules.dates import (
-    BLOCTEL,
-    CALLER_ID,
-    CALLING_HOURS,
-    CONSENT_PROOF_FROM,
-    CORRESPONDENCE_DECREE,
-    CORRESPONDENCE_TRANSITION_ENDS,
-    ENERGY_RENOVATION_PHONE_BAN,
-    LCEN,
-    SECTOR_BAN_EXTENDED,
-)
-from licite.rules.dates import PHONE_OPT_IN as PHONE_OPT_IN_DATE
 from licite.rules.phone import calling_window_end
 from licite.rules.political import election_over
 from licite.situation import MOMENT_FIELDS, Ask, Facts
@@ -141,56 +130,50 @@ def moment_of(name: str, ask: Ask, facts: Facts) -> datetime | None:
     if name in MOMENT_FIELDS:
         value: datetime | None = getattr(facts, name)
         return value
-    if name == "transition_ends":
-        return CORRESPONDENCE_TRANSITION_ENDS
-    if name == "phone_opt_in":
-        return PHONE_OPT_IN_DATE
     if name == "bloctel_fresh_until":
         checked = ask.bloctel_checked_at
-        return add_period(checked, months=1) if checked else None
+        return period("bloctel_freshness", ask.at).after(checked) if checked else None
     if name == "calling_window_ends":
         return calling_window_end(ask.at.astimezone(ask.place.zone))
     if name == "election_over":
         return election_over(ask)
-    if name in _RULE_STARTS:
-        return _RULE_STARTS[name]
+    if name in RULE_STARTS:
+        return start(RULE_STARTS[name])
     raise KeyError(name)
 
 
-_RULE_STARTS: dict[str, datetime] = {
-    "calling_hours_from": CALLING_HOURS,
-    "caller_id_from": CALLER_ID,
-    "energy_renovation_ban_from": ENERGY_RENOVATION_PHONE_BAN,
-    "sector_ban_from": SECTOR_BAN_EXTENDED,
-    "consent_proof_from": CONSENT_PROOF_FROM,
+RULE_STARTS: dict[str, str] = {
+    "transition_ends": "correspondence_transition_ends",
+    "phone_opt_in": "phone_opt_in",
+    "calling_hours_from": "calling_rules",
+    "caller_id_from": "caller_id",
+    "energy_renovation_ban_from": "energy_renovation_phone_ban",
+    "sector_ban_from": "sector_ban_extended",
+    "consent_proof_from": "gdpr",
 }
-"""Rules whose coming into force changes an allowed decision (SPEC §3, `expires_at`)."""
+"""Moments a verdict may name whose value is a rule's start (law/parameters.yaml): a rule
+coming into force changes an allowed decision (SPEC §3, `expires_at`)."""
 
-
-_ANALYSIS_DOMAIN = (
-    CORRESPONDENCE_DECREE,
-    Text("l'analyse des correspondances", "analysis of correspondence"),
-)
-_PHONE_DOMAIN = (BLOCTEL, Text("les appels téléphoniques", "phone calls"))
-_LCEN_DOMAIN = (
-    LCEN,
-    Text("la prospection, l'opposition et la conservation", "marketing, objection and retention"),
+_ANALYSIS_DOMAIN = Text("l'analyse des correspondances", "analysis of correspondence")
+_PHONE_DOMAIN = Text("les appels téléphoniques", "phone calls")
+_LCEN_DOMAIN = Text(
+    "la prospection, l'opposition et la conservation", "marketing, objection and retention"
 )
 
 
 def modelled_from(request: Request) -> tuple[datetime, Text]:
     """The first moment at which the request's domain is modelled (SPEC §1)."""
     if request.action is Action.ANALYZE:
-        return _ANALYSIS_DOMAIN
+        return start("correspondence_decree"), _ANALYSIS_DOMAIN
     if request.action is Action.CONTACT and request.channel is Channel.PHONE_CALL:
-        return _PHONE_DOMAIN
-    return _LCEN_DOMAIN
+        return start("phone_rules"), _PHONE_DOMAIN
+    return start("lcen"), _LCEN_DOMAIN
 
 
 def check_modelled(request: Request, at: datetime) -> None:
-    start, domain = modelled_from(request)
-    if at < start:
-        day, first = at.astimezone(PARIS).date().isoformat(), start.date().isoformat()
+    first_moment, domain = modelled_from(request)
+    if at < first_moment:
+        day, first = at.astimezone(PARIS).date().isoformat(), first_moment.date().isoformat()
         raise NotModelled(
             Text(
                 f"at : {day} — {domain.fr} ne sont modélisés qu'à partir du {first}",

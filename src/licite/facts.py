@@ -30,8 +30,7 @@ from licite.case import (
     Request,
     Withdrawal,
 )
-from licite.moments import add_period
-from licite.rules.dates import CONSENT_PROOF_FROM, PHONE_OPT_IN
+from licite.parameters import count, period, start
 from licite.situation import Facts
 from licite.vocabulary import (
     BOUGHT_LIST_METHODS,
@@ -217,18 +216,18 @@ def read_facts(
                 relationship_end = event.at
         elif isinstance(event, Call):
             if (event.sender or sender) == sender:
-                # D. 223-9: "in the 30 days before" is the window [at − 30 days, at);
-                # after a refusal, no call while at < refusal + 60 days.
+                # D. 223-9: "in the N days before" is the window [at − N days, at);
+                # after a refusal, no call while at < refusal + the cooldown.
                 if calls_from is None:
-                    calls_from = add_period(at, days=-30)
+                    calls_from = period("call_window", at).before(at)
                 if calls_from <= event.at < at:
                     recent_calls += 1
                 if event.outcome is CallOutcome.REFUSED:
-                    if at < add_period(event.at, days=60):
+                    if at < period("refusal_cooldown", at).after(event.at):
                         refused = True
-                    # From 11 Aug. 2026 a refusal during a call takes back the phone consent
-                    # given before it (C. consom. L223-1 al. 2, loi n° 2025-594 art. 13).
-                    if scope.phone_consent and event.at >= PHONE_OPT_IN:
+                    # From the phone reform a refusal during a call takes back the phone
+                    # consent given before it (C. consom. L223-1 al. 2, loi n° 2025-594).
+                    if scope.phone_consent and event.at >= start("phone_opt_in"):
                         for c in consents:
                             c.withdrawn = c.withdrawn or c.relevant
         elif isinstance(event, Bloctel):
@@ -250,7 +249,7 @@ def read_facts(
             continue
         if bought_list_unsound and not scope.analysis and c.position <= collected_position:
             continue
-        if scope.analysis and at >= add_period(c.event.at, years=1):
+        if scope.analysis and at >= period("analysis_consent", at).after(c.event.at):
             expired = True  # D. 98-5 I: renewed every year
             continue
         valid.append(c)
@@ -269,12 +268,16 @@ def read_facts(
         retention_ends = None
     elif relationship_end is not None:
         anchor = _later(relationship_end, last_positive) or relationship_end
-        retention_ends = add_period(anchor, years=3)
+        retention_ends = period("customer_retention", at).after(anchor)
     else:
         anchor = _later(collection_at, last_positive) or collection_at
-        retention_ends = add_period(anchor, years=3)
-    suppression_ends = add_period(suppression_from, years=3) if suppression_from else None
-    inform_deadline = add_period(collected.at, months=1) if collected is not None else None
+        retention_ends = period("prospect_retention", at).after(anchor)
+    suppression_ends = (
+        period("suppression_record", at).after(suppression_from) if suppression_from else None
+    )
+    inform_deadline = (
+        period("inform_delay", at).after(collected.at) if collected is not None else None
+    )
 
     return Facts(
         known=True,
@@ -306,14 +309,14 @@ def read_facts(
         contract_related=any(contracts.get(o, False) for o in related),
         contract_current=contract_current,
         bloctel_registered=bloctel,
-        calls_capped=recent_calls >= 4,
+        calls_capped=recent_calls >= count("call_cap", at),
         refused_recently=refused,
         opinion_inferred=opinion,
         regular_contact=collected is not None and collected.method is Method.REGULAR_CONTACT,
         political_consent=_political_consent(consents, sender),
         within_retention=retention_ends is None or at < retention_ends,
         suppression=suppression_ends is not None and at < suppression_ends,
-        consent_expires=add_period(latest_valid, years=1)
+        consent_expires=period("analysis_consent", at).after(latest_valid)
         if scope.analysis and latest_valid
         else None,
         retention_ends=retention_ends,
@@ -338,7 +341,7 @@ def _bought_list_unsound(collected: Collected, at: datetime) -> bool:
         return False
     if not (collected.partner_consent and collected.partners_named):
         return True
-    return at >= CONSENT_PROOF_FROM and not collected.consent_proof
+    return at >= start("gdpr") and not collected.consent_proof
 
 
 def _withdraw(consents: list[_Consent], w: Withdrawal, scope: _Scope, sender: str) -> None:

@@ -10,8 +10,8 @@ express consent to this very processing and purpose, renewed every year
 
 from __future__ import annotations
 
+from licite.parameters import start
 from licite.rules.consent import explain_missing_consent
-from licite.rules.dates import CORRESPONDENCE_DECREE, CORRESPONDENCE_TRANSITION_ENDS
 from licite.rules.findings import Findings
 from licite.situation import Ask, Facts
 from licite.vocabulary import EXEMPT_ANALYSIS, AnalysisPurpose
@@ -38,6 +38,6 @@ def in_transition(ask: Ask) -> bool:
     """Décret n° 2017-428 art. 2: a processing already running keeps going until 30 Sept. 2017."""
     return (
         ask.processing_since is not None
-        and ask.processing_since < CORRESPONDENCE_DECREE
-        and ask.at < CORRESPONDENCE_TRANSITION_ENDS
+        and ask.processing_since < start("correspondence_decree")
+        and ask.at < start("correspondence_transition_ends")
     )

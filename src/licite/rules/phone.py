@@ -17,29 +17,14 @@ may not be canvassed at all.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 
-from licite.moments import add_period
+from licite.parameters import hours, period, prefixes, start
 from licite.rules.consent import explain_missing_consent
-from licite.rules.dates import (
-    CALLER_ID,
-    CALLING_HOURS,
-    ENERGY_RENOVATION_PHONE_BAN,
-    LOI_2025_594_PUBLISHED,
-    PHONE_OPT_IN,
-    SECTOR_BAN_EXTENDED,
-)
 from licite.rules.findings import Findings
 from licite.situation import Ask, Facts
 from licite.vocabulary import Channel, Sector
 
-CALLING_WINDOWS = ((time(10, 0), time(13, 0)), (time(14, 0), time(20, 0)))
-"""D. 223-9: half-open windows of the consumer's local time, Monday to Friday."""
-CANVASSING_RANGES: tuple[str, ...] = (
-    *(f"+33{p}" for p in ("162", "163", "270", "271", "377", "378", "424", "425")),
-    *(f"+33{p}" for p in ("568", "569", "948", "949", "9475", "9476", "9477", "9478", "9479")),
-)
-"""Arcep décision n° 2022-1583: the numbers canvassing calls must show, from 1 Jan. 2023."""
 _BANNED_FROM_2025 = frozenset({Sector.ENERGY_RENOVATION, Sector.HOME_ADAPTATION})
 _BANNED_CHANNELS_2025 = frozenset({Channel.PHONE_CALL, Channel.EMAIL, Channel.SMS, Channel.MMS})
 
@@ -50,7 +35,7 @@ def phone_bases(ask: Ask, f: Facts, out: Findings) -> None:
         out.basis("CONTRACT", "retention_ends")
     if ask.sector is Sector.PRESS:
         out.basis("PRESS-EXCEPTION", "retention_ends")
-    if ask.at >= PHONE_OPT_IN:
+    if ask.at >= start("phone_opt_in"):
         if f.consent:
             out.basis("CONSENT", "retention_ends")
         out.refuse("PHONE-NO-CONSENT")
@@ -63,20 +48,22 @@ def phone_bases(ask: Ask, f: Facts, out: Findings) -> None:
         out.block("BLOCTEL-REGISTERED")
     if not bloctel_list_fresh(ask):
         out.block("BLOCTEL-LIST-STALE")
-    if ask.at >= LOI_2025_594_PUBLISHED:
+    if ask.at >= start("phone_reform_published"):
         out.warn("WARN-PHONE-OPT-IN-AHEAD", with_basis="OPT-OUT")
 
 
 def bloctel_list_fresh(ask: Ask) -> bool:
     """R. 223-6: the list was cleaned against the opposition list within the last month."""
     checked = ask.bloctel_checked_at
-    return checked is not None and checked <= ask.at < add_period(checked, months=1)
+    return checked is not None and checked <= ask.at < period("bloctel_freshness", ask.at).after(
+        checked
+    )
 
 
 def check_calling_rules(ask: Ask, f: Facts, out: Findings) -> None:
     """D. 223-9, from 1 March 2023: days, hours, frequency, cooldown after a refusal."""
     check_caller_id(ask, out)
-    if ask.at < CALLING_HOURS:
+    if ask.at < start("calling_rules"):
         out.lapse("calling_hours_from")  # the same call may fall outside the hours then
         return
     local = ask.at.astimezone(ask.place.zone)
@@ -103,26 +90,26 @@ def within_calling_hours(local: datetime) -> bool:
 def calling_window_end(local: datetime) -> datetime | None:
     """The end of the calling window `local` (the consumer's local time) lies in, if any."""
     moment = local.time()
-    for start, end in CALLING_WINDOWS:
-        if start <= moment < end:
+    for opens, end in hours("calling_hours", local):
+        if opens <= moment < end:
             return local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
     return None
 
 
 def check_caller_id(ask: Ask, out: Findings) -> None:
     """Arcep décision 2022-1583, from 1 Jan. 2023: the call shows a canvassing number."""
-    if ask.at < CALLER_ID:
-        if ask.caller_id is not None and not canvassing_number(ask.caller_id):
+    if ask.at < start("caller_id"):
+        if ask.caller_id is not None and not canvassing_number(ask.caller_id, ask.at):
             out.lapse("caller_id_from")
         return
     if ask.caller_id is None:
         out.oblige("OBL-CALLER-ID")
-    elif not canvassing_number(ask.caller_id):
+    elif not canvassing_number(ask.caller_id, ask.at):
         out.block("CALLER-ID-NOT-ALLOWED")
 
 
-def canvassing_number(e164: str) -> bool:
-    return e164.startswith(CANVASSING_RANGES)
+def canvassing_number(e164: str, at: datetime) -> bool:
+    return e164.startswith(prefixes("canvassing_ranges", at))
 
 
 def check_sector_ban(ask: Ask, f: Facts, out: Findings) -> None:
@@ -134,12 +121,12 @@ def check_sector_ban(ask: Ask, f: Facts, out: Findings) -> None:
     for applies, starts, moment in (
         (
             ask.sector is Sector.ENERGY_RENOVATION and ask.channel is Channel.PHONE_CALL,
-            ENERGY_RENOVATION_PHONE_BAN,
+            start("energy_renovation_phone_ban"),
             "energy_renovation_ban_from",
         ),
         (
             ask.sector in _BANNED_FROM_2025 and ask.channel in _BANNED_CHANNELS_2025,
-            SECTOR_BAN_EXTENDED,
+            start("sector_ban_extended"),
             "sector_ban_from",
         ),
     ):

@@ -12,7 +12,7 @@ files never serve it (purpose limitation, art. 5(1)(b)).
 
 from __future__ import annotations
 
-from licite.rules.dates import CONSENT_PROOF_FROM
+from licite.parameters import start
 from licite.rules.findings import Findings
 from licite.situation import Ask, Facts
 from licite.vocabulary import (
@@ -39,7 +39,7 @@ def check_provenance(ask: Ask, f: Facts, out: Findings) -> None:
     if f.method in BOUGHT_LIST_METHODS and "B2B-RELEVANT" not in out.bases:
         if not f.partner_consent:
             out.block("PROVENANCE-NO-PARTNER-CONSENT")
-        if ask.at >= CONSENT_PROOF_FROM and not f.consent_proof:
+        if ask.at >= start("gdpr") and not f.consent_proof:
             out.block("CONSENT-NO-PROOF")
         elif not f.consent_proof:
             out.lapse("consent_proof_from")

@@ -35,6 +35,7 @@ from licite.scrub.facts_sql import (
     INTERMEDIATE_TABLES,
     OUT_OF_COMPACT,
     WIDE,
+    LawAt,
     Order,
     bind,
     steps,
@@ -71,9 +72,10 @@ def read_facts_sql(con: duckdb.DuckDBPyConnection, plan: Plan, order: Order | No
     where every event fits one (`facts_sql.Order`), else in a HUGEINT."""
     params = plan.sql_params()
     analysis = plan.request.action is Action.ANALYZE
+    law = LawAt.of(plan.at)
 
     def run(chosen: Order) -> None:
-        for step in steps(analysis, chosen):
+        for step in steps(analysis, law, chosen):
             con.execute(bind(step, params))
 
     if order is not None:

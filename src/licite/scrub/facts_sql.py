@@ -38,15 +38,18 @@ Parameters: $s sender id, $ch request channel, $pu the scope's purpose (see
 `facts._Scope`), $proc processing, $analysis, $at, $related (the offer and the
 categories declared analogous, `facts.related_labels`), $gdpr, $calls_from,
 $phone_opt_in and $phone_consent (a refusal during a call takes a commercial phone
-consent back from that date), and nothing else.
+consent back from that date), $call_cap, and nothing else; the periods are written into
+the statements from `LawAt`, the law in force at the scrub's moment.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
 from licite.ledger.rows import BOOLEAN_COLUMNS, FIELD_COLUMNS
+from licite.parameters import Period, period
 from licite.places import PLACES_BY_KEY
 from licite.scrub.duck import period_end
 from licite.vocabulary import (
@@ -254,7 +257,7 @@ def _flag(name: str) -> str:
     return f"coalesce({_bit('flags', _index(_FLAGS, name))}, false)"
 
 
-def _events(analysis: bool, order: Order) -> str:
+def _events(analysis: bool, order: Order, law: LawAt) -> str:
     """The events with their position, whether the sender is the campaign's (`mine`; a
     missing sender is the case's) or it or all (`mine_or_all`), and whether a consent
     lapsed.
@@ -270,7 +273,8 @@ def _events(analysis: bool, order: Order) -> str:
     lapses = period_end(
         f"SELECT *, CASE WHEN type = 'consent' THEN at_us END AS consent_at FROM ({source})",
         "consent_at",
-        months=12,
+        months=law.analysis_consent.months,
+        days=law.analysis_consent.days,
         out="lapses_at",
     )
     return (
@@ -379,26 +383,44 @@ def _per_person(analysis: bool, order: Order) -> str:
     """
 
 
-def _ends(source: str) -> str:
+def _ends(source: str, law: LawAt) -> str:
     """The moments of `Facts`, each its start plus its period (see `duck.period_end`)."""
-    for start, days, months, out in (
-        ("retention_from", 0, 36, "retention_ends"),  # CNIL référentiel: three years
-        ("suppression_from", 0, 36, "suppression_ends"),  # an objection is kept three years
-        ("collected_at", 0, 1, "inform_deadline"),  # RGPD art. 14(3)(a): a month
-        ("analysis_consent_at", 0, 12, "consent_expires"),  # D. 98-5 I: a year
+    for start, length, out in (
+        ("former_from", law.customer_retention, "former_ends"),  # CNIL référentiel
+        ("prospect_from", law.prospect_retention, "prospect_ends"),
+        ("suppression_from", law.suppression_record, "suppression_ends"),
+        ("collected_at", law.inform_delay, "inform_deadline"),  # RGPD art. 14(3)(a)
+        ("analysis_consent_at", law.analysis_consent, "consent_expires"),  # D. 98-5 I
     ):
-        source = period_end(source, start, days=days, months=months, out=out)
-    return source
+        source = period_end(source, start, days=length.days, months=length.months, out=out)
+    return f"SELECT *, coalesce(former_ends, prospect_ends) AS retention_ends FROM ({source})"
 
 
-def steps(analysis: bool, order: Order = COMPACT) -> tuple[str, ...]:
+@dataclass(frozen=True, slots=True)
+class LawAt:
+    """The periods the facts are read with, in force at the scrub's moment
+    (law/parameters.yaml): the SQL is written with them, as `read_facts` reads them."""
+
+    customer_retention: Period
+    prospect_retention: Period
+    suppression_record: Period
+    inform_delay: Period
+    analysis_consent: Period
+    refusal_cooldown: Period
+
+    @classmethod
+    def of(cls, moment: datetime) -> LawAt:
+        return cls(**{f.name: period(f.name, moment) for f in fields(cls)})
+
+
+def steps(analysis: bool, law: LawAt, order: Order = COMPACT) -> tuple[str, ...]:
     """The statements that make `scrub_facts`, for an analysis or for any other request.
 
     `scrub_events` is read once, by the grouping `pf`."""
     at_of = order.at_of
     refusals = f"SELECT person_id, {at_of('pos')} AS at_us FROM rare WHERE {_role('refusal')}"
     return (
-        f"CREATE OR REPLACE TEMP VIEW e AS {_events(analysis, order)}",
+        f"CREATE OR REPLACE TEMP VIEW e AS {_events(analysis, order, law)}",
         _per_person(analysis, order),
         """
         CREATE OR REPLACE TEMP TABLE rare AS
@@ -461,7 +483,15 @@ def steps(analysis: bool, order: Order = COMPACT) -> tuple[str, ...]:
         f"""
         CREATE OR REPLACE TEMP TABLE refused AS
         SELECT person_id, bool_or($at < cooldown_ends) AS refused_recently
-        FROM ({period_end(refusals, "at_us", days=60, out="cooldown_ends")})
+        FROM ({
+            period_end(
+                refusals,
+                "at_us",
+                days=law.refusal_cooldown.days,
+                months=law.refusal_cooldown.months,
+                out="cooldown_ends",
+            )
+        })
         GROUP BY person_id
         """,
         # A political consent stands unless a later withdrawal names its channel or all
@@ -485,11 +515,11 @@ def steps(analysis: bool, order: Order = COMPACT) -> tuple[str, ...]:
           FULL JOIN contract_times USING (person_id)
           LEFT JOIN refused USING (person_id) LEFT JOIN political USING (person_id)
         """,
-        f"CREATE OR REPLACE TEMP VIEW scrub_facts AS {_row_facts(order)}",
+        f"CREATE OR REPLACE TEMP VIEW scrub_facts AS {_row_facts(order, law)}",
     )
 
 
-def _row_facts(order: Order) -> str:
+def _row_facts(order: Order, law: LawAt) -> str:
     """A row's facts: its person's, with the row's own events (read_facts: the return)."""
     synthetic, at_of = order.synthetic("m.bloctel_at"), order.at_of
     bought = ", ".join(str(code) for code in _BOUGHT)
@@ -535,12 +565,14 @@ def _row_facts(order: Order) -> str:
         coalesce(direct_at, first_indirect_at, first_seen) AS collection_at
       FROM judged),
     anchored AS (
-      SELECT *, CASE WHEN current_customer THEN NULL
-        WHEN end_at IS NOT NULL THEN greatest(end_at, last_positive)
-        ELSE greatest(collection_at, last_positive) END AS retention_from,
+      SELECT *,
+        CASE WHEN NOT current_customer AND end_at IS NOT NULL
+          THEN greatest(end_at, last_positive) END AS former_from,
+        CASE WHEN NOT current_customer AND end_at IS NULL
+          THEN greatest(collection_at, last_positive) END AS prospect_from,
         CASE WHEN $analysis THEN latest_valid END AS analysis_consent_at
       FROM r),
-    t AS ({_ends("SELECT * FROM anchored")})
+    t AS ({_ends("SELECT * FROM anchored", law)})
     SELECT row_id,
       person_kind,
       place,
@@ -579,7 +611,7 @@ def _row_facts(order: Order) -> str:
       CASE WHEN bloctel_mark > greatest(coalesce(bloctel_on, 0), coalesce(bloctel_off, 0))
         THEN bloctel_listed
         ELSE coalesce(bloctel_on > coalesce(bloctel_off, 0), false) END AS bloctel_registered,
-      coalesce(recent_calls >= 4, false) AS calls_capped,
+      coalesce(recent_calls >= $call_cap, false) AS calls_capped,
       coalesce(refused_recently, false) AS refused_recently,
       {_flag("opinion_inferred")} AS opinion_inferred,
       coalesce({_METHOD} = {_code("method", Method.REGULAR_CONTACT.value)}, false)

@@ -9,9 +9,8 @@ from licite.case import Campaign, Request, Sender
 from licite.engine import check_modelled, make_ask
 from licite.facts import related_labels, scope_purpose
 from licite.ledger.rows import micros
-from licite.moments import add_period
+from licite.parameters import count, period, start
 from licite.places import Place
-from licite.rules.dates import CONSENT_PROOF_FROM, PHONE_OPT_IN
 from licite.situation import Ask
 from licite.vocabulary import ADDRESS_OF_CHANNEL, Action, Channel, ConsentPurpose, PersonKind
 
@@ -62,11 +61,12 @@ class Plan:
             "analysis": (request.action is Action.ANALYZE, "BOOLEAN"),
             "at": (micros(self.at), "BIGINT"),
             "related": (related_labels(request), "VARCHAR[]"),
-            "phone_opt_in": (micros(PHONE_OPT_IN), "BIGINT"),
+            "phone_opt_in": (micros(start("phone_opt_in")), "BIGINT"),
             "phone_consent": (
                 request.channel is Channel.PHONE_CALL and purpose is ConsentPurpose.COMMERCIAL,
                 "BOOLEAN",
             ),
-            "gdpr": (micros(CONSENT_PROOF_FROM), "BIGINT"),
-            "calls_from": (micros(add_period(self.at, days=-30)), "BIGINT"),
+            "gdpr": (micros(start("gdpr")), "BIGINT"),
+            "calls_from": (micros(period("call_window", self.at).before(self.at)), "BIGINT"),
+            "call_cap": (count("call_cap", self.at), "INTEGER"),
         }

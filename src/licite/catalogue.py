@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
-from importlib import resources
 from itertools import pairwise
 from typing import Any, Literal
 
@@ -25,6 +24,7 @@ from licite.documents import parse_text
 from licite.errors import CatalogueError, NotModelled
 from licite.i18n import Text
 from licite.moments import PARIS
+from licite.parameters import law_file, parameters, start
 
 Kind = Literal["basis", "refusal", "detail", "block", "obligation", "warning"]
 KINDS: tuple[Kind, ...] = ("basis", "refusal", "detail", "block", "obligation", "warning")
@@ -160,7 +160,7 @@ def in_force(day: date) -> list[tuple[Rule, Version]]:
 
 
 def _load_law(name: str) -> Law:
-    raw = resources.files("licite.law").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+    raw = law_file(f"{name}.yaml")
     data = parse_text(raw, name=f"law/{name}.yaml")
     where = f"law/{name}.yaml"
     rules = tuple(_parse_rule(code, body, where) for code, body in data["rules"].items())
@@ -208,8 +208,8 @@ def _parse_version(raw: Any, bad: Any) -> Version:
     if not isinstance(raw, dict) or set(raw) - {"since", "until", "citation"}:
         raise bad(f"version {raw!r} must have since, citation and optionally until")
     try:
-        since = date.fromisoformat(str(raw["since"]))
-        until = date.fromisoformat(str(raw["until"])) if raw.get("until") else None
+        since = _day(raw["since"], ends=False)
+        until = _day(raw["until"], ends=True) if raw.get("until") else None
     except (KeyError, ValueError) as error:
         raise bad(f"version dates: {error}") from None
     if until is not None and until < since:
@@ -217,6 +217,19 @@ def _parse_version(raw: Any, bad: Any) -> Version:
     citation = str(raw.get("citation") or "").strip()
     check_citation(citation, bad)
     return Version(since=since, until=until, citation=citation)
+
+
+def _day(raw: Any, *, ends: bool) -> date:
+    """A version's day: a date, or `@name`, the day the rule `name` of law/parameters.yaml
+    starts (for `until`, the day before it): a switch date is written once."""
+    text = str(raw)
+    if not text.startswith("@"):
+        return date.fromisoformat(text)
+    name = text[1:]
+    if name not in parameters() or parameters()[name].kind != "date":
+        raise ValueError(f"{text}: no such date in law/parameters.yaml")
+    first = start(name).date()
+    return first - timedelta(days=1) if ends else first
 
 
 def check_citation(citation: str, bad: Any) -> None:

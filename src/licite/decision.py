@@ -12,6 +12,7 @@ from licite.catalogue import rule, version_at
 from licite.evidence import Fact
 from licite.i18n import Lang, Text
 from licite.moments import PARIS, iso, start_of_day
+from licite.parameters import fill
 from licite.rules.findings import Verdict
 from licite.wording import citation as citation_in
 
@@ -88,8 +89,16 @@ def cite(code: str, at: datetime) -> Citation:
 
 @lru_cache(maxsize=4096)
 def _cite_on(code: str, day: date) -> Citation:
-    version = version_at(code, start_of_day(day))
-    return Citation(code, version.citation, version.since.isoformat(), rule(code).text)
+    moment = start_of_day(day)
+    version = version_at(code, moment)
+    return Citation(
+        code, version.citation, version.since.isoformat(), fill(rule(code).text, moment)
+    )
+
+
+def clear_citations() -> None:
+    """Forget the citations made (the law files were read again: `parameters.use_law`)."""
+    _cite_on.cache_clear()
 
 
 def build_decision(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -111,12 +111,15 @@ def parameters() -> dict[str, Parameter]:
     from licite.documents import parse_text
 
     where = "law/parameters.yaml"
-    if _override is not None:
-        raw = (_override / "parameters.yaml").read_text(encoding="utf-8")
-    else:
-        raw = resources.files("licite.law").joinpath("parameters.yaml").read_text("utf-8")
-    data = parse_text(raw, name=where)
+    data = parse_text(law_file("parameters.yaml"), name=where)
     return {name: _parameter(name, body, where) for name, body in data["parameters"].items()}
+
+
+def law_file(name: str) -> str:
+    """The text of law/`name`, from the package or the directory `use_law` names."""
+    if _override is not None:
+        return (_override / name).read_text(encoding="utf-8")
+    return resources.files("licite.law").joinpath(name).read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=4096)
@@ -157,6 +160,26 @@ def prefixes(name: str, moment: datetime) -> tuple[str, ...]:
     return found
 
 
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def fill(text: Text, moment: datetime) -> Text:
+    """A rule's text with each `{parameter}` replaced by its value at `moment`, in words
+    ("trois ans" / "3 years")."""
+    if "{" not in text.fr and "{" not in text.en:
+        return text
+
+    def shown(lang: str) -> Callable[[re.Match[str]], str]:
+        def one(match: re.Match[str]) -> str:
+            found = parameters()[match[1]]
+            words = found.shown(found.step_on(moment.astimezone(PARIS).date()).value)
+            return str(getattr(words, lang))
+
+        return one
+
+    return Text(_PLACEHOLDER.sub(shown("fr"), text.fr), _PLACEHOLDER.sub(shown("en"), text.en))
+
+
 @contextmanager
 def use_law(directory: Path) -> Iterator[None]:
     """Read the law files from `directory` (a copy of src/licite/law) within the block."""
@@ -171,9 +194,14 @@ def use_law(directory: Path) -> Iterator[None]:
 
 
 def _clear() -> None:
+    from licite import catalogue, decision
+
     parameters.cache_clear()
     _value_on.cache_clear()
     start.cache_clear()
+    catalogue.laws.cache_clear()
+    catalogue.catalogue.cache_clear()
+    decision.clear_citations()
 
 
 def _parameter(name: str, body: Any, where: str) -> Parameter:

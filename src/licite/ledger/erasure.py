@@ -27,10 +27,9 @@ from licite.ledger.errors import LedgerError
 from licite.ledger.events import new_event
 from licite.ledger.journal import Batch
 from licite.ledger.ledger import Ledger
-from licite.ledger.rows import micros
 from licite.ledger.schema import EPOCHS
 from licite.ledger.store import Transaction
-from licite.moments import PARIS
+from licite.moments import PARIS, micros
 from licite.vocabulary import ChannelOrAll, Via
 
 

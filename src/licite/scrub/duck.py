@@ -26,8 +26,7 @@ import duckdb
 
 from licite.errors import LiciteError
 from licite.i18n import Text
-from licite.ledger.rows import micros
-from licite.moments import PARIS
+from licite.moments import PARIS, micros
 
 _BLOCK = 64  # SHA-256 block size, for HMAC's inner and outer pads
 

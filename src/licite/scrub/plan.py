@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 from licite.case import Campaign, Request, Sender
 from licite.engine import check_modelled, make_ask
 from licite.facts import scope_purpose
-from licite.ledger.rows import micros
-from licite.moments import add_period
+from licite.moments import add_period, micros
 from licite.places import Place
 from licite.rules.dates import CONSENT_PROOF_FROM
 from licite.situation import Ask

@@ -26,7 +26,7 @@ from licite.errors import DiskFull, LiciteError, is_disk_full
 from licite.i18n import Lang, Text
 from licite.ledger import Ledger
 from licite.ledger.config import Location, key_directory
-from licite.ledger.rows import micros
+from licite.moments import micros, moment_of_micros
 from licite.scrub.checks import campaign_problems
 from licite.scrub.contacts import read_contacts, release_normalized
 from licite.scrub.decisions import decide_rows
@@ -244,8 +244,6 @@ def ledger_files(location: Location) -> list[Path]:
 
 def _effective_sender(con: duckdb.DuckDBPyConnection, plan: Plan) -> Any:
     """The ledger's latest opposition-list import stands for the list cleaning (R. 223-6)."""
-    from licite.ledger.history import moment_of_micros
-
     if plan.sender.bloctel_checked_at is not None:
         return plan.sender
     row = con.execute(

@@ -21,9 +21,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from licite.case import Objection
+from licite.errors import LedgerError
 from licite.i18n import Text
 from licite.ledger.epochs import Rotated
-from licite.ledger.errors import LedgerError
 from licite.ledger.events import new_event
 from licite.ledger.journal import Batch
 from licite.ledger.ledger import Ledger

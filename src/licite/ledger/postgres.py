@@ -15,10 +15,9 @@ from typing import Any
 
 import psycopg
 
-from licite.errors import DiskFull, is_disk_full
+from licite.errors import DiskFull, StoreUnavailable, first_line, store_error
 from licite.i18n import Text
 from licite.ledger.config import Location
-from licite.ledger.errors import StoreUnavailable
 from licite.ledger.store import Row, Store, Transaction, no_ledger
 
 _names = itertools.count()
@@ -85,8 +84,8 @@ class PostgresStore(Store):
         except psycopg.Error as error:
             raise StoreUnavailable(
                 Text(
-                    f"connexion à PostgreSQL impossible ({_first_line(error)})",
-                    f"cannot connect to PostgreSQL ({_first_line(error)})",
+                    f"connexion à PostgreSQL impossible ({first_line(error)})",
+                    f"cannot connect to PostgreSQL ({first_line(error)})",
                 )
             ) from None
         if must_exist and self.read("SELECT to_regclass('schema_version')")[0][0] is None:
@@ -143,23 +142,5 @@ class PostgresStore(Store):
         self._connection.close()
 
     def problem(self, error: Exception) -> StoreUnavailable | DiskFull:
-        if is_disk_full(error):
-            return DiskFull.at(f"PostgreSQL ({_first_line(error)})")
-        if self._connection.broken or self._connection.closed:
-            # The server went away (stopped, crashed, our backend ended): the transaction
-            # under way was rolled back by the server, every one committed before is kept.
-            return StoreUnavailable(
-                Text(
-                    f"PostgreSQL indisponible : connexion perdue ({_first_line(error)}) ; ce qui"
-                    " a été confirmé reste enregistré, relancez quand le serveur sera revenu",
-                    f"PostgreSQL unavailable: connection lost ({_first_line(error)}); what was"
-                    " acknowledged is kept, run again once the server is back",
-                )
-            )
-        return StoreUnavailable(
-            Text(f"PostgreSQL : {_first_line(error)}", f"PostgreSQL: {_first_line(error)}")
-        )
-
-
-def _first_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+        lost = self._connection.broken or self._connection.closed
+        return store_error(error, "PostgreSQL", connection_lost=lost)

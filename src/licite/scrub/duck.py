@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlparse
 
 import duckdb
 
-from licite.errors import LiciteError
+from licite.errors import BatchError
 from licite.i18n import Text
 from licite.moments import PARIS, micros
 
@@ -48,12 +48,6 @@ MACROS = (
     " CASE WHEN us IS NULL THEN NULL"
     " ELSE paris_instant(paris_local(us) + to_months(m) + to_days(d)) END",
 )
-
-
-class BatchError(LiciteError):
-    """A batch (DuckDB) operation failed; the message says which and why."""
-
-    exit_status = 1
 
 
 def connect(

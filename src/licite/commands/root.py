@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from typing import Any
 
 import click
@@ -83,6 +82,8 @@ def main() -> None:
         raise
     except Exception:  # never a traceback to a user, unless asked for
         if os.environ.get("LICITE_DEBUG"):
+            import traceback
+
             traceback.print_exc()
         click.echo(
             "licite: erreur interne / internal error (LICITE_DEBUG=1 pour le détail / for details)",

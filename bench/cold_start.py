@@ -3,7 +3,8 @@
 Run: .venv/bin/python bench/cold_start.py [--runs N] [--case FILE ...] [--licite PATH ...]
 
 Each round runs, back to back and in a new process each, the baselines
-`python -c pass` and `python -c "import yaml"` (YAML is read by any decision), then
+`python -c pass`, `python -c "import yaml"` (YAML is read by any decision) and the
+libraries' floor (click, yaml and pydantic's BaseModel imported, nothing of licite), then
 `licite decide CASE --json` for each case (an email case, and a phone call, which
 reads the holiday calendars) through each `licite` script given (default: this
 checkout's; give another checkout's, e.g. /work/main/.venv/bin/licite, to compare
@@ -24,6 +25,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
 LICITE = Path(sys.executable).with_name("licite")
+FLOOR = "import click, yaml; from pydantic import BaseModel"
+"""What the libraries a decision must use cost to import, before any licite code."""
 EXAMPLES = HERE / "src/licite/examples"
 CASES = [EXAMPLES / "email-consumer-consent.yaml", EXAMPLES / "phone-opt-in-2026.yaml"]
 
@@ -32,6 +35,7 @@ def commands(cases: list[Path], scripts: list[Path]) -> dict[str, list[str]]:
     timed = {
         "python -c pass": [sys.executable, "-c", "pass"],
         'python -c "import yaml"': [sys.executable, "-c", "import yaml"],
+        "python -c <the libraries' floor>": [sys.executable, "-c", FLOOR],
     }
     for script in scripts:
         for case in cases:
@@ -93,15 +97,16 @@ def main() -> None:
         for name, argv in timed.items():
             seconds[name].append(once(argv))
     medians = {name: statistics.median(values) for name, values in seconds.items()}
-    bare, yaml_only = medians["python -c pass"], medians['python -c "import yaml"']
+    bases = list(medians.values())[:3]
     width = max(map(len, seconds))
-    print(f"{'command':<{width}} {'median s':>9} {'range s':>13} {'× pass':>7} {'× yaml':>7}")
+    print(
+        f"{'command':<{width}} {'median s':>9} {'range s':>13}"
+        f" {'× pass':>7} {'× yaml':>7} {'× floor':>8}"
+    )
     for name, values in seconds.items():
         spread = f"{min(values):.3f}–{max(values):.3f}"
-        print(
-            f"{name:<{width}} {medians[name]:>9.3f} {spread:>13} {medians[name] / bare:>7.1f}"
-            f" {medians[name] / yaml_only:>7.1f}"
-        )
+        ratios = " ".join(f"{medians[name] / base:>7.2f}" for base in bases)
+        print(f"{name:<{width}} {medians[name]:>9.3f} {spread:>13} {ratios}")
     print(f"({args.runs} rounds)")
     for script in scripts:
         print(f"\n{_short(script)}: cumulative import time, one `-X importtime` run, ms:")

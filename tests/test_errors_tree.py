@@ -104,6 +104,16 @@ def test_postgresql_disk_full_and_a_lost_connection() -> None:
     assert "relancez" in lost.text.fr
 
 
+def test_postgresql_out_of_reach_names_why() -> None:
+    with pytest.raises(psycopg.Error) as caught:  # nothing listens on port 1
+        psycopg.connect("postgresql://nobody@127.0.0.1:1/none", connect_timeout=2)
+    mapped = store_error(caught.value, "PostgreSQL", connecting=True)
+    assert type(mapped) is StoreUnavailable
+    assert mapped.exit_status == 5
+    assert mapped.text.en.startswith("cannot connect to PostgreSQL (")
+    assert mapped.text.fr.startswith("connexion à PostgreSQL impossible (")
+
+
 def test_duckdb_on_a_file_it_cannot_read(tmp_path: Path) -> None:
     garbage = tmp_path / "list.parquet"
     garbage.write_bytes(b"PAR1 not a parquet file at all")

@@ -219,13 +219,21 @@ def first_line(error: BaseException) -> str:
 
 
 def store_error(
-    error: BaseException, where: str, *, connection_lost: bool = False
+    error: BaseException, where: str, *, connecting: bool = False, connection_lost: bool = False
 ) -> DiskFull | StoreUnavailable:
     """A store's error (sqlite3, psycopg) as ours: a full disk, else the store named by
-    `where` unavailable; `connection_lost` when the store saw its server go away."""
+    `where` unavailable — `connecting` when it could not be reached at all,
+    `connection_lost` when the store saw its server go away."""
     if is_disk_full(error):
         return DiskFull.at(where)
     detail = first_line(error)
+    if connecting:
+        return StoreUnavailable(
+            Text(
+                f"connexion à {where} impossible ({detail})",
+                f"cannot connect to {where} ({detail})",
+            )
+        )
     if connection_lost:
         # The server went away (stopped, crashed, our backend ended): the transaction
         # under way was rolled back by the server, every one committed before is kept.

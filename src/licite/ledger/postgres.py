@@ -15,8 +15,7 @@ from typing import Any
 
 import psycopg
 
-from licite.errors import DiskFull, StoreUnavailable, first_line, store_error
-from licite.i18n import Text
+from licite.errors import DiskFull, StoreUnavailable, store_error
 from licite.ledger.config import Location
 from licite.ledger.store import Row, Store, Transaction, no_ledger
 
@@ -82,12 +81,7 @@ class PostgresStore(Store):
         try:
             self._connection = psycopg.connect(location.path, autocommit=True)
         except psycopg.Error as error:
-            raise StoreUnavailable(
-                Text(
-                    f"connexion à PostgreSQL impossible ({first_line(error)})",
-                    f"cannot connect to PostgreSQL ({first_line(error)})",
-                )
-            ) from None
+            raise store_error(error, "PostgreSQL", connecting=True) from None
         if must_exist and self.read("SELECT to_regclass('schema_version')")[0][0] is None:
             self.close()
             raise no_ledger(location)

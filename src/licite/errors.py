@@ -2,10 +2,10 @@
 
 Lower-level errors (YAML, pydantic, sqlite3, psycopg, duckdb) are turned into
 these before they reach the command line or the HTTP service, so a user gets
-a message that names the field and the value, never a traceback. The drivers'
-errors are mapped in one place, at the end of this module (`store_error`,
-`batch_error`, `unreadable`), as httpx maps its transports' in `_exceptions.py`;
-none of the drivers is imported to do so.
+a message that names the field and the value, never a traceback. Like httpx's
+`_exceptions.py`, the whole tree is declared here, and the drivers' errors are
+mapped into it in one place, at the end of this module (`store_error`,
+`batch_error`, `unreadable`) — without importing any driver.
 
     LiciteError                      exit 1
     ├── InvalidInput                 exit 2

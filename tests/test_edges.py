@@ -158,3 +158,18 @@ def test_a_stray_instant_helper_is_found(tmp_path: Path) -> None:
 def test_a_stray_error_class_is_found(tmp_path: Path) -> None:
     root = _tree(tmp_path, {"licite/pdf.py": "class PdfGone(errors.LiciteError): ...\n"})
     assert stray_errors(root) == ["licite.pdf.PdfGone"]
+
+
+def test_every_named_command_is_found_under_its_name() -> None:
+    """The lazy map cannot rot unseen: each entry imports, and is the command it names."""
+    import click
+
+    from licite.commands.root import COMMANDS, cli
+
+    context = click.Context(cli)
+    assert cli.list_commands(context) == sorted(COMMANDS)
+    for name in COMMANDS:
+        command = cli.get_command(context, name)
+        assert isinstance(command, click.Command), name
+        assert command.name == name
+    assert cli.get_command(context, "no-such-command") is None

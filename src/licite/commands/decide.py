@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from licite.commands.support import lang, reports_errors
+from licite.commands.support import lang, parse_at, reports_errors
 from licite.errors import InvalidInput
 from licite.i18n import Text
 
@@ -77,7 +77,6 @@ def decide_from_ledger(
 ) -> Decision:
     """`licite decide --person ID --campaign FILE [--at T]`."""
     from licite.case import load_campaign
-    from licite.commands.support import parse_at
     from licite.documents import read_document
     from licite.ledger.decide import decide_person
     from licite.ledger.ledger import Ledger

@@ -31,7 +31,7 @@ from typing import NoReturn
 import psycopg
 import pytest
 
-COMMAND = [sys.executable, "-c", "from licite.cli import main; main()"]
+COMMAND = [sys.executable, "-c", "from licite.commands import main; main()"]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from licite.case import load_case
 from licite.catalogue import laws
-from licite.cli import cli
+from licite.commands import cli
 from licite.engine import decide
 from licite.errors import NotModelled
 from licite.explain import explain_decision

@@ -28,11 +28,11 @@ import psycopg
 import pytest
 
 from licite.case import Person
+from licite.errors import KeyProblem
 from licite.ledger import import_file, verify
 from licite.ledger.crypto import unseal, unwrap_key
 from licite.ledger.epochs import Epochs
 from licite.ledger.erasure import erase, rotate_keys
-from licite.ledger.errors import KeyProblem
 from licite.ledger.journal import Batch
 from licite.ledger.people import PersonRecords
 from licite.vocabulary import PersonKind

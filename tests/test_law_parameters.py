@@ -22,8 +22,7 @@ import yaml
 from licite.case import load_case
 from licite.engine import decide
 from licite.errors import CatalogueError, NotModelled
-from licite.ledger.rows import micros
-from licite.moments import parse_moment
+from licite.moments import micros, parse_moment
 from licite.parameters import french_number, parameters, period, use_law
 from tests.builders import case, collected, email_consent
 from tests.test_scrub_differential import scrub_in_duckdb

@@ -31,7 +31,7 @@ from tests.test_ledger_support import (
     write_lines,
 )
 
-IMPORTER = [sys.executable, "-c", "from licite.cli import main; main()", "ledger", "import"]
+IMPORTER = [sys.executable, "-c", "from licite.commands import main; main()", "ledger", "import"]
 
 
 def numbered_lines(prefix: str, persons: int, events_each: int) -> list[dict[str, Any]]:

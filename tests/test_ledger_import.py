@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from licite.errors import KeyProblem
 from licite.ledger import Ledger, UnknownPerson, history_as_of, import_file, verify
-from licite.ledger.errors import KeyProblem
 from licite.ledger.schema import LATEST
 from licite.ledger.suppression import import_list
 from licite.moments import parse_moment

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from licite.errors import KeyProblem, NoLedger
 from licite.ledger import Ledger
-from licite.ledger.errors import KeyProblem, NoLedger
 from tests.test_ledger_support import (
     environ,
     open_ledger,

@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from licite.case import Campaign, load_campaign
-from licite.errors import InvalidInput
+from licite.errors import InvalidInput, LedgerError
 from licite.ledger import Ledger, decide_person, history_as_of, import_file, verify
 from licite.ledger.dossier import dossier
 from licite.ledger.erasure import erase
-from licite.ledger.errors import LedgerError
 from licite.ledger.proof import load_proof
 from licite.moments import parse_moment
 from tests.test_ledger_support import (

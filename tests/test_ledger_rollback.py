@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from licite.errors import KeyProblem
 from licite.ledger import Tampered, import_file, verify
 from licite.ledger.checkpoints import checkpoint_now
-from licite.ledger.errors import KeyProblem
 from licite.ledger.journal import Head
 from tests.test_ledger_support import (
     BACKENDS,

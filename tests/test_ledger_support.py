@@ -21,7 +21,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner, Result
 
-from licite.cli import cli
+from licite.commands import cli
 from licite.ledger import Ledger
 
 BACKENDS = ("sqlite", "postgresql")

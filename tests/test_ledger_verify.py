@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from licite.errors import StoreUnavailable
 from licite.ledger import Tampered, import_file, sweep, verify
 from licite.ledger.chain import EVENTS as EVENTS_CHAIN
 from licite.ledger.checkpoints import check_against, checkpoint_now, export_checkpoints
-from licite.ledger.errors import StoreUnavailable
 from licite.ledger.sweep import Job
 from tests.test_ledger_support import (
     BACKENDS,

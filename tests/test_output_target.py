@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 
 from licite.demo import run_demo
+from licite.errors import OutputInUse, OutputRefused
 from licite.ledger import Ledger
 from licite.scrub.run import scrub
-from licite.target import MANIFEST, MARKER, OutputInUse, OutputRefused, locked
+from licite.target import MANIFEST, MARKER, locked
 
 LICITE = Path(sys.executable).with_name("licite")
 CAMPAIGN = {

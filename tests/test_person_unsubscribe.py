@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from licite.cli import cli
+from licite.commands import cli
 from tests.test_ledger_support import BACKENDS, store_url
 from tests.test_person_support import Person, person_side
 

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from licite.case import load_campaign, load_case
 from licite.engine import decide
 from licite.errors import NotModelled
-from licite.ledger.rows import FIELD_COLUMNS, fields_of, micros
-from licite.moments import PARIS
+from licite.ledger.rows import FIELD_COLUMNS, fields_of
+from licite.moments import PARIS, micros
 from licite.parameters import period, start
 from licite.scrub.decisions import decide_rows
 from licite.scrub.duck import connect

@@ -15,8 +15,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from licite.ledger.rows import micros
-from licite.moments import PARIS, add_period
+from licite.moments import PARIS, add_period, micros
 from licite.scrub.duck import connect, paris_text, period_end, summer_time
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from licite.case import load_case
 from licite.casebook import case_files
-from licite.cli import cli
+from licite.commands import cli
 from licite.documents import read_document
 from licite.engine import decide
 from licite.errors import LiciteError

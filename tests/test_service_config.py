@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from licite.cli import cli
+from licite.commands import cli
 from licite.errors import InvalidInput
 from licite.service.config import Settings
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from licite.cli import cli
+from licite.commands import cli
 from tests.test_ledger_support import environ, raw, run
 from tests.test_service_support import Service, service
 

@@ -220,7 +220,7 @@ def test_a_body_past_the_limit_is_refused_unread(tmp_path: Path) -> None:
 
 
 def test_the_command_offers_the_scopes_the_keys_know() -> None:
-    import licite.cli  # noqa: F401  (the command group first, as `licite` loads it)
-    from licite.service import commands, keys
+    from licite.commands import service as commands
+    from licite.service import keys
 
     assert commands.SCOPES == keys.SCOPES

@@ -22,9 +22,9 @@ from licite.case import Request, Sender
 from licite.engine import decide_history
 from licite.i18n import Lang
 from licite.ledger.dossier import dossier
-from licite.ledger.history import effective_sender, history_as_of, moment_of_micros
+from licite.ledger.history import effective_sender, history_as_of
 from licite.ledger.ledger import Ledger
-from licite.moments import PARIS, iso
+from licite.moments import PARIS, iso, moment_of_micros
 from licite.vocabulary import Action, Channel, Purpose
 
 RISKY_METHODS = frozenset({"scraping", "list_purchase", "list_rental", "enrichment"})

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from licite.casebook import case_files, run_case
+from licite.errors import OutputRefused
 from licite.i18n import Lang, Text
 from licite.ledger import Ledger, import_file
 from licite.ledger.erasure import erase
@@ -31,7 +32,6 @@ from licite.scrub.run import scrub, terminal_progress
 from licite.synthetic import SyntheticPerson, population
 from licite.target import (
     MANIFEST,
-    OutputRefused,
     check_target,
     locked,
     remove_listed,

@@ -87,6 +87,22 @@ def _add_period(moment: datetime, days: int, months: int) -> datetime:
     return datetime.combine(shifted, local.time(), PARIS)
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+"""The origin of the instants the ledger and the scrub store as integers (`at_us`)."""
+
+
+def micros(moment: datetime) -> int:
+    """UTC epoch microseconds, exact (no float on the way): how the ledger's rows and
+    the scrub's DuckDB tables hold an instant."""
+    delta = moment - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def moment_of_micros(at_us: int) -> datetime:
+    """The instant `micros` gave `at_us` for, in Europe/Paris."""
+    return (EPOCH + timedelta(microseconds=at_us)).astimezone(PARIS)
+
+
 def iso(moment: datetime | None) -> str | None:
     """ISO 8601 text of a moment, seconds precision unless finer is set."""
     return None if moment is None else moment.isoformat()

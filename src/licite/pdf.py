@@ -8,14 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from licite.errors import LiciteError
+from licite.errors import PdfUnavailable
 from licite.i18n import Text
-
-
-class PdfUnavailable(LiciteError):
-    """WeasyPrint or the system libraries it needs are missing."""
-
-    exit_status = 1
 
 
 def pdf_bytes(html: str) -> bytes:

@@ -28,24 +28,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from licite.errors import LiciteError
+from licite.errors import OutputInUse, OutputRefused
 from licite.i18n import Text
 
 MANIFEST = ".licite-output.json"
 MARKER = ".licite-work"
 """A file inside each staging and spill folder: what lets a later run know it for its own."""
-
-
-class OutputRefused(LiciteError):
-    """The output folder holds what licite did not write, or one of the run's inputs."""
-
-    exit_status = 73  # sysexits EX_CANTCREAT: a user-named output cannot be created
-
-
-class OutputInUse(LiciteError):
-    """Another licite run is writing to the same output folder; try again when it ends."""
-
-    exit_status = 75  # sysexits EX_TEMPFAIL: retry later
 
 
 def check_target(target: Path, *, inputs: Iterable[Path], overwrite: bool, what: str) -> list[str]:

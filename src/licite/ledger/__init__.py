@@ -12,14 +12,14 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from licite.ledger.decide import decide_person
-    from licite.ledger.errors import (
+    from licite.errors import (
         KeyProblem,
         LedgerError,
         StoreUnavailable,
         Tampered,
         UnknownPerson,
     )
+    from licite.ledger.decide import decide_person
     from licite.ledger.history import effective_sender, history_as_of
     from licite.ledger.importer import ImportReport, import_file
     from licite.ledger.ledger import Ledger
@@ -29,17 +29,17 @@ if TYPE_CHECKING:
 from licite.ledger.verify import Verified, verify
 
 _WHERE = {
-    "ImportReport": "importer",
-    "KeyProblem": "errors",
-    "Ledger": "ledger",
-    "LedgerError": "errors",
-    "StoreUnavailable": "errors",
-    "Tampered": "errors",
-    "UnknownPerson": "errors",
-    "decide_person": "decide",
-    "effective_sender": "history",
-    "history_as_of": "history",
-    "import_file": "importer",
+    "ImportReport": "licite.ledger.importer",
+    "KeyProblem": "licite.errors",
+    "Ledger": "licite.ledger.ledger",
+    "LedgerError": "licite.errors",
+    "StoreUnavailable": "licite.errors",
+    "Tampered": "licite.errors",
+    "UnknownPerson": "licite.errors",
+    "decide_person": "licite.ledger.decide",
+    "effective_sender": "licite.ledger.history",
+    "history_as_of": "licite.ledger.history",
+    "import_file": "licite.ledger.importer",
 }
 __all__ = [
     "ImportReport",
@@ -64,6 +64,6 @@ def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
+    value = getattr(import_module(module), name)
     globals()[name] = value
     return value

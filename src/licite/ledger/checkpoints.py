@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from licite.errors import Tampered
 from licite.i18n import Text
 from licite.ledger.chain import EVENTS, PERSONS, scan
 from licite.ledger.crypto import signature_holds
-from licite.ledger.errors import Tampered
 from licite.ledger.journal import Batch, Head
 from licite.ledger.ledger import Ledger
 

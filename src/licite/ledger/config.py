@@ -30,9 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from licite.errors import DiskFull, is_disk_full
+from licite.errors import DiskFull, KeyProblem, StoreUnavailable, is_disk_full
 from licite.i18n import Text
-from licite.ledger.errors import KeyProblem, StoreUnavailable
 
 DEFAULT_URL = "sqlite:///licite.db"
 MEMORY_URL = "sqlite://:memory:"

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from licite.errors import Tampered
 from licite.i18n import Text
-from licite.ledger.errors import Tampered
 from licite.ledger.state import State, current_state
 from licite.ledger.store import Row
 

@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from licite.errors import KeyProblem
 from licite.i18n import Text
-from licite.ledger.errors import KeyProblem
 
 _NONCE = 12
 

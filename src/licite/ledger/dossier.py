@@ -16,12 +16,11 @@ from typing import Any
 
 from licite.ledger.chain import EVENTS, digest
 from licite.ledger.crypto import unseal
-from licite.ledger.history import moment_of_micros
 from licite.ledger.journal import Head
 from licite.ledger.ledger import Ledger
 from licite.ledger.rows import CHAINED_COLUMNS, READ_SELECT, event_dict
 from licite.ledger.schema import EPOCHS
-from licite.moments import iso
+from licite.moments import iso, moment_of_micros
 
 
 def dossier(ledger: Ledger, person_id: str) -> dict[str, Any]:

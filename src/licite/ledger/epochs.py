@@ -42,10 +42,10 @@ from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from licite.errors import KeyProblem, LedgerError
 from licite.i18n import Text
 from licite.ledger.config import Keys, write_key_file
 from licite.ledger.crypto import key_id, new_person_key, unwrap_key, wrap_key
-from licite.ledger.errors import KeyProblem, LedgerError
 from licite.ledger.schema import EPOCHS
 from licite.ledger.store import Store, Transaction
 

@@ -21,16 +21,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from licite.case import Objection
+from licite.errors import LedgerError
 from licite.i18n import Text
 from licite.ledger.epochs import Rotated
-from licite.ledger.errors import LedgerError
 from licite.ledger.events import new_event
 from licite.ledger.journal import Batch
 from licite.ledger.ledger import Ledger
-from licite.ledger.rows import micros
 from licite.ledger.schema import EPOCHS
 from licite.ledger.store import Transaction
-from licite.moments import PARIS
+from licite.moments import PARIS, micros
 from licite.vocabulary import ChannelOrAll, Via
 
 

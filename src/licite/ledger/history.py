@@ -24,23 +24,18 @@ of the erasure decides, not the date a campaign claims.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from licite.case import Bloctel, BloctelRemoved, Event, Objection, Sender, load_events
 from licite.ledger.ledger import Ledger
 from licite.ledger.people import StoredPerson
-from licite.ledger.rows import READ_SELECT, event_dict, micros
+from licite.ledger.rows import READ_SELECT, event_dict
 from licite.ledger.suppression import ever_listed, latest_import, listed
-from licite.moments import EARLIEST, LATEST, PARIS
+from licite.moments import EARLIEST, LATEST, micros, moment_of_micros
 from licite.vocabulary import ChannelOrAll, Via
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FAR = 2**62
 _EARLIEST_US, _LATEST_US = micros(EARLIEST), micros(LATEST) - 1
-
-
-def moment_of_micros(at_us: int) -> datetime:
-    return (_EPOCH + timedelta(microseconds=at_us)).astimezone(PARIS)
 
 
 def recorded_events(ledger: Ledger, person_id: str, at: datetime | None) -> tuple[Event, ...]:

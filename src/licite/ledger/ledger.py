@@ -7,6 +7,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from licite.errors import KeyProblem, StoreUnavailable, UnknownPerson
 from licite.i18n import Text
 from licite.ledger.config import (
     MEMORY_URL,
@@ -19,7 +20,6 @@ from licite.ledger.config import (
 )
 from licite.ledger.crypto import key_id, public_hex, signing_key
 from licite.ledger.epochs import Epochs
-from licite.ledger.errors import KeyProblem, StoreUnavailable, UnknownPerson
 from licite.ledger.journal import Journal
 from licite.ledger.people import StoredPerson, person_select, read_person
 from licite.ledger.schema import EPOCHS, GENESIS, LATEST, SIGNED_STATE, migrate

@@ -22,9 +22,9 @@ from collections import deque
 from collections.abc import Generator, Iterator
 from multiprocessing.connection import Connection
 
+from licite.errors import LedgerError
 from licite.i18n import Text
 from licite.ledger.config import Keys
-from licite.ledger.errors import LedgerError
 from licite.ledger.prepare import Item, Prepared, Preparer
 
 PIPELINE_FROM = 4 << 20

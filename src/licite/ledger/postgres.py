@@ -15,10 +15,8 @@ from typing import Any
 
 import psycopg
 
-from licite.errors import DiskFull, is_disk_full
-from licite.i18n import Text
+from licite.errors import DiskFull, StoreUnavailable, store_error
 from licite.ledger.config import Location
-from licite.ledger.errors import StoreUnavailable
 from licite.ledger.store import Row, Store, Transaction, no_ledger
 
 _names = itertools.count()
@@ -83,12 +81,7 @@ class PostgresStore(Store):
         try:
             self._connection = psycopg.connect(location.path, autocommit=True)
         except psycopg.Error as error:
-            raise StoreUnavailable(
-                Text(
-                    f"connexion à PostgreSQL impossible ({_first_line(error)})",
-                    f"cannot connect to PostgreSQL ({_first_line(error)})",
-                )
-            ) from None
+            raise store_error(error, "PostgreSQL", connecting=True) from None
         if must_exist and self.read("SELECT to_regclass('schema_version')")[0][0] is None:
             self.close()
             raise no_ledger(location)
@@ -143,23 +136,5 @@ class PostgresStore(Store):
         self._connection.close()
 
     def problem(self, error: Exception) -> StoreUnavailable | DiskFull:
-        if is_disk_full(error):
-            return DiskFull.at(f"PostgreSQL ({_first_line(error)})")
-        if self._connection.broken or self._connection.closed:
-            # The server went away (stopped, crashed, our backend ended): the transaction
-            # under way was rolled back by the server, every one committed before is kept.
-            return StoreUnavailable(
-                Text(
-                    f"PostgreSQL indisponible : connexion perdue ({_first_line(error)}) ; ce qui"
-                    " a été confirmé reste enregistré, relancez quand le serveur sera revenu",
-                    f"PostgreSQL unavailable: connection lost ({_first_line(error)}); what was"
-                    " acknowledged is kept, run again once the server is back",
-                )
-            )
-        return StoreUnavailable(
-            Text(f"PostgreSQL : {_first_line(error)}", f"PostgreSQL: {_first_line(error)}")
-        )
-
-
-def _first_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+        lost = self._connection.broken or self._connection.closed
+        return store_error(error, "PostgreSQL", connection_lost=lost)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from enum import Enum
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
+
+from licite.moments import micros
 
 if TYPE_CHECKING:  # at run time only chain.py's constants are needed in a verify helper
     from pydantic import BaseModel
@@ -98,15 +99,6 @@ BOOLEAN_COLUMNS = frozenset(
         "outside_hours",
     }
 )
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def micros(moment: datetime) -> int:
-    """UTC epoch microseconds, exact (no float on the way)."""
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
 _INDEX = {column: i for i, column in enumerate(FIELD_COLUMNS)}
 _INFORMED_AT_US = _INDEX["informed_at_us"]
 _INFORMED_AT_TEXT = _INDEX["informed_at_text"]

@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from licite.errors import DiskFull, is_disk_full
+from licite.errors import DiskFull, NoLedger, StoreUnavailable, store_error
 from licite.i18n import Text
 from licite.ledger.config import Location
-from licite.ledger.errors import NoLedger, StoreUnavailable
 
 Row = tuple[Any, ...]
 PAGE_SIZE = 16384
@@ -106,15 +105,7 @@ class Store(ABC):
         """Make what was just deleted leave the store's files (after an erasure)."""
 
     def problem(self, error: Exception) -> StoreUnavailable | DiskFull:
-        where = self.location.url
-        if is_disk_full(error):
-            return DiskFull.at(where)
-        return StoreUnavailable(
-            Text(
-                f"base {where} : {error}".strip(),
-                f"database {where}: {error}".strip(),
-            )
-        )
+        return store_error(error, self.location.url)
 
 
 class SqliteTransaction(Transaction):

@@ -17,8 +17,8 @@ from licite.i18n import Text
 from licite.ledger.crypto import keyed_hash
 from licite.ledger.journal import Batch
 from licite.ledger.ledger import Ledger
-from licite.ledger.rows import micros
 from licite.ledger.store import Transaction
+from licite.moments import micros
 from licite.phones import normalize_phone
 
 LISTS = ("bloctel",)

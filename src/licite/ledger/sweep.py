@@ -31,8 +31,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from licite.errors import StoreUnavailable
 from licite.ledger.config import Location
-from licite.ledger.errors import StoreUnavailable
 from licite.ledger.schema import GENESIS
 from licite.ledger.store import Row, Store, open_store
 

@@ -34,11 +34,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from licite.errors import Tampered
 from licite.i18n import Text
 from licite.ledger.chain import EVENTS, PERSONS, Chain, Scan, scan_to_heads
 from licite.ledger.covered import check_covered
 from licite.ledger.crypto import signature_holds
-from licite.ledger.errors import Tampered
 from licite.ledger.journal import Head
 from licite.ledger.schema import SIGNED_STATE
 from licite.ledger.state import State

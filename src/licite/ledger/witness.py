@@ -28,10 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from licite.errors import InvalidInput
+from licite.errors import InvalidInput, Tampered
 from licite.i18n import Text
 from licite.ledger.crypto import signature_holds
-from licite.ledger.errors import Tampered
 from licite.ledger.journal import Head
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from licite.errors import InvalidInput
+from licite.errors import InvalidInput, unreadable
 from licite.i18n import Text
 from licite.scrub.list_rows import counted_right, number_lines, set_aside
 from licite.scrub.list_source import ListOptions, ListSource, list_source
@@ -66,7 +66,7 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, source: ListSource) -> Non
     except duckdb.InterruptException:
         raise
     except duckdb.Error as error:
-        raise _unreadable(path, error) from None
+        raise unreadable(path, error) from None
 
 
 NORMALIZED: tuple[str, ...] = ("email_norm", "phone_e164", "postal_norm", "place")
@@ -78,10 +78,6 @@ def release_normalized(con: duckdb.DuckDBPyConnection) -> None:
     read is written out, and the grouping to come needs the memory."""
     for name in NORMALIZED:
         con.execute(f"ALTER TABLE contacts_read DROP COLUMN {name}")
-
-
-def _unreadable(path: Path, error: duckdb.Error) -> InvalidInput:
-    return InvalidInput(Text(f"{path} : illisible ({error})", f"{path}: unreadable ({error})"))
 
 
 def _normalize(con: duckdb.DuckDBPyConnection, source: str) -> None:

@@ -25,7 +25,7 @@ from enum import Enum
 import duckdb
 
 from licite.engine import moment_of
-from licite.ledger.rows import micros
+from licite.moments import micros
 from licite.places import PLACES_BY_KEY
 from licite.rules import Verdict, evaluate
 from licite.scrub.duck import insert_rows

@@ -24,10 +24,9 @@ from urllib.parse import parse_qs, urlparse
 
 import duckdb
 
-from licite.errors import LiciteError
+from licite.errors import BatchError
 from licite.i18n import Text
-from licite.ledger.rows import micros
-from licite.moments import PARIS
+from licite.moments import PARIS, micros
 
 _BLOCK = 64  # SHA-256 block size, for HMAC's inner and outer pads
 
@@ -49,12 +48,6 @@ MACROS = (
     " CASE WHEN us IS NULL THEN NULL"
     " ELSE paris_instant(paris_local(us) + to_months(m) + to_days(d)) END",
 )
-
-
-class BatchError(LiciteError):
-    """A batch (DuckDB) operation failed; the message says which and why."""
-
-    exit_status = 1
 
 
 def connect(

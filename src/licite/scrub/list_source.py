@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from licite.errors import InvalidInput
+from licite.errors import InvalidInput, unreadable
 from licite.i18n import Text
 from licite.scrub.headers import FIELDS, Columns, kind_sql, match_columns, written_kind_sql
 from licite.scrub.list_format import LINE_COLUMN, RAW_COLUMN, ListFile, Rewritten, inspect, rewrite
@@ -143,9 +143,7 @@ def list_source(
     except duckdb.Error as error:
         if guard is not None:
             guard.stop()
-        raise InvalidInput(
-            Text(f"{path} : illisible ({error})", f"{path}: unreadable ({error})")
-        ) from None
+        raise unreadable(path, error) from None
     if len(described) > MAX_COLUMNS:
         raise InvalidInput(
             Text(

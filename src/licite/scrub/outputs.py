@@ -21,6 +21,7 @@ import duckdb
 
 from licite.catalogue import rule
 from licite.decision import cite
+from licite.errors import OutputRefused
 from licite.i18n import Lang, Text
 from licite.scrub.decisions import Situation
 from licite.scrub.duck import insert_rows, paris_text
@@ -29,7 +30,6 @@ from licite.scrub.plan import Plan
 from licite.target import (
     MANIFEST,
     MARKER,
-    OutputRefused,
     remove_listed,
     work_folder,
     write_manifest,

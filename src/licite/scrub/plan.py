@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from licite.case import Campaign, Request, Sender
 from licite.engine import check_modelled, make_ask
 from licite.facts import related_labels, scope_purpose
-from licite.ledger.rows import micros
+from licite.moments import micros
 from licite.parameters import count, period, start
 from licite.places import Place
 from licite.situation import Ask

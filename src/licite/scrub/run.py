@@ -22,15 +22,15 @@ import duckdb
 
 from licite.case import Campaign, load_campaign
 from licite.documents import read_document
-from licite.errors import DiskFull, LiciteError, is_disk_full
+from licite.errors import BatchError, LiciteError, batch_error, is_disk_full
 from licite.i18n import Lang, Text
 from licite.ledger import Ledger
 from licite.ledger.config import Location, key_directory
-from licite.ledger.rows import micros
+from licite.moments import micros, moment_of_micros
 from licite.scrub.checks import campaign_problems
 from licite.scrub.contacts import read_contacts, release_normalized
 from licite.scrub.decisions import decide_rows
-from licite.scrub.duck import BatchError, attach_ledger, connect, define_hmac
+from licite.scrub.duck import attach_ledger, connect, define_hmac
 from licite.scrub.exports import Style
 from licite.scrub.list_source import ListOptions
 from licite.scrub.narrow import read_histories, read_people, reads_by_index
@@ -216,13 +216,9 @@ def _scrub(
         progress(Text(f"terminé : {out}.", f"done: {out}.")(lang))
         return Scrubbed(out, summary)
     except (duckdb.Error, OSError) as error:
-        if is_disk_full(error):
-            raise DiskFull.at(out) from None
-        if isinstance(error, OSError):
+        if isinstance(error, OSError) and not is_disk_full(error):
             raise
-        raise BatchError(
-            Text(f"échec du traitement par lots : {error}", f"batch processing failed: {error}")
-        ) from None
+        raise batch_error(error, out) from None
     except LiciteError:
         raise
     finally:
@@ -244,8 +240,6 @@ def ledger_files(location: Location) -> list[Path]:
 
 def _effective_sender(con: duckdb.DuckDBPyConnection, plan: Plan) -> Any:
     """The ledger's latest opposition-list import stands for the list cleaning (R. 223-6)."""
-    from licite.ledger.history import moment_of_micros
-
     if plan.sender.bloctel_checked_at is not None:
         return plan.sender
     row = con.execute(

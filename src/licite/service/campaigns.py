@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from licite.case import Campaign, load_campaign
-from licite.errors import InvalidInput
+from licite.errors import InvalidInput, ProblemError
 from licite.i18n import Text
 from licite.ledger.journal import Batch
 from licite.ledger.ledger import Ledger
 from licite.ledger.store import Transaction
 from licite.moments import PARIS, iso
-from licite.service.problems import ProblemError
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,13 +19,13 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from licite.errors import ProblemError
 from licite.i18n import Lang, Text
 from licite.ledger.ledger import Ledger
 from licite.service.config import Settings
 from licite.service.jobs import Jobs
 from licite.service.keys import ApiKey, Scope, authenticate
 from licite.service.metrics import Metrics
-from licite.service.problems import ProblemError
 
 
 class Ledgers:

@@ -20,10 +20,8 @@ from fastapi.responses import HTMLResponse
 
 from licite.catalogue import laws
 from licite.i18n import Lang, Text
-from licite.ledger.history import moment_of_micros
 from licite.ledger.ledger import Ledger
-from licite.ledger.rows import micros
-from licite.moments import PARIS
+from licite.moments import PARIS, micros, moment_of_micros
 from licite.service.context import Admin, Ctx
 from licite.service.pages import e, page
 from licite.service.renewals import due

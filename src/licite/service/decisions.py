@@ -15,17 +15,16 @@ from fastapi.responses import Response
 from licite.case import Campaign, load_campaign, load_case
 from licite.decision import Decision
 from licite.engine import decide
-from licite.errors import InvalidInput, LiciteError
+from licite.errors import InvalidInput, LiciteError, ProblemError, UnknownPerson
 from licite.i18n import Lang, Text
 from licite.ledger.decide import decide_person
-from licite.ledger.errors import UnknownPerson
 from licite.ledger.ledger import Ledger
 from licite.moments import parse_moment
 from licite.service import campaigns
 from licite.service.context import Ctx, Read, as_json, body_of
 from licite.service.metrics import Metrics
 from licite.service.models import BatchBody, DecisionOut, PersonDecideBody
-from licite.service.problems import ProblemError, kind_of, problem, responses
+from licite.service.problems import kind_of, problem, responses
 
 router = APIRouter(tags=["decisions"])
 

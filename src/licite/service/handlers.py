@@ -11,10 +11,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
-from licite.errors import LiciteError
+from licite.errors import LiciteError, ProblemError
 from licite.i18n import Lang, Text
 from licite.service.logs import log
-from licite.service.problems import MEDIA_TYPE, ProblemError, kind_of, problem
+from licite.service.problems import MEDIA_TYPE, kind_of, problem
 
 
 def install_errors(app: FastAPI, lang_of: Callable[[Request], Lang]) -> None:

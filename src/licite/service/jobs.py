@@ -21,10 +21,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from licite.errors import LiciteError
+from licite.errors import LiciteError, ProblemError
 from licite.i18n import Lang, Text
 from licite.scrub.run import scrub
-from licite.service.problems import ProblemError
 
 OUTPUTS = ("allowed.csv", "blocked.csv", "rejected.csv", "summary.json", "report.html")
 _MEDIA = {".csv": "text/csv", ".json": "application/json", ".html": "text/html"}

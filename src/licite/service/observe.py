@@ -6,11 +6,12 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from licite.errors import ProblemError
 from licite.i18n import Lang, Text
 from licite.service.handlers import route_of
 from licite.service.logs import log
 from licite.service.metrics import Metrics
-from licite.service.problems import MEDIA_TYPE, ProblemError, problem
+from licite.service.problems import MEDIA_TYPE, problem
 
 ASGIApp = Callable[
     [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],

@@ -15,9 +15,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from licite.errors import InvalidInput, LiciteError, NotModelled
+from licite.errors import (
+    InvalidInput,
+    LiciteError,
+    NotModelled,
+    ProblemError,
+    StoreUnavailable,
+    UnknownPerson,
+)
 from licite.i18n import Lang, Text
-from licite.ledger.errors import StoreUnavailable, UnknownPerson
 
 MEDIA_TYPE = "application/problem+json"
 _BASE = "urn:licite:problem:"
@@ -54,15 +60,6 @@ class Problem(BaseModel):
     detail: str
     details: dict[str, str] = Field(description="The detail in French and in English.")
     errors: list[FieldError] = []
-
-
-class ProblemError(LiciteError):
-    """An answer of the API that is a problem, raised where it is found."""
-
-    def __init__(self, kind: str, text: Text, headers: dict[str, str] | None = None) -> None:
-        super().__init__(text)
-        self.kind = kind
-        self.headers = headers or {}
 
 
 def kind_of(error: LiciteError) -> str:

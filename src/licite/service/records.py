@@ -9,12 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 from fastapi.responses import Response
 
+from licite.errors import ProblemError
 from licite.i18n import Text
 from licite.ledger.dossier import dossier
 from licite.service import writes
 from licite.service.context import Admin, Ctx, Write, as_json
 from licite.service.models import EventsBody, PeopleBody
-from licite.service.problems import ProblemError, responses
+from licite.service.problems import responses
 
 router = APIRouter(tags=["ledger"])
 

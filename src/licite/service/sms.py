@@ -31,6 +31,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from licite.case import Objection
+from licite.errors import ProblemError
 from licite.i18n import Text
 from licite.ledger.crypto import keyed_hash
 from licite.ledger.events import new_event
@@ -42,7 +43,7 @@ from licite.moments import PARIS
 from licite.phones import normalize_phone
 from licite.service.context import as_json
 from licite.service.person import PersonSide, Side
-from licite.service.problems import ProblemError, responses
+from licite.service.problems import responses
 from licite.vocabulary import ChannelOrAll, Via
 
 router = APIRouter(tags=["person"])

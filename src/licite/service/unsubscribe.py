@@ -16,8 +16,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from licite.errors import ProblemError, UnknownPerson
 from licite.i18n import Lang, Text
-from licite.ledger.errors import UnknownPerson
 from licite.ledger.ledger import Ledger
 from licite.service import campaigns
 from licite.service.context import Ctx, Write, as_json
@@ -25,7 +25,7 @@ from licite.service.links import Link, LinkRefused, make_link
 from licite.service.pages import button_form, e, notice, page, refused
 from licite.service.person import PersonSide, Side, known, lang_of, link_url, proof_of, record
 from licite.service.person_config import PersonSettings
-from licite.service.problems import ProblemError, responses
+from licite.service.problems import responses
 
 router = APIRouter(tags=["person"])
 

@@ -22,13 +22,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from licite.errors import ProblemError
 from licite.i18n import Text
 from licite.ledger.importer import ImportReport, _sealed
 from licite.ledger.journal import Batch, Committed
 from licite.ledger.ledger import Ledger
 from licite.ledger.prepare import Preparer
 from licite.ledger.store import Transaction
-from licite.service.problems import ProblemError
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The `licite ledger …` and `licite suppress …` commands."""
+"""`licite ledger …` and `licite suppress …`: the consent ledger and the opposition lists."""
 
 from __future__ import annotations
 
@@ -9,14 +9,11 @@ from pathlib import Path
 
 import click
 
-from licite.case import load_campaign
-from licite.cli import _lang, reports_errors
-from licite.decision import Decision
+from licite.commands.support import lang, parse_at, reports_errors, say
 from licite.documents import read_document
-from licite.errors import InvalidInput, NotModelled, shown
+from licite.errors import InvalidInput
 from licite.i18n import Text
 from licite.ledger.checkpoints import check_against, checkpoint_now, export_checkpoints
-from licite.ledger.decide import decide_person
 from licite.ledger.dossier import dossier
 from licite.ledger.erasure import erase, erased_since_rotation, rotate_keys
 from licite.ledger.history import history_as_of
@@ -31,35 +28,7 @@ from licite.ledger.verify import (
     witnessed_text,
 )
 from licite.ledger.witness import read_witness, witness
-from licite.moments import PARIS, RANGE_TEXT, MomentOutOfRange, parse_moment
-
-
-def parse_at(value: str | None, option: str = "--at") -> datetime | None:
-    """A command's moment option: an invalid date is exit 2, a date outside what licite
-    models exit 3 (SPEC §3), both naming the option and the value."""
-    if value is None:
-        return None
-    try:
-        return parse_moment(value)
-    except MomentOutOfRange:
-        raise NotModelled(
-            Text(
-                f"{option} : date hors de ce que licite modélise ({RANGE_TEXT}) : {shown(value)}",
-                f"{option}: date outside what licite models ({RANGE_TEXT}): {shown(value)}",
-            )
-        ) from None
-    except (ValueError, OverflowError):
-        value_shown = shown(value)
-        raise InvalidInput(
-            Text(
-                f"{option} : date invalide {value_shown} (AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS±HH:MM)",
-                f"{option}: invalid date {value_shown} (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS±HH:MM)",
-            )
-        ) from None
-
-
-def _say(text: Text) -> None:
-    click.echo(text(_lang()))
+from licite.moments import PARIS
 
 
 @click.group("ledger")
@@ -87,10 +56,10 @@ def import_command(file: Path, batch_lines: int) -> None:
         report = import_file(ledger, file, batch_lines=batch_lines, acknowledge=acknowledge)
     if progress:
         click.echo("", err=True)
-    lang = _lang()
+    shown_in = lang()
     for line, text in sorted(report.rejected, key=lambda r: r[0]):
-        click.echo(f"{file}:{line}: {text(lang)}", err=True)
-    _say(_summary(report))
+        click.echo(f"{file}:{line}: {text(shown_in)}", err=True)
+    say(_summary(report))
     if report.rejected:
         sys.exit(2)
 
@@ -124,11 +93,11 @@ def verify_command(against: Path | None, witness_log: Path | None) -> None:
     inserted or reordered, or what a witness saw that the ledger lost (exit 4)."""
     with Ledger.open(must_exist=True) as ledger:
         for warning in key_warnings(ledger):
-            click.echo(f"licite: {warning(_lang())}", err=True)
+            click.echo(f"licite: {warning(lang())}", err=True)
         log = read_witness(witness_log) if witness_log else None
         found = verify(ledger, log)
         held = check_against(ledger, read_document(against)) if against else None
-    _say(
+    say(
         Text(
             f"registre intact : {found.events} événement(s), {found.persons} fiche(s) personne,"
             f" {found.checkpoints} point(s) de contrôle signé(s), {found.wordings} texte(s)",
@@ -137,16 +106,16 @@ def verify_command(against: Path | None, witness_log: Path | None) -> None:
         )
     )
     if held is not None:
-        _say(
+        say(
             Text(
                 f"{held} point(s) de contrôle détenu(s) vérifié(s)",
                 f"{held} held checkpoint(s) match",
             )
         )
     if found.witnessed is not None:
-        _say(witnessed_text(found.witnessed, witness_log))
+        say(witnessed_text(found.witnessed, witness_log))
     else:
-        _say(UNSEEN_WITHOUT_WITNESS)
+        say(UNSEEN_WITHOUT_WITNESS)
 
 
 @ledger_group.command("witness")
@@ -163,10 +132,10 @@ def witness_command(log: Path) -> None:
     outside the database (another volume, another machine's share)."""
     with Ledger.open(must_exist=True) as ledger:
         for warning in witness_warnings(ledger, log):
-            click.echo(f"licite: {warning(_lang())}", err=True)
+            click.echo(f"licite: {warning(lang())}", err=True)
         appended = witness(ledger, log)
     head = Text(" et la tête signée", " and the signed head") if appended.head else Text("", "")
-    _say(
+    say(
         Text(
             f"{log} : {appended.checkpoints} point(s) de contrôle{head.fr} témoigné(s)",
             f"{log}: {appended.checkpoints} checkpoint(s){head.en} witnessed",
@@ -209,7 +178,7 @@ def export_command(person_id: str, form: str, out: Path | None, at_text: str | N
                 dossier(ledger, person_id), ensure_ascii=False, indent=2
             )
         else:
-            document = render_dossier(ledger, person_id, form, _lang(), at)
+            document = render_dossier(ledger, person_id, form, lang(), at)
     deliver(document, out)
 
 
@@ -243,14 +212,14 @@ def erase_command(person_id: str, rotate: bool) -> None:
     readable with the current epoch key until `licite ledger rotate-keys` runs."""
     with Ledger.open(must_exist=True) as ledger:
         moment = erase(ledger, person_id, rotate=rotate)
-    _say(
+    say(
         Text(
             f"{person_id} effacé le {moment.isoformat()} ; son opposition reste enregistrée",
             f"{person_id} erased at {moment.isoformat()}; their objection stays recorded",
         )
     )
     if not rotate:
-        _say(
+        say(
             Text(
                 "effacement définitif à la prochaine rotation (licite ledger rotate-keys)",
                 "erasure final at the next key rotation (licite ledger rotate-keys)",
@@ -273,7 +242,7 @@ def rotate_keys_command(if_erased: bool) -> None:
     `17 3 * * * licite ledger rotate-keys --if-erased`."""
     with Ledger.open(must_exist=True) as ledger:
         if if_erased and not erased_since_rotation(ledger):
-            _say(
+            say(
                 Text(
                     "aucun effacement depuis la dernière rotation : rien à faire",
                     "no erasure since the last rotation: nothing to do",
@@ -281,7 +250,7 @@ def rotate_keys_command(if_erased: bool) -> None:
             )
             return
         rotated = rotate_keys(ledger)
-    _say(
+    say(
         Text(
             f"époque de clés {rotated.epoch} : {rotated.rewrapped} clé(s) de personne"
             f" rechiffrée(s), {len(rotated.destroyed)} ancienne(s) clé(s) détruite(s)",
@@ -290,7 +259,7 @@ def rotate_keys_command(if_erased: bool) -> None:
         )
     )
     if rotated.master_left:
-        _say(
+        say(
             Text(
                 "LICITE_MASTER_KEY (ou master.key) ne protège plus rien dans ce registre, mais"
                 " ouvre encore ses anciennes copies : détruisez-la, et ses sauvegardes, dès"
@@ -310,7 +279,7 @@ def checkpoint_group(context: click.Context) -> None:
     if context.invoked_subcommand is None:
         with Ledger.open() as ledger:
             checkpoint_now(ledger)
-        _say(Text("point de contrôle signé", "checkpoint signed"))
+        say(Text("point de contrôle signé", "checkpoint signed"))
 
 
 @checkpoint_group.command("export")
@@ -352,10 +321,10 @@ def suppress_import(list_name: str, at_text: str | None, file: Path) -> None:
         ) from None
     with Ledger.open() as ledger:
         report = import_list(ledger, list_name, lines, at)
-    lang = _lang()
+    shown_in = lang()
     for line, text in report.rejected:
-        click.echo(f"{file}:{line}: {text(lang)}", err=True)
-    _say(
+        click.echo(f"{file}:{line}: {text(shown_in)}", err=True)
+    say(
         Text(
             f"{report.imported} numéro(s) importé(s) dans {list_name}, daté(s) du"
             f" {at.isoformat()} ; {len(report.rejected)} ligne(s) rejetée(s)",
@@ -365,23 +334,3 @@ def suppress_import(list_name: str, at_text: str | None, file: Path) -> None:
     )
     if report.rejected:
         sys.exit(2)
-
-
-def decide_from_ledger(
-    case_file: Path | None, person_id: str | None, campaign_file: Path | None, at_text: str | None
-) -> Decision:
-    """`licite decide --person ID --campaign FILE [--at T]`."""
-    if case_file is not None:
-        raise InvalidInput(
-            Text(
-                "CASE et --person/--campaign s'excluent : un cas porte déjà sa personne",
-                "CASE and --person/--campaign exclude each other: a case carries its person",
-            )
-        )
-    if person_id is None or campaign_file is None:
-        raise InvalidInput(
-            Text("--person et --campaign vont ensemble", "--person and --campaign go together")
-        )
-    campaign = load_campaign(read_document(campaign_file), name=str(campaign_file))
-    with Ledger.open(must_exist=True) as ledger:
-        return decide_person(ledger, person_id, campaign, parse_at(at_text))

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from licite.cli import reports_errors
+from licite.commands.support import reports_errors
 from licite.ledger.ledger import Ledger
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from licite.cli import _lang, reports_errors
+from licite.commands.support import lang, reports_errors
 from licite.documents import read_document
 from licite.i18n import Text
 from licite.ledger.ledger import Ledger
@@ -102,7 +102,7 @@ def keys_revoke(key_id: str) -> None:
         Text(
             f"clé {key.id} révoquée le {_moment(key.revoked_at_us)}",
             f"key {key.id} revoked at {_moment(key.revoked_at_us)}",
-        )(_lang())
+        )(lang())
     )
 
 
@@ -125,7 +125,7 @@ def campaigns_add(file: Path) -> None:
         Text(
             f"campagne {stored.id} enregistrée (version {stored.version})",
             f"campaign {stored.id} registered (version {stored.version})",
-        )(_lang())
+        )(lang())
     )
 
 

@@ -15,13 +15,17 @@ LICITE = Path(sys.executable).with_name("licite")
 SPEC_CASES = Path(__file__).with_name("cases")
 
 
-@pytest.mark.skipif(not SHARED_CASEBOOK.is_dir(), reason="../shared/casebook is not here")
-def test_public_casebook_passes_through_the_command() -> None:
+@pytest.mark.parametrize(
+    "casebook", [SHARED_CASEBOOK, SHARED_CASEBOOK.with_name("casebook-v2")], ids=["v1", "v2"]
+)
+def test_public_casebook_passes_through_the_command(casebook: Path) -> None:
+    if not casebook.is_dir():
+        pytest.skip(f"../shared/{casebook.name} is not here")
     done = subprocess.run(
-        [str(LICITE), "casebook", str(SHARED_CASEBOOK)], capture_output=True, text=True, check=False
+        [str(LICITE), "casebook", str(casebook)], capture_output=True, text=True, check=False
     )
     last = done.stdout.strip().splitlines()[-1]
-    count = len(list(case_files(SHARED_CASEBOOK)))
+    count = len(list(case_files(casebook)))
     assert last == f"{count} passed, 0 failed", done.stdout + done.stderr
     assert done.returncode == 0
 
@@ -69,3 +73,23 @@ def test_an_expected_error_status_passes(tmp_path: Path) -> None:
     )
     outcomes = [run_case(p) for p in case_files(tmp_path)]
     assert [o.passed for o in outcomes] == [True, True, True], [o.detail for o in outcomes]
+
+
+def test_expected_warnings_and_obligations_must_appear(tmp_path: Path) -> None:
+    # SPEC §4 (v2): `warnings` and `obligations` in `expect` must all appear.
+    source = (SPEC_CASES / "phone-good-friday-strasbourg.yaml").read_text(encoding="utf-8")
+    assert "warnings: [PHONE-LOCAL-HOLIDAY]" in source
+    right = tmp_path / "right.yaml"
+    right.write_text(source, encoding="utf-8")
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(
+        source.replace(
+            "warnings: [PHONE-LOCAL-HOLIDAY]", "warnings: [WARN-PHONE-OPT-IN-AHEAD]"
+        ).replace("obligations: [OBL-CALLER-ID]", "obligations: [OBL-ART14-INFORM]"),
+        encoding="utf-8",
+    )
+    assert run_case(right).passed
+    outcome = run_case(wrong)
+    assert not outcome.passed
+    assert "missing warnings ['WARN-PHONE-OPT-IN-AHEAD']" in outcome.detail
+    assert "missing obligations ['OBL-ART14-INFORM']" in outcome.detail

@@ -340,3 +340,32 @@ def test_periods_read_in_french_and_english() -> None:
         "quatre-vingts",
         "quatre-vingt-dix-neuf",
     ]
+
+
+def test_rules_as_of_shows_the_values_in_force() -> None:
+    import json
+    import subprocess
+    import sys
+
+    shown = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("licite")),
+            "--lang",
+            "en",
+            "rules",
+            "--as-of",
+            "2026-12-03",
+            "--values",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    values = {row["name"]: row for row in json.loads(shown.stdout)}
+    assert set(values) == set(parameters())
+    assert values["call_cap"]["value"] == "4"
+    assert values["prospect_retention"]["value"] == "3 years"
+    assert values["phone_opt_in"]["value"] == "2026-08-11"
+    assert values["prospect_retention"]["since"] == "2021-09-23"
+    assert values["prospect_retention"]["url"].startswith("https://")

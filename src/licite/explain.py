@@ -14,6 +14,8 @@ from licite.catalogue import Rule, Version, rule
 from licite.decision import Citation, Decision
 from licite.evidence import Fact
 from licite.i18n import Lang, Text
+from licite.moments import paris_day
+from licite.parameters import Parameter, fill
 from licite.wording import citation, local_day, local_moment
 
 _LABELS = {
@@ -97,7 +99,27 @@ def _cited(item: Citation, lang: Lang) -> str:
     return f"{item.code} — {citation(item.citation, lang)} ({_LABELS['since'](lang)} {since})"
 
 
-def rule_row(entry: Rule, version: Version, lang: Lang) -> dict[str, object]:
+def parameter_row(found: Parameter, day: date, lang: Lang) -> dict[str, object]:
+    """A legal value as in force on `day`, with the text that sets it."""
+    step = found.step_on(day)
+    reference = step.reference
+    return {
+        "name": found.name,
+        "kind": found.kind,
+        "about": found.about(lang),
+        "value": found.shown(step.value)(lang),
+        "since": step.since.isoformat(),
+        "reference": f"{reference.text}, {reference.article}",
+        "url": reference.url,
+    }
+
+
+def rule_row(
+    entry: Rule, version: Version, lang: Lang, day: date | None = None
+) -> dict[str, object]:
+    """A catalogue row; its texts with the parameters in force on `day` (else on the day the
+    version starts)."""
+    text = fill(entry.text, paris_day((day or version.since).isoformat()))
     return {
         "code": entry.code,
         "kind": entry.kind,
@@ -105,7 +127,7 @@ def rule_row(entry: Rule, version: Version, lang: Lang) -> dict[str, object]:
         "citations": {"fr": version.citation, "en": citation(version.citation, "en")},
         "in_force_from": version.since.isoformat(),
         "in_force_until": version.until.isoformat() if version.until else None,
-        "explanation": entry.text(lang),
-        "explanations": {"fr": entry.text.fr, "en": entry.text.en},
+        "explanation": text(lang),
+        "explanations": {"fr": text.fr, "en": text.en},
         "law": entry.law,
     }

@@ -19,7 +19,6 @@ from typing import Any
 
 import duckdb
 
-from licite.catalogue import rule
 from licite.decision import cite
 from licite.errors import OutputRefused
 from licite.i18n import Lang, Text
@@ -260,7 +259,7 @@ def summarize(
             code: {
                 "count": count,
                 "citation": cite(code, plan.at).citation,
-                "message": rule(code).text(lang),
+                "message": cite(code, plan.at).text(lang),
             }
             for code, count in sorted(by_reason.items(), key=lambda kv: -kv[1])
         },

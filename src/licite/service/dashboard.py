@@ -21,7 +21,8 @@ from fastapi.responses import HTMLResponse
 from licite.catalogue import laws
 from licite.i18n import Lang, Text
 from licite.ledger.ledger import Ledger
-from licite.moments import PARIS, micros, moment_of_micros
+from licite.moments import PARIS, micros, moment_of_micros, paris_day
+from licite.parameters import fill
 from licite.service.context import Admin, Ctx
 from licite.service.pages import e, page
 from licite.service.renewals import due
@@ -152,7 +153,13 @@ def _rules(today: date, lang: Lang) -> str:
                 for moment, what in ((version.since, STARTS), (version.until, ENDS)):
                     if moment is not None and window[0] <= moment <= window[1]:
                         rows.append(
-                            (moment, what(lang), rule.code, version.citation, rule.text(lang))
+                            (
+                                moment,
+                                what(lang),
+                                rule.code,
+                                version.citation,
+                                fill(rule.text, paris_day(moment.isoformat()))(lang),
+                            )
                         )
     rows.sort()
     body = "".join(

@@ -10,6 +10,7 @@ keep the old value and the two would part.
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 from collections.abc import Callable
 from datetime import date
@@ -369,3 +370,44 @@ def test_rules_as_of_shows_the_values_in_force() -> None:
     assert values["phone_opt_in"]["value"] == "2026-08-11"
     assert values["prospect_retention"]["since"] == "2021-09-23"
     assert values["prospect_retention"]["url"].startswith("https://")
+
+
+def _legal_patterns() -> dict[str, re.Pattern[str]]:
+    """A pattern for each value of law/parameters.yaml as code would spell it."""
+    out: dict[str, re.Pattern[str]] = {}
+    for p in parameters().values():
+        for step in p.steps:
+            v = step.value
+            if p.kind == "date":
+                out[v.isoformat()] = re.compile(re.escape(v.isoformat()))
+            elif p.kind == "period":
+                n, unit = (v.days, "days") if v.days else (v.months, "months")
+                if unit == "months" and n % 12 == 0:
+                    out[f"years={n // 12}"] = re.compile(rf"\byears=-?{n // 12}\b")
+                out[f"{unit}={n}"] = re.compile(rf"\b{unit}=-?{n}\b")
+                out[f"{n} {unit}"] = re.compile(rf"\b{n} {unit}\b")
+            elif p.kind == "hours":
+                for a, b in v:
+                    for t in (a, b):
+                        out[f"{t:%H:%M}"] = re.compile(rf"(?<![\d:T]){t:%H:%M}(?![\d:])")
+                        out[f"time({t.hour}"] = re.compile(rf"\btime\({t.hour}\b")
+            elif p.kind == "count":
+                out[f">= {v}"] = re.compile(rf">= {v}\b")
+                out[f"{v} calls"] = re.compile(rf"\b{v} calls\b")
+    return out
+
+
+def test_no_legal_value_is_written_outside_the_law() -> None:
+    # Issue 14: a legal number (a period, a cap, an hour, a day a rule starts) is written in
+    # law/*.yaml only — a second copy would be forgotten when the law changes.
+    source = LAW.parent
+    found = []
+    patterns = _legal_patterns()
+    for path in sorted(source.rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if "# not law:" in line:  # a product choice that happens to look like one
+                continue
+            for name, pattern in patterns.items():
+                if pattern.search(line):
+                    found.append(f"{path.relative_to(source)}:{number}: {name}: {line.strip()}")
+    assert not found, "\n".join(found)

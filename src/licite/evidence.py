@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from licite.case import Consent, Event, Interaction, Request
 from licite.i18n import Lang, Text
-from licite.moments import PARIS, add_period, iso
+from licite.moments import PARIS, iso
+from licite.parameters import period
 from licite.situation import Facts
 from licite.vocabulary import POSITIVE_INTERACTIONS, Action, CallOutcome, InteractionKind
 from licite.wording import local_day, word
@@ -27,12 +28,20 @@ if TYPE_CHECKING:
     from licite.decision import Decision
 
 _CONSENTS = ("consent", "withdrawal")
-_RETENTION = ("collected", "customer", "customer_end", "interaction", "objection")
+_RETENTION = (
+    "collected",
+    "customer",
+    "customer_end",
+    "contract",
+    "contract_end",
+    "interaction",
+    "objection",
+)
 
 # The event types each code is about; a code absent here rests on the request alone.
 KINDS: Mapping[str, tuple[str, ...]] = {
     "CONSENT": _CONSENTS,
-    "CONSENT-WITHDRAWN": _CONSENTS,
+    "CONSENT-WITHDRAWN": (*_CONSENTS, "call"),  # a refused call takes a phone consent back
     "CONSENT-NOT-SPECIFIC": ("consent",),
     "CONSENT-VIA-TERMS": ("consent",),
     "CONSENT-PRETICKED": ("consent",),
@@ -50,7 +59,10 @@ KINDS: Mapping[str, tuple[str, ...]] = {
     "SOFT-OPT-IN": ("customer", "customer_end"),
     "SOFT-OPT-IN-NOT-ANALOGOUS": ("customer",),
     "SOFT-OPT-IN-NOT-OFFERED": ("collected",),
+    "B2B-NO-OPT-OUT": ("collected",),
+    "B2B-RELEVANT": ("collected",),
     "CONTRACT": ("contract", "contract_end"),
+    "SECTOR-BAN": ("contract", "contract_end"),
     "BLOCTEL-REGISTERED": ("bloctel", "bloctel_removed"),
     "PHONE-FREQUENCY-CAP": ("call",),
     "PHONE-REFUSAL-COOLDOWN": ("call",),
@@ -173,10 +185,10 @@ def _matters(event: Event, code: str, at: datetime) -> bool:
     reader expects to have kept the data, and the decision says they did not (CNIL)."""
     if isinstance(event, Interaction):
         return event.kind in POSITIVE_INTERACTIONS or event.kind is InteractionKind.OPEN
-    if code == "PHONE-REFUSAL-COOLDOWN":
+    if code in ("PHONE-REFUSAL-COOLDOWN", "CONSENT-WITHDRAWN") and event.type == "call":
         return getattr(event, "outcome", None) is CallOutcome.REFUSED
     if code == "PHONE-FREQUENCY-CAP":
-        return add_period(at, days=-30) <= event.at < at
+        return period("call_window", at).before(at) <= event.at < at
     return True
 
 
@@ -184,10 +196,11 @@ def _lapses(
     code: str, events: Sequence[Event], *, request: Request, at: datetime, facts: Facts
 ) -> list[Fact]:
     if code == "CONSENT-EXPIRED":
+        year = period("analysis_consent", at)
         return [
-            Fact(add_period(e.at, years=1), "lapse", of="consent")
+            Fact(year.after(e.at), "lapse", of="consent")
             for e in events
-            if isinstance(e, Consent) and add_period(e.at, years=1) <= at
+            if isinstance(e, Consent) and year.after(e.at) <= at
         ]
     if code == "CONSENT" and request.action is Action.ANALYZE and facts.consent_expires:
         return [Fact(facts.consent_expires, "lapse", of="consent_expires")]
@@ -198,7 +211,8 @@ def _lapses(
     if code in ("PROVENANCE-NOT-INFORMED", "OBL-ART14-INFORM") and facts.inform_deadline:
         return [Fact(facts.inform_deadline, "lapse", of="inform")]
     if code == "PHONE-REFUSAL-COOLDOWN":
-        return [Fact(add_period(e.at, days=60), "lapse", of="cooldown") for e in events]
+        cooldown = period("refusal_cooldown", at)
+        return [Fact(cooldown.after(e.at), "lapse", of="cooldown") for e in events]
     if code == "PHONE-FREQUENCY-CAP":
-        return [Fact(add_period(at, days=-30), "lapse", of="calls_window")]
+        return [Fact(period("call_window", at).before(at), "lapse", of="calls_window")]
     return []

@@ -6,8 +6,8 @@ subscription (L223-5); the call list must have been cleaned within the month.
 From 11 August 2026 (loi n° 2025-594 art. 13): prior consent, a current
 contract the offer relates to, or a press subscription (L223-5 still excludes
 the press); a refusal during a call takes the consent back. From 1 March 2023
-(D. 223-9), for every such call: Monday to Friday, 10:00–13:00 and 14:00–20:00
-in the consumer's local time, never on a public holiday of C. trav. L3133-1 (a
+(D. 223-9), for every such call: Monday to Friday, within the calling hours of
+the consumer's local time, never on a public holiday of C. trav. L3133-1 (a
 holiday of the consumer's place alone is flagged, not forbidden), at most four
 calls in thirty days, and none for sixty days after a refusal — unless the
 consumer agreed to calls outside those hours. From 1 January 2023 the call

@@ -479,7 +479,7 @@ def steps(analysis: bool, law: LawAt, order: Order = COMPACT) -> tuple[str, ...]
             max(pos) FILTER ({_role("contract_end")}) AS contract_end_last
           FROM rare_contracts GROUP BY person_id)
         """,
-        # D. 223-9: no call while `at` < a refusal + 60 days (read_facts: Call).
+        # D. 223-9: no call while `at` < a refusal + the cooldown (read_facts: Call).
         f"""
         CREATE OR REPLACE TEMP TABLE refused AS
         SELECT person_id, bool_or($at < cooldown_ends) AS refused_recently

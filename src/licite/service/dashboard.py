@@ -2,7 +2,7 @@
 
 Consents, withdrawals and objections a month over the last twelve (charts drawn as SVG,
 each with the table it is drawn from, so a screen reader reads the numbers); the analysis
-consents due for renewal within 30 days (`renewals`, asked of the engine); the recent
+consents due for renewal within `RENEWAL_NOTICE` (`renewals`, asked of the engine); the recent
 scrub jobs and their summaries; the signed head and the latest checkpoint (the witness a
 third party holds); the rules whose version changed in the last year or will in the next
 (the 11 August 2026 phone reform among them). Server-rendered, no script.
@@ -35,11 +35,14 @@ KINDS = {
     "withdrawal": Text("Retraits", "Withdrawals"),
     "objection": Text("Oppositions", "Objections"),
 }
+RENEWAL_NOTICE = timedelta(days=30)  # not law: how far ahead the dashboard looks
+"""How far ahead the dashboard counts renewals: a product choice, not a legal period (the
+consent's own year is law/parameters.yaml's `analysis_consent`)."""
 MONTH = Text("Mois", "Month")
 COUNT = Text("Nombre", "Count")
 RENEWALS = Text(
-    "Consentements d'analyse à renouveler sous 30 jours : {n}",
-    "Analysis consents to renew within 30 days: {n}",
+    "Consentements d'analyse à renouveler sous {days} jours : {n}",
+    "Analysis consents to renew within {days} days: {n}",
 )
 SCRUBS = Text("Nettoyages récents", "Recent scrubs")
 NO_SCRUB = Text("Aucun nettoyage.", "No scrub.")
@@ -50,8 +53,8 @@ CHAIN = Text(
 )
 NONE = Text("aucun", "none")
 RULES = Text(
-    "Règles modifiées ces 12 derniers mois ou à venir",
-    "Rules changed in the last or next 12 months",
+    "Règles modifiées l'an dernier ou dans l'année qui vient",
+    "Rules changed in the last year or the year to come",
 )
 STARTS = Text("entre en vigueur", "comes into force")
 ENDS = Text("cesse de s'appliquer", "stops applying")
@@ -189,10 +192,10 @@ def dashboard(request: Request, ctx: Ctx, key: Admin) -> HTMLResponse:
     counts = monthly(ledger, now)
     months = _months(now)
     charts = "".join(_chart(kind, counts[kind], months, lang) for kind in KINDS)
-    renewals = len(due(ledger, timedelta(days=30), now))
+    renewals = len(due(ledger, RENEWAL_NOTICE, now))
     body = (
         _chain(ledger, lang)
-        + f"<p>{e(RENEWALS(lang).format(n=renewals))}</p>"
+        + f"<p>{e(RENEWALS(lang).format(n=renewals, days=RENEWAL_NOTICE.days))}</p>"
         + charts
         + _scrubs(ctx.settings.scrub_dir, lang)
         + _rules(now.date(), lang)

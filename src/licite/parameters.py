@@ -129,7 +129,17 @@ def _value_on(name: str, day: date) -> Any:
 
 def value(name: str, moment: datetime) -> Any:
     """The value of `name` in force at `moment` (its Paris day)."""
+    since, latest = _latest(name)
+    if moment >= since:  # the common case, one comparison: a decision of today's law
+        return latest
     return _value_on(name, moment.astimezone(PARIS).date())
+
+
+@cache
+def _latest(name: str) -> tuple[datetime, Any]:
+    """The latest value of `name` and the moment (00:00 Paris) it took effect."""
+    step = parameters()[name].steps[-1]
+    return paris_day(step.since.isoformat()), step.value
 
 
 def period(name: str, moment: datetime) -> Period:
@@ -198,6 +208,7 @@ def _clear() -> None:
 
     parameters.cache_clear()
     _value_on.cache_clear()
+    _latest.cache_clear()
     start.cache_clear()
     catalogue.laws.cache_clear()
     catalogue.catalogue.cache_clear()

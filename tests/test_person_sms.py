@@ -141,3 +141,69 @@ def test_a_bad_message_names_its_field(side: Person, body: dict[str, Any], field
     assert answer.status_code == 422, answer.text
     assert answer.json()["detail"].startswith(f"{field} :")
     assert raw(side.url, "SELECT count(*) FROM sms_inbound") == [(0,)]
+
+
+def test_a_stop_from_a_number_unknown_then_binds_the_person_recorded_later(
+    side: Person,
+) -> None:
+    # Issue 18: "an unknown number is still suppressed". The STOP comes first; the person
+    # with that number is recorded afterwards, with a consent to SMS given before the STOP.
+    number = "+33698765432"
+    assert _send(side, _message(number=number, message_id="m-7")).json()["persons"] == 0
+    people = [{"id": "late", "kind": "consumer", "email": "late@example.org", "phone": number}]
+    consent = {
+        "person": "late",
+        "at": "2026-01-10T09:30:00+01:00",
+        "type": "consent",
+        "channel": "all",
+        "purpose": "commercial",
+        "sender": "shop",
+        "mechanism": "checkbox",
+    }
+    for path, body in (("/v1/people", {"people": people}), ("/v1/events", {"events": [consent]})):
+        answer = side.client.post(path, json=body, headers=side.headers())
+        assert answer.status_code in (200, 201), answer.text
+    refused = side.decide("late", "sms")
+    assert refused["allowed"] is False
+    assert "OBJECTED" in {r["code"] for r in refused["reasons"]}
+    assert side.decide("late", "email")["allowed"] is True  # a STOP is about SMS only
+
+
+def test_the_scrub_blocks_a_stopped_number_as_decide_does(
+    side: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+
+    from licite.case import load_campaign
+    from licite.ledger import Ledger, decide_person
+    from licite.scrub.run import scrub
+    from tests.test_person_support import CAMPAIGN
+
+    stranger = "+33698765432"
+    _send(side, _message(number=stranger, message_id="m-8"))  # nobody's number yet
+    _send(side, _message(number="06 12 34 56 78", message_id="m-9"))  # p1's
+    contacts = side.directory / "list.csv"
+    contacts.write_text(
+        "id,kind,email,phone,postal_code\n"
+        "p1,consumer,anne@example.org,06 12 34 56 78,75011\n"
+        f",consumer,someone@example.org,{stranger},75011\n"
+        ",consumer,other@example.org,+33611111111,75011\n",
+        encoding="utf-8",
+    )
+    campaign = {**CAMPAIGN, "request": {**CAMPAIGN["request"], "channel": "sms"}}
+    campaign_file = side.directory / "sms.json"
+    campaign_file.write_text(json.dumps(campaign), encoding="utf-8")
+    out = side.directory / "out"
+    for name, value in side.env.items():
+        monkeypatch.setenv(name, value)
+    scrub(contacts, campaign_file, out, database_url=side.url)
+    with (out / "blocked.csv").open(encoding="utf-8", newline="") as handle:
+        blocked = {row["phone"]: row for row in csv.DictReader(handle)}
+    assert set(blocked) >= {"06 12 34 56 78", stranger}
+    assert "OBJECTED" in blocked[stranger]["reasons"]
+    assert "+33611111111" not in blocked or "OBJECTED" not in blocked["+33611111111"]["reasons"]
+    with Ledger.open(side.url, environ=side.env) as ledger:
+        alone = decide_person(ledger, "p1", load_campaign(campaign))
+    assert not alone.allowed and set(alone.codes) == set(
+        filter(None, blocked["06 12 34 56 78"]["reasons"].split(";"))
+    )

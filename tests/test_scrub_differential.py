@@ -119,7 +119,7 @@ def scrub_in_duckdb(
     )
     con.execute(
         "CREATE TEMP TABLE scrub_marks (row_id BIGINT, bloctel_at BIGINT,"
-        " bloctel_listed BOOLEAN, erased_at BIGINT)"
+        " bloctel_listed BOOLEAN, erased_at BIGINT, stop_first BIGINT, stop_last BIGINT)"
     )
     decide_rows(con, plan, order)
     rows = con.execute(

@@ -30,6 +30,7 @@ from licite.case import Bloctel, BloctelRemoved, Event, Objection, Sender, load_
 from licite.ledger.ledger import Ledger
 from licite.ledger.people import StoredPerson
 from licite.ledger.rows import READ_SELECT, event_dict
+from licite.ledger.schema import SMS_INBOUND
 from licite.ledger.suppression import ever_listed, latest_import, listed
 from licite.moments import EARLIEST, LATEST, micros, moment_of_micros
 from licite.vocabulary import ChannelOrAll, Via
@@ -55,7 +56,32 @@ def history_as_of(ledger: Ledger, person: StoredPerson, at: datetime | None) -> 
     at_us = _FAR if at is None else micros(at)
     events.extend(_opposition_list(ledger, person, at_us))
     events.extend(_suppressed(ledger, person, at_us))
+    events.extend(stops_by_sms(ledger, person, at_us))
     return sorted(events, key=lambda e: e.at)
+
+
+def stops_by_sms(ledger: Ledger, person: StoredPerson, at_us: int) -> list[Event]:
+    """Every STOP texted from the person's number by `at_us` (`sms_inbound`, issue 18): an
+    objection to the SMS of the sender it was sent to, whether the number was known when it
+    came or only later (CPCE L34-5, RGPD art. 21). The scrub reads the same rows
+    (`scrub.sources.gather_events`)."""
+    if person.phone_hash is None or ledger.journal.schema < SMS_INBOUND:
+        return []
+    rows = ledger.store.read(
+        "SELECT received_at_us, sender FROM sms_inbound"
+        " WHERE phone_hash = ? AND stop = ? AND received_at_us <= ? ORDER BY received_at_us",
+        (person.phone_hash, True, at_us),
+    )
+    return [
+        Objection(
+            at=moment_of_micros(int(received)),
+            type="objection",
+            channel=ChannelOrAll.SMS,
+            sender=str(sender),
+            via=Via.STOP_SMS,
+        )
+        for received, sender in rows
+    ]
 
 
 def _opposition_list(ledger: Ledger, person: StoredPerson, at_us: int) -> list[Event]:

@@ -266,6 +266,8 @@ SIGNED_STATE = 5
 """The version from which signatures are domain-separated and the head signs `state`."""
 EPOCHS = 6
 """The version from which person keys are wrapped by epoch keys (`licite.ledger.epochs`)."""
+SMS_INBOUND = 8
+"""The version from which STOPs by SMS are kept by the number's hash (`sms_inbound`)."""
 
 
 def migrate(

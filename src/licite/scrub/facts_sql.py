@@ -11,10 +11,12 @@ Inputs:
 - `scrub_rows(row_id, person_id, person_kind, place)`: the contact rows, with
   the person each one is (NULL when the ledger does not know it), their kind and
   place coded (`CODES`, `code_of`);
-- `scrub_marks(row_id, bloctel_at, bloctel_listed, erased_at)`: what belongs
-  to the row rather than to the person — the opposition list its number was
-  found on (a `bloctel` or, no longer listed, `bloctel_removed` event at the
-  import) and the objection an erasure left behind (all channels and senders).
+- `scrub_marks(row_id, bloctel_at, bloctel_listed, erased_at, stop_first,
+  stop_last)`: what belongs to the row rather than to the person — the
+  opposition list its number was found on (a `bloctel` or, no longer listed,
+  `bloctel_removed` event at the import), the objection an erasure left behind
+  (all channels and senders), and the first and latest STOP texted from its
+  number to the campaign's sender or to all (an objection to SMS).
   These come after recorded events at the same moment.
 
 Output: the view `scrub_facts`, one row per contact row: its person kind and
@@ -529,11 +531,13 @@ def _row_facts(order: Order, law: LawAt) -> str:
         pf.* EXCLUDE (person_id, rare, rare_contracts),
         x.* EXCLUDE (person_id, objection_at, suppression_from), m.* EXCLUDE (row_id),
         pf.person_id IS NOT NULL OR m.bloctel_at IS NOT NULL OR m.erased_at IS NOT NULL
-          AS known,
-        least(pf.first_at, m.bloctel_at, m.erased_at) AS first_seen,
+          OR m.stop_first IS NOT NULL AS known,
+        least(pf.first_at, m.bloctel_at, m.erased_at, m.stop_first) AS first_seen,
         CASE WHEN m.bloctel_at IS NOT NULL THEN {synthetic} END AS bloctel_mark,
-        greatest(x.objection_at, m.erased_at) AS objection_at,
-        greatest(x.suppression_from, m.erased_at) AS suppression_from
+        -- A STOP by SMS objects to the SMS of its sender (ledger.history.stops_by_sms).
+        greatest(x.objection_at, m.erased_at, CASE WHEN $ch = 'sms' THEN m.stop_last END)
+          AS objection_at,
+        greatest(x.suppression_from, m.erased_at, m.stop_last) AS suppression_from
       FROM scrub_rows r
         LEFT JOIN pf ON pf.person_id = r.person_id
         LEFT JOIN person_rare x ON x.person_id = r.person_id

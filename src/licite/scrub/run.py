@@ -182,7 +182,7 @@ def _scrub(
         match_people(con, micros(plan.at), store, plan.address_column)
         if store == "narrow":
             read_histories(con, micros(plan.at))
-        gather_events(con, micros(plan.at), ledger_people, store)
+        gather_events(con, micros(plan.at), ledger_people, store, plan.sender.id)
         release_normalized(con)
         con.execute(
             "CREATE OR REPLACE TEMP VIEW scrub_rows AS"

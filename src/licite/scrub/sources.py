@@ -19,7 +19,7 @@ from __future__ import annotations
 import duckdb
 
 from licite.ledger.rows import BOOLEAN_COLUMNS
-from licite.scrub.facts_sql import HISTORY_COLUMNS, READ_COLUMNS, code_of
+from licite.scrub.facts_sql import HISTORY_COLUMNS, READ_COLUMNS, code_of, literal
 
 
 def _typed(column: str) -> str:
@@ -108,12 +108,18 @@ facts no row joins)."""
 
 
 def gather_events(
-    con: duckdb.DuckDBPyConnection, at_us: int, ledger_people: int, store: str = "ledger"
+    con: duckdb.DuckDBPyConnection,
+    at_us: int,
+    ledger_people: int,
+    store: str = "ledger",
+    sender: str | None = None,
 ) -> None:
     """`scrub_events` (the recorded history of every person matched, up to `at_us`, and
-    possibly of others: see `EVERYONE`) and `scrub_marks` (each row's opposition-list and
-    erasure events); see `facts_sql`. `ledger_people` is how many people the ledger has
-    recorded, or more; `store` is as for `match_people`."""
+    possibly of others: see `EVERYONE`) and `scrub_marks` (each row's opposition-list,
+    erasure and STOP-by-SMS events, the last sent to `sender` or to all: the first and
+    the latest, as `ledger.history.stops_by_sms` folds them in); see `facts_sql`.
+    `ledger_people` is how many people the ledger has recorded, or more; `store` is as for
+    `match_people`."""
     recorded = ", ".join(_typed(c) for c in HISTORY_COLUMNS)
     found = con.execute("SELECT count(person_id) FROM matched").fetchone()
     everyone = found is not None and found[0] >= EVERYONE * ledger_people
@@ -146,10 +152,20 @@ def gather_events(
              AND s.person_id IS DISTINCT FROM m.person_id
             UNION ALL
             SELECT row_id, {at_us} FROM matched WHERE erased_at_us > {at_us})
-          GROUP BY row_id)
-        SELECT coalesce(o.row_id, x.row_id) AS row_id, o.at_us AS bloctel_at,
-               o.listed AS bloctel_listed, x.at_us AS erased_at
+          GROUP BY row_id),
+        stopped AS (
+          -- STOPs texted from the row's number (few rows: read from the ledger itself).
+          SELECT m.row_id, min(s.received_at_us)::BIGINT AS first_at,
+                 max(s.received_at_us)::BIGINT AS last_at
+          FROM matched m JOIN ledger.sms_inbound s ON s.phone_hash = m.phone_hash
+          WHERE s.stop::BOOLEAN AND s.received_at_us <= {at_us}
+            AND s.sender IN ({literal(sender, "VARCHAR")}, 'all')
+          GROUP BY m.row_id)
+        SELECT coalesce(o.row_id, x.row_id, t.row_id) AS row_id, o.at_us AS bloctel_at,
+               o.listed AS bloctel_listed, x.at_us AS erased_at,
+               t.first_at AS stop_first, t.last_at AS stop_last
         FROM opposition o FULL JOIN erased x ON x.row_id = o.row_id
+          FULL JOIN stopped t ON t.row_id = coalesce(o.row_id, x.row_id)
     """)
     # The hashes were for the lists above; the grouping to come needs the memory.
     con.execute("ALTER TABLE matched DROP COLUMN email_hash")

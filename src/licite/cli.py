@@ -356,6 +356,10 @@ def _register_service() -> None:
     cli.add_command(unsubscribe_headers_command)
     cli.add_command(renewals_command)
 
+    from licite.gateway.commands import gateway_command
+
+    cli.add_command(gateway_command)
+
 
 _register_service()
 

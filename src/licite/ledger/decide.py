@@ -10,24 +10,38 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from licite.case import Campaign
+from licite.case import Campaign, Person
 from licite.decision import Decision
 from licite.engine import decide_history
 from licite.ledger.history import effective_sender, history_as_of
 from licite.ledger.ledger import Ledger
+from licite.ledger.people import StoredPerson
 from licite.moments import PARIS
 
 
 def decide_person(
     ledger: Ledger, person_id: str, campaign: Campaign, at: datetime | None = None
 ) -> Decision:
-    moment = at or campaign.at or datetime.now(PARIS)
     person = ledger.person(person_id)
+    return decide_stored(ledger, person, person.as_case_person(), campaign, at)
+
+
+def decide_stored(
+    ledger: Ledger,
+    stored: StoredPerson,
+    person: Person,
+    campaign: Campaign,
+    at: datetime | None = None,
+) -> Decision:
+    """`decide_person` for a person record already read, or for an address the ledger does
+    not know (the mail gateway): a record with no events, whose keyed hashes still meet the
+    suppressions an erasure left (`history`), decided as SPEC §2's unknown person."""
+    moment = at or campaign.at or datetime.now(PARIS)
     return decide_history(
-        history_as_of(ledger, person, moment),
+        history_as_of(ledger, stored, moment),
         request=campaign.request,
         sender=effective_sender(ledger, campaign.sender, moment),
         at=moment,
-        person=person.as_case_person(),
+        person=person,
         case_id=campaign.id,
     )

@@ -1,0 +1,73 @@
+"""What the gateway did with each recipient, kept in the ledger (`gateway_log`, schema v9).
+
+One row a recipient and a message: the campaign and its version, the keyed hash of the
+address (never the address), the ledger's person when there is one, `delivered` with the
+basis or `refused` with the reason codes, and the moment. A message is known by the
+SHA-256 of its bytes as received: a client that retries after a 451 sends the same bytes,
+and the recipients it already reached are not sent a second copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from licite.ledger.ledger import Ledger
+
+DELIVERED = "delivered"
+REFUSED = "refused"
+COLUMNS = (
+    "message_key",
+    "campaign",
+    "campaign_version",
+    "recipient_hash",
+    "person_id",
+    "outcome",
+    "codes",
+    "at_us",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    recipient_hash: str
+    person_id: str | None
+    outcome: str
+    codes: str
+
+
+def message_key(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()[:32]
+
+
+def delivered_before(ledger: Ledger, key: str) -> set[str]:
+    rows = ledger.store.read(
+        "SELECT recipient_hash FROM gateway_log WHERE message_key = ? AND outcome = ?",
+        (key, DELIVERED),
+    )
+    return {r[0] for r in rows}
+
+
+def record(ledger: Ledger, key: str, campaign: str, version: int, entries: list[Entry]) -> None:
+    if not entries:
+        return
+    now = time.time_ns() // 1000
+    rows = [
+        (key, campaign, version, e.recipient_hash, e.person_id, e.outcome, e.codes, now)
+        for e in entries
+    ]
+
+    with ledger.store.write() as tx:
+        tx.insert("gateway_log", COLUMNS, rows)
+
+
+def counts(ledger: Ledger, campaign: str) -> dict[str, int]:
+    """Delivered and refused recipients of a campaign, for its report."""
+    rows = ledger.store.read(
+        "SELECT outcome, COUNT(*) FROM gateway_log WHERE campaign = ? GROUP BY outcome",
+        (campaign,),
+    )
+    found = {DELIVERED: 0, REFUSED: 0}
+    found.update({r[0]: int(r[1]) for r in rows})
+    return found

@@ -1,0 +1,149 @@
+"""What the gateway reads in a message, and the copy it relays to each recipient.
+
+The header block is read from the bytes as received, not through a parser that would
+rewrite it: the campaign header must be exactly one field whose value is an identifier
+(a folded or encoded value is refused, never interpreted), and each copy differs from
+the message received only by its header fields (RFC 5322 §2.2, §3.6).
+
+CPCE art. L34-5 al. 5–6 (SPEC 1.2): the sender identified (a `From` with an address), a
+subject, and in the text a way to object. Those three facts go to the engine as the
+request's `message`; the engine, not this module, says which MSG-* code follows.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
+from email.utils import getaddresses
+
+from licite.case import Message as MessageFacts
+
+CAMPAIGN_HEADER = "X-Licite-Campaign"
+DROPPED = frozenset({CAMPAIGN_HEADER.lower(), "list-unsubscribe", "list-unsubscribe-post"})
+"""Fields never passed on: the gateway's own, and unsubscribe fields it alone writes."""
+
+_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}")
+_FIELD_NAME = re.compile(rb"[!-9;-~]+")
+# A way to object (L34-5 al. 6) as messages say it, accents and case aside.
+_OPT_OUT_WORDS = (
+    "desabonn",
+    "desinscri",
+    "desinscription",
+    "unsubscribe",
+    "opt-out",
+    "opt out",
+    "ne plus recevoir",
+    "vous opposer",
+)
+
+
+class BadMessage(ValueError):
+    """The message cannot be read as RFC 5322 header fields and a body."""
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A message as received: its header fields as raw lines, and its body bytes."""
+
+    fields: tuple[tuple[str, bytes], ...]
+    """(lower-case name, the whole field with its folded lines and final CRLF)."""
+    body: bytes
+    content: bytes
+
+    def values(self, name: str) -> list[bytes]:
+        """The unfolded raw values of every field called `name`."""
+        found = []
+        for field_name, raw in self.fields:
+            if field_name == name.lower():
+                value = raw.split(b":", 1)[1]
+                found.append(re.sub(rb"\r\n(?=[ \t])", b"", value).strip(b" \t\r\n"))
+        return found
+
+
+def read(content: bytes) -> Received:
+    end = content.find(b"\r\n\r\n")
+    head, body = (content, b"") if end < 0 else (content[: end + 2], content[end + 2 :])
+    if head and not head.endswith(b"\r\n"):
+        head += b"\r\n"
+    fields: list[tuple[str, bytes]] = []
+    for line in head.split(b"\r\n")[:-1]:
+        if line[:1] in (b" ", b"\t") and fields:
+            name, raw = fields[-1]
+            fields[-1] = (name, raw + line + b"\r\n")
+            continue
+        raw_name, colon, _ = line.partition(b":")
+        if not colon or not _FIELD_NAME.fullmatch(raw_name):
+            raise BadMessage(line[:40].decode("ascii", "replace"))
+        fields.append((raw_name.decode("ascii").lower(), line + b"\r\n"))
+    return Received(tuple(fields), body, content)
+
+
+def campaign_id(message: Received) -> str | tuple[str, str] | None:
+    """The campaign's id; None when the field is missing; (problem, shown value) else."""
+    values = message.values(CAMPAIGN_HEADER)
+    if not values:
+        return None
+    if len(values) > 1:
+        return ("several", f"{len(values)} fields")
+    text = values[0].decode("ascii", "replace")
+    if not _IDENTIFIER.fullmatch(text):
+        return ("malformed", ascii_only(text)[:60])
+    return text
+
+
+def facts(message: Received) -> MessageFacts:
+    """The three facts of L34-5 al. 5–6 the engine checks (SPEC 1.2 `request.message`)."""
+    parsed = message_from_bytes(message.content, policy=policy.default)
+    senders = [a for _, a in getaddresses([str(v) for v in parsed.get_all("from", [])]) if a]
+    subject = str(parsed.get("subject", "") or "").strip()
+    return MessageFacts(
+        identifies_sender=len(senders) == 1 and "@" in senders[0],
+        opt_out=_has_opt_out(parsed),
+        subject_related=bool(subject),
+    )
+
+
+def _has_opt_out(parsed: Message) -> bool:
+    for part in parsed.walk():
+        if part.get_content_maintype() != "text":
+            continue
+        try:
+            text = part.get_content() if isinstance(part, EmailMessage) else ""
+        except (LookupError, ValueError, AssertionError):
+            payload = part.get_payload(decode=True)
+            text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+        if any(word in plain(text) for word in _OPT_OUT_WORDS):
+            return True
+    return False
+
+
+def copy_for(message: Received, added: list[tuple[str, str]]) -> bytes:
+    """The message for one recipient: `added` fields first, DROPPED fields removed."""
+    head = b"".join(_field(name, value) for name, value in added)
+    kept = b"".join(raw for name, raw in message.fields if name not in DROPPED)
+    return head + kept + message.body
+
+
+def _field(name: str, value: str) -> bytes:
+    """One header field, folded after each comma so no line passes 998 octets."""
+    parts = value.split(", ")
+    return (f"{name}: " + ",\r\n ".join(parts) + "\r\n").encode("ascii")
+
+
+def plain(text: str) -> str:
+    """Lower case, accents removed (désabonner → desabonner)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def ascii_only(text: str) -> str:
+    """What an SMTP reply can carry: printable ASCII, accents dropped."""
+    return "".join(c if " " <= c <= "~" else "?" for c in plain_keep_case(text))
+
+
+def plain_keep_case(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

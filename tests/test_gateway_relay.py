@@ -1,0 +1,125 @@
+"""The mail gateway end to end (issue 19): smtplib → gateway → a real downstream server.
+
+Refused recipients get 550 5.7.1 with their codes and citations; allowed ones arrive,
+one copy each, with their own one-click unsubscribe link and without the campaign
+header; a POST to that link makes the next message to the person refused."""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from licite.ledger.crypto import keyed_hash
+from tests.gateway_support import Downstream, downstream, gateway, log_rows, mail, send
+from tests.test_ledger_support import BACKENDS, store_url
+from tests.test_person_support import Person, person_side
+
+ANNE, BRUNO = "anne@example.org", "bruno@example.org"
+
+
+@pytest.fixture(params=BACKENDS)
+def side(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Person]:
+    with store_url(request.param, tmp_path) as url, person_side(url, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def down() -> Iterator[Downstream]:
+    with downstream() as server:
+        yield server
+
+
+def test_an_allowed_recipient_gets_the_headers_and_not_the_campaign(
+    side: Person, down: Downstream
+) -> None:
+    with gateway(side, down) as port:
+        assert send(port, [ANNE], mail()) == {}
+    [got] = down.sink.received
+    assert got.rcpt_tos == [ANNE]
+    message = got.message
+    assert message["X-Licite-Campaign"] is None
+    assert b"x-licite-campaign" not in got.content.lower()
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    targets = str(message["List-Unsubscribe"])
+    assert targets.startswith("<https://prefs.example/u/")
+    assert "<mailto:unsubscribe@shop.example?subject=unsubscribe%20" in targets
+    assert message.get_content().startswith("Bonjour, nos vélos")  # 8-bit body untouched
+    assert [row[3:] for row in log_rows(side)] == [("delivered", "CONSENT")]
+
+
+def test_a_refused_recipient_gets_550_with_the_code_and_nothing_goes_out(
+    side: Person, down: Downstream
+) -> None:
+    with gateway(side, down) as port, pytest.raises(smtplib.SMTPDataError) as caught:
+        send(port, [BRUNO], mail())
+    assert caught.value.smtp_code == 550
+    text = caught.value.smtp_error.decode()
+    assert text.startswith("5.7.1 PROSPECT-NO-CONSENT CPCE art. L34-5")
+    assert down.sink.received == []
+    [row] = log_rows(side)
+    assert row[2:] == ("p2", "refused", "PROSPECT-NO-CONSENT")
+    with side.ledger() as ledger:
+        assert row[1] == keyed_hash(ledger.keys.hmac, BRUNO)  # the hash, never the address
+
+
+def test_an_unknown_address_is_decided_as_an_unknown_person(side: Person, down: Downstream) -> None:
+    with gateway(side, down) as port, pytest.raises(smtplib.SMTPDataError) as caught:
+        send(port, ["Nobody@Example.org"], mail())
+    assert caught.value.smtp_code == 550
+    assert b"PROSPECT-NO-CONSENT" in caught.value.smtp_error
+    assert log_rows(side)[0][2:] == (None, "refused", "PROSPECT-NO-CONSENT")
+
+
+def test_mixed_recipients_each_get_their_own_copy_and_link(side: Person, down: Downstream) -> None:
+    side.client.post(
+        "/v1/events",
+        json={
+            "events": [
+                {
+                    "person": "p2",
+                    "at": "2026-02-01T10:00:00+01:00",
+                    "type": "consent",
+                    "channel": "email",
+                    "purpose": "commercial",
+                    "sender": "shop",
+                    "mechanism": "double_opt_in",
+                }
+            ]
+        },
+        headers=side.headers(),
+    ).raise_for_status()
+    with gateway(side, down) as port, smtplib.SMTP("127.0.0.1", port) as client:
+        client.ehlo()
+        client.mail("news@shop.example", ["BODY=8BITMIME"])
+        for address in (ANNE, BRUNO, "nobody@example.org"):
+            assert client.rcpt(address)[0] == 250
+        code, text = client.data(mail())
+    assert code == 250
+    assert b"2 reached, 1 refused" in text
+    assert b"<nobody@example.org> PROSPECT-NO-CONSENT" in text
+    assert sorted(r.rcpt_tos[0] for r in down.sink.received) == [ANNE, BRUNO]
+    links = {str(r.message["List-Unsubscribe"]).split(">")[0] for r in down.sink.received}
+    assert len(links) == 2  # one link per person
+
+
+def test_the_unsubscribe_link_of_a_delivered_copy_refuses_the_next_message(
+    side: Person, down: Downstream
+) -> None:
+    with gateway(side, down) as port:
+        send(port, [ANNE], mail())
+        url = str(down.sink.received[0].message["List-Unsubscribe"]).split(">")[0][1:]
+        done = side.client.post(
+            urlsplit(url).path,
+            content="List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert done.status_code == 200, done.text
+        with pytest.raises(smtplib.SMTPDataError) as caught:
+            send(port, [ANNE], mail(subject="Encore des vélos"))
+    assert caught.value.smtp_code == 550
+    assert b"OBJECTED" in caught.value.smtp_error
+    assert len(down.sink.received) == 1

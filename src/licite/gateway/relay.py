@@ -7,6 +7,7 @@ the gateway answer 451 so that the client retries; a permanent one is passed on.
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from ipaddress import ip_address
@@ -20,7 +21,12 @@ class Upstream(Exception):
     def __init__(self, code: int, text: str) -> None:
         super().__init__(code, text)
         self.code = code
-        self.text = text
+        enhanced, _, rest = text.partition(" ")
+        if re.fullmatch(r"[245]\.\d{1,3}\.\d{1,3}", enhanced):
+            self.enhanced, self.text = enhanced, rest
+        else:
+            self.enhanced = "4.4.2" if code < 500 else "5.0.0"
+            self.text = text
 
     @property
     def temporary(self) -> bool:

@@ -158,7 +158,7 @@ class Gateway:
             record(self.ledger, key, name, version, reached)
             return replies.reply(
                 451 if failure.temporary else failure.code,
-                "4.4.1" if failure.temporary else "5.3.0",
+                failure.enhanced,
                 [failure.text, _retry_text(len(reached))],
             )
         record(self.ledger, key, name, version, reached + _refusals(refused))
@@ -213,8 +213,8 @@ def _final(
         if len(refused) == 1 and not upstream_refused:
             return replies.reply(550, "5.7.1", [replies.reasons(refused[0].decision)])
         if upstream_refused and not refused:
-            code = upstream_refused[0][1].code
-            return replies.reply(code, "5.0.0", lines)
+            first = upstream_refused[0][1]
+            return replies.reply(first.code, first.enhanced, lines)
         return replies.reply(550, "5.7.1", lines)
     head = Text(
         f"{taken} servi(s), {len(lines)} refuse(s) :",

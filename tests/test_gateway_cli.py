@@ -75,9 +75,11 @@ def test_the_command_relays_and_refuses(side: Person) -> None:
     with downstream() as down, gateway_process(side, down) as port:
         with smtplib.SMTP("127.0.0.1", port) as client:
             assert client.sendmail("news@shop.example", [ANNE], mail()) == {}
-        with pytest.raises(smtplib.SMTPDataError) as caught:
-            with smtplib.SMTP("127.0.0.1", port) as client:
-                client.sendmail("news@shop.example", [BRUNO], mail())
+        with (
+            pytest.raises(smtplib.SMTPDataError) as caught,
+            smtplib.SMTP("127.0.0.1", port) as client,
+        ):
+            client.sendmail("news@shop.example", [BRUNO], mail())
     assert caught.value.smtp_code == 550
     assert [r.rcpt_tos for r in down.sink.received] == [[ANNE]]
 

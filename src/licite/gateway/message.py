@@ -16,7 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.utils import getaddresses
 
 from licite.case import Message as MessageFacts
@@ -96,7 +96,8 @@ def campaign_id(message: Received) -> str | tuple[str, str] | None:
 
 def facts(message: Received) -> MessageFacts:
     """The three facts of L34-5 al. 5–6 the engine checks (SPEC 1.2 `request.message`)."""
-    parsed = message_from_bytes(message.content, policy=policy.default)
+    # compat32: the header values as they are, read a fifth as fast as the typed headers.
+    parsed = message_from_bytes(message.content, policy=policy.compat32)
     senders = [a for _, a in getaddresses([str(v) for v in parsed.get_all("from", [])]) if a]
     subject = str(parsed.get("subject", "") or "").strip()
     return MessageFacts(
@@ -110,11 +111,13 @@ def _has_opt_out(parsed: Message) -> bool:
     for part in parsed.walk():
         if part.get_content_maintype() != "text":
             continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
         try:
-            text = part.get_content() if isinstance(part, EmailMessage) else ""
-        except (LookupError, ValueError, AssertionError):
-            payload = part.get_payload(decode=True)
-            text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+            text = payload.decode(part.get_content_charset() or "utf-8", "replace")
+        except LookupError:  # a charset Python does not know
+            text = payload.decode("utf-8", "replace")
         if any(word in plain(text) for word in _OPT_OUT_WORDS):
             return True
     return False

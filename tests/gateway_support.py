@@ -28,6 +28,8 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     content: bytes
+    tls: bool = False
+    auth: Any = None
 
     @property
     def message(self) -> EmailMessage:
@@ -54,7 +56,13 @@ class Sink:
                 return "421 4.3.2 closing"
             return self.failure
         self.received.append(
-            Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                envelope.original_content,
+                session.ssl is not None,
+                session.auth_data,
+            )
         )
         return "250 2.0.0 kept"
 
@@ -62,8 +70,9 @@ class Sink:
 class Downstream:
     """The sending server the gateway relays to; can be stopped and started again."""
 
-    def __init__(self) -> None:
+    def __init__(self, **smtp_options: Any) -> None:
         self.sink = Sink()
+        self.options = smtp_options
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -76,7 +85,7 @@ class Downstream:
 
         async def serve() -> None:
             server = await loop.create_server(
-                lambda: SMTP(self.sink, ident="downstream"), "127.0.0.1", self.port
+                lambda: SMTP(self.sink, ident="downstream", **self.options), "127.0.0.1", self.port
             )
             self.port = server.sockets[0].getsockname()[1]
             ready.set()
@@ -97,8 +106,8 @@ class Downstream:
 
 
 @contextmanager
-def downstream() -> Iterator[Downstream]:
-    server = Downstream()
+def downstream(**smtp_options: Any) -> Iterator[Downstream]:
+    server = Downstream(**smtp_options)
     server.start()
     try:
         yield server

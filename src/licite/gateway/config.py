@@ -4,6 +4,8 @@
   `require` refuses to relay (451) to an upstream that does not, `off` never asks.
 - `LICITE_GATEWAY_UPSTREAM_USER`, `LICITE_GATEWAY_UPSTREAM_PASSWORD`: AUTH towards the
   upstream, only over TLS (a password is never sent in clear, except to a loopback host).
+- `LICITE_GATEWAY_UPSTREAM_CA` (none: the system's): a PEM file of the certificates the
+  upstream's TLS certificate is checked against (a private relay's own CA).
 - `LICITE_GATEWAY_MAX_RECIPIENTS` (100): recipients a transaction, then `452 4.5.3`
   (RFC 5321 §4.5.3.1.8: the client sends the rest in another transaction).
 - `LICITE_GATEWAY_TIMEOUT` (30): seconds the upstream has to answer.
@@ -33,6 +35,7 @@ class GatewaySettings:
     starttls: str = "auto"
     user: str | None = None
     password: str | None = None
+    ca_file: str | None = None
     max_recipients: int = 100
     timeout: float = 30.0
     person: PersonSettings = field(default_factory=PersonSettings)
@@ -54,6 +57,9 @@ class GatewaySettings:
                 "…" if password else "",
                 "avec …_USER / with …_USER",
             )
+        ca_file = env.get("LICITE_GATEWAY_UPSTREAM_CA", "").strip() or None
+        if ca_file is not None and not os.path.isfile(ca_file):
+            raise _bad("LICITE_GATEWAY_UPSTREAM_CA", ca_file, "un fichier PEM / a PEM file")
         most = env.get("LICITE_GATEWAY_MAX_RECIPIENTS", "").strip() or "100"
         if not most.isdigit() or not 1 <= int(most) <= 10_000:
             raise _bad("LICITE_GATEWAY_MAX_RECIPIENTS", most, "1…10000")
@@ -66,6 +72,7 @@ class GatewaySettings:
             starttls,
             user,
             password,
+            ca_file,
             int(most),
             float(timeout),
             PersonSettings.from_environ(env),

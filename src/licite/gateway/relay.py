@@ -83,7 +83,7 @@ class Relay:
             smtp.ehlo()
             tls = False
             if s.starttls != "off" and smtp.has_extn("starttls"):
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=ssl.create_default_context(cafile=s.ca_file))
                 smtp.ehlo()
                 tls = True
             elif s.starttls == "require":

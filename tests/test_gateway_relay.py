@@ -124,3 +124,35 @@ def test_the_unsubscribe_link_of_a_delivered_copy_refuses_the_next_message(
     assert caught.value.smtp_code == 550
     assert b"OBJECTED" in caught.value.smtp_error
     assert len(down.sink.received) == 1
+
+
+def test_bcc_is_never_shown_to_a_copy_reader(side: Person, down: Downstream) -> None:
+    content = mail(extra=[("Bcc", "secret-partner@example.org")])
+    with gateway(side, down) as port:
+        assert send(port, [ANNE], content) == {}
+    [got] = down.sink.received
+    assert b"secret-partner" not in got.content
+    assert got.message["Bcc"] is None
+
+
+def test_the_campaign_report_and_the_dashboard_show_what_the_gateway_did(
+    side: Person, down: Downstream
+) -> None:
+    with gateway(side, down) as port:
+        send(port, [ANNE], mail())
+        for address in (BRUNO, "nobody@example.org"):
+            with pytest.raises(smtplib.SMTPDataError):
+                send(port, [address], mail())
+    answer = side.client.get("/v1/campaigns/winter-mail", headers=side.headers())
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["gateway"] == {
+        "delivered": 1,
+        "refused": 2,
+        "refused_by_code": {"PROSPECT-NO-CONSENT": 2},
+    }
+    page = side.client.get("/dpo?lang=en", headers=side.headers())
+    assert page.status_code == 200
+    assert "<h2>Mail gateway</h2>" in page.text
+    assert "<tr><td>winter-mail</td><td>1</td><td>2</td><td>PROSPECT-NO-CONSENT 2</td></tr>" in (
+        page.text
+    )

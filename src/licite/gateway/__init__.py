@@ -5,7 +5,7 @@ campaign in `X-Licite-Campaign`; every recipient is decided against the ledger a
 moment of sending (CPCE art. L34-5, GDPR art. 21) through the engine `licite decide
 --person` uses; a refused recipient gets `550 5.7.1` with its reason codes and their
 citations, an allowed one its own copy with the one-click unsubscribe headers of
-RFC 8058, and every outcome is kept in the ledger (`deliveries`).
+RFC 8058, and every outcome is kept in the ledger (`licite.ledger.deliveries`).
 """
 
 from licite.gateway.config import GatewaySettings

@@ -22,8 +22,9 @@ from email.utils import getaddresses
 from licite.case import Message as MessageFacts
 
 CAMPAIGN_HEADER = "X-Licite-Campaign"
-DROPPED = frozenset({CAMPAIGN_HEADER.lower(), "list-unsubscribe", "list-unsubscribe-post"})
-"""Fields never passed on: the gateway's own, and unsubscribe fields it alone writes."""
+DROPPED = frozenset({CAMPAIGN_HEADER.lower(), "list-unsubscribe", "list-unsubscribe-post", "bcc"})
+"""Fields never passed on: the gateway's own, the unsubscribe fields it alone writes, and
+`Bcc`, which would show every copy's reader the blind recipients (RFC 5322 §3.6.3)."""
 
 _IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}")
 _FIELD_NAME = re.compile(rb"[!-9;-~]+")

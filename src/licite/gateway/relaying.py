@@ -30,7 +30,11 @@ from licite.case import Campaign, load_campaign
 from licite.errors import LiciteError
 from licite.gateway import replies
 from licite.gateway.config import GatewaySettings
-from licite.gateway.deliveries import (
+from licite.gateway.message import BadMessage, Received, campaign_id, copy_for, facts, read
+from licite.gateway.recipients import Decided, decide_address
+from licite.gateway.relay import Relay, Upstream
+from licite.i18n import Text
+from licite.ledger.deliveries import (
     DELIVERED,
     REFUSED,
     Entry,
@@ -38,10 +42,6 @@ from licite.gateway.deliveries import (
     message_key,
     record,
 )
-from licite.gateway.message import BadMessage, Received, campaign_id, copy_for, facts, read
-from licite.gateway.recipients import Decided, decide_address
-from licite.gateway.relay import Relay, Upstream
-from licite.i18n import Text
 from licite.ledger.ledger import Ledger
 from licite.moments import PARIS
 from licite.service.links import links_key

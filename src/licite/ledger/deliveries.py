@@ -1,4 +1,4 @@
-"""What the gateway did with each recipient, kept in the ledger (`gateway_log`, schema v9).
+"""What the mail gateway did with each recipient (`gateway_log`, schema v9; issue 19).
 
 One row a recipient and a message: the campaign and its version, the keyed hash of the
 address (never the address), the ledger's person when there is one, `delivered` with the
@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from licite.ledger.ledger import Ledger
 
@@ -62,12 +63,21 @@ def record(ledger: Ledger, key: str, campaign: str, version: int, entries: list[
         tx.insert("gateway_log", COLUMNS, rows)
 
 
-def counts(ledger: Ledger, campaign: str) -> dict[str, int]:
-    """Delivered and refused recipients of a campaign, for its report."""
+def report(ledger: Ledger, campaign: str | None = None) -> dict[str, dict[str, Any]]:
+    """For each campaign (or the one named): recipients delivered and refused, and the
+    refusals by reason code, as the campaign's report and the dashboard show them."""
+    where, params = ("WHERE campaign = ?", (campaign,)) if campaign is not None else ("", ())
     rows = ledger.store.read(
-        "SELECT outcome, COUNT(*) FROM gateway_log WHERE campaign = ? GROUP BY outcome",
-        (campaign,),
+        f"SELECT campaign, outcome, codes, COUNT(*) FROM gateway_log {where}"
+        " GROUP BY campaign, outcome, codes ORDER BY campaign",
+        params,
     )
-    found = {DELIVERED: 0, REFUSED: 0}
-    found.update({r[0]: int(r[1]) for r in rows})
+    found: dict[str, dict[str, Any]] = {}
+    for name, outcome, codes, count in rows:
+        one = found.setdefault(name, {DELIVERED: 0, REFUSED: 0, "refused_by_code": {}})
+        one[outcome] = one.get(outcome, 0) + int(count)
+        if outcome == REFUSED:
+            by_code: dict[str, int] = one["refused_by_code"]
+            for code in codes.split():
+                by_code[code] = by_code.get(code, 0) + int(count)
     return found

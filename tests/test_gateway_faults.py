@@ -190,3 +190,10 @@ def test_an_unreadable_header_block_is_refused(side: Person, down: Downstream) -
     with gateway(side, down) as port:
         code, text = refused(port, content)
     assert code == 550 and text.startswith("5.6.0 message not readable")
+
+
+def test_a_message_from_the_null_sender_is_never_bounced(side: Person, down: Downstream) -> None:
+    with gateway(side, down) as port, smtplib.SMTP("127.0.0.1", port) as client:
+        refused_now = client.sendmail("<>", [ANNE, "nobody@example.org"], mail())
+    assert refused_now == {}  # 250: one reached, the other named in the reply text
+    assert [(r.mail_from, r.rcpt_tos) for r in down.sink.received] == [("<>", [ANNE])]

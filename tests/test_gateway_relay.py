@@ -102,9 +102,19 @@ def test_mixed_recipients_each_get_their_own_copy_and_link(side: Person, down: D
     assert code == 250
     assert b"2 reached, 1 refused" in text
     assert b"<nobody@example.org> PROSPECT-NO-CONSENT" in text
-    assert sorted(r.rcpt_tos[0] for r in down.sink.received) == [ANNE, BRUNO]
-    links = {str(r.message["List-Unsubscribe"]).split(">")[0] for r in down.sink.received}
+    *copies, bounce = down.sink.received
+    assert sorted(r.rcpt_tos[0] for r in copies) == [ANNE, BRUNO]
+    links = {str(r.message["List-Unsubscribe"]).split(">")[0] for r in copies}
     assert len(links) == 2  # one link per person
+    # The refusal goes back to the sender as a bounce (RFC 3464), the reply being 250.
+    assert (bounce.mail_from, bounce.rcpt_tos) == ("<>", ["news@shop.example"])
+    report = bounce.message
+    assert report.get_content_type() == "multipart/report"
+    status = report.get_payload()[1].get_payload()[1]  # type: ignore[index, union-attr]
+    assert status["Final-Recipient"] == "rfc822; nobody@example.org"
+    assert status["Status"] == "5.7.1"
+    assert "PROSPECT-NO-CONSENT CPCE art. L34-5" in status["Diagnostic-Code"]
+    assert "X-Licite-Campaign" not in str(report.get_payload()[2])  # type: ignore[index]
 
 
 def test_the_unsubscribe_link_of_a_delivered_copy_refuses_the_next_message(

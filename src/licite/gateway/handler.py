@@ -68,10 +68,12 @@ class Handler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         content = envelope.original_content or b""
+        # aiosmtpd gives the null reverse-path as "<>": a bounce, never bounced again.
+        sender = "" if envelope.mail_from in (None, "<>") else envelope.mail_from
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(
-                self._worker, self._handle, envelope.mail_from, list(envelope.rcpt_tos), content
+                self._worker, self._handle, sender, list(envelope.rcpt_tos), content
             )
         except Exception as error:  # never a traceback to the client, never a lost message
             log.error("gateway: unexpected %s", type(error).__name__)

@@ -12,7 +12,8 @@ In order, each step able to end it:
    header removed;
 4. what was done recorded (`deliveries`), then the reply: 250 when no one was refused,
    550 5.7.1 with every refused recipient's codes and citations when no one was reached,
-   251-style 250 naming the refusals otherwise; 451 when the upstream failed, after
+   250 naming the refusals otherwise, and then a bounce to the sender with them
+   (`bounce`, RFC 3464); 451 when the upstream failed, after
    recording who was reached, so that the client's retry reaches only the others.
 
 Runs in one thread (`handler`): the ledger's SQLite connection and the upstream
@@ -28,9 +29,17 @@ from datetime import datetime
 
 from licite.case import Campaign, load_campaign
 from licite.errors import LiciteError
-from licite.gateway import replies
+from licite.gateway import bounce, replies
 from licite.gateway.config import GatewaySettings
-from licite.gateway.message import BadMessage, Received, campaign_id, copy_for, facts, read
+from licite.gateway.message import (
+    DROPPED,
+    BadMessage,
+    Received,
+    campaign_id,
+    copy_for,
+    facts,
+    read,
+)
 from licite.gateway.recipients import Decided, decide_address
 from licite.gateway.relay import Relay, Upstream
 from licite.i18n import Text
@@ -162,7 +171,28 @@ class Gateway:
                 [failure.text, _retry_text(len(reached))],
             )
         record(self.ledger, key, name, version, reached + _refusals(refused))
+        if reached and (refused or upstream_refused) and mail_from:
+            self._bounce(mail_from, message, key, refused, upstream_refused, now)
         return _final(everyone, refused, upstream_refused)
+
+    def _bounce(
+        self,
+        mail_from: str,
+        message: Received,
+        key: str,
+        refused: list[Decided],
+        upstream_refused: list[tuple[Decided, Upstream]],
+        now: datetime,
+    ) -> None:
+        """The refusals of a message others received, back to its sender (`bounce`)."""
+        listed = [(d.address, replies.reasons(d.decision)) for d in refused]
+        listed += [(d.address, error.text) for d, error in upstream_refused]
+        headers = b"".join(raw for field, raw in message.fields if field not in DROPPED)
+        dsn = bounce.report(mail_from, listed, headers, key, now)
+        try:
+            self.relay.send("", mail_from, dsn, eight_bit=True)
+        except Upstream as error:  # the reply still names every refusal
+            log.warning("gateway: bounce not sent (upstream %s)", error.code)
 
     def _unsubscribe(self, one: Decided, campaign: str) -> list[tuple[str, str]]:
         person = self.settings.person

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Iterator
+from email.message import Message
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -110,11 +111,14 @@ def test_mixed_recipients_each_get_their_own_copy_and_link(side: Person, down: D
     assert (bounce.mail_from, bounce.rcpt_tos) == ("<>", ["news@shop.example"])
     report = bounce.message
     assert report.get_content_type() == "multipart/report"
-    status = report.get_payload()[1].get_payload()[1]  # type: ignore[index, union-attr]
+    parts = list(report.iter_parts())
+    blocks = parts[1].get_payload()  # delivery-status: the message's block, one a recipient
+    assert isinstance(blocks, list) and isinstance(blocks[1], Message)
+    status = blocks[1]
     assert status["Final-Recipient"] == "rfc822; nobody@example.org"
     assert status["Status"] == "5.7.1"
     assert "PROSPECT-NO-CONSENT CPCE art. L34-5" in status["Diagnostic-Code"]
-    assert "X-Licite-Campaign" not in str(report.get_payload()[2])  # type: ignore[index]
+    assert "X-Licite-Campaign" not in str(parts[2])
 
 
 def test_the_unsubscribe_link_of_a_delivered_copy_refuses_the_next_message(

@@ -10,9 +10,13 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+import time
 from ipaddress import ip_address
 
 from licite.gateway.config import GatewaySettings
+
+IDLE = 1.0
+"""Seconds after which a kept connection is checked (NOOP) before the next message."""
 
 
 class Upstream(Exception):
@@ -37,11 +41,13 @@ class Relay:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         self._smtp: smtplib.SMTP | None = None
+        self._used = 0.0
 
     def ready(self, eight_bit: bool) -> None:
         """A connection that answers, before any copy goes out (nothing half sent because
-        the upstream was already gone)."""
-        if self._smtp is not None:
+        the upstream was already gone). One used within the last second is taken as alive:
+        if it is not, the first copy fails before any is sent, and the client hears 451."""
+        if self._smtp is not None and time.monotonic() - self._used > IDLE:
             try:
                 code = self._smtp.noop()[0]
             except (smtplib.SMTPException, OSError):
@@ -50,6 +56,7 @@ class Relay:
                 self.close()
         if self._smtp is None:
             self._smtp = self._connect()
+        self._used = time.monotonic()
         if eight_bit and not self._smtp.has_extn("8bitmime"):
             raise Upstream(554, "5.6.3 upstream does not take 8-bit bodies (8BITMIME)")
 
@@ -69,6 +76,7 @@ class Relay:
             raise Upstream(
                 451, f"4.4.2 upstream connection lost ({type(error).__name__})"
             ) from None
+        self._used = time.monotonic()
         if refused:
             code = next(iter(refused.values()))[0]
             raise Upstream(code, f"upstream refused the recipient ({code})")

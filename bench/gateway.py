@@ -8,8 +8,10 @@ with their histories (`licite.synthetic`: customers, subscribers, bought leads,
 unsubscribed people…) and registers a commercial email campaign; starts a downstream
 SMTP server that only counts what it receives (aiosmtpd, its own process) and
 `licite gateway` (its own process); then `--connections` smtplib clients, each on one
-kept-open connection, send for `--seconds` after a warm-up: messages of 1 recipient,
-then of `--recipients` recipients, each drawn from the ledger's addresses (so some are
+kept-open connection, send for `--seconds` each: messages of 1 recipient straight to the
+downstream server (the baseline: what the SMTP stack and the load generator alone allow
+on the machine as it is), then through the gateway after a warm-up, messages of 1
+recipient and of `--recipients` recipients, each drawn from the ledger's addresses (so some are
 allowed and relayed with their own unsubscribe link, others refused with 550). Every
 recipient is decided from the ledger and recorded. Target (issue 19): ≥ 300
 single-recipient messages/s on this machine.
@@ -79,7 +81,7 @@ def _sink(port: int, ready: Any) -> None:
 
 
 @contextmanager
-def gateway(env: dict[str, str]) -> Iterator[int]:
+def gateway(env: dict[str, str]) -> Iterator[tuple[int, int]]:
     down = _free_port()
     ready = multiprocessing.Event()
     sink = multiprocessing.Process(target=_sink, args=(down, ready), daemon=True)
@@ -109,7 +111,7 @@ def gateway(env: dict[str, str]) -> Iterator[int]:
                 if time.monotonic() > deadline:
                     raise SystemExit("the gateway did not start") from None
                 time.sleep(0.3)
-        yield port
+        yield port, down
     finally:
         process.terminate()
         process.wait(timeout=60)
@@ -196,12 +198,14 @@ def main() -> None:
             with Ledger.open(url, environ=env) as ledger:
                 import_file(ledger, lines)
                 add_campaign(ledger, CAMPAIGN)
-            with gateway(env) as port:
+            with gateway(env) as (port, down):
+                direct = _load(down, addresses, 1, args.seconds, args.connections)
                 _load(port, addresses, 1, args.warmup, args.connections)
                 one = _load(port, addresses, 1, args.seconds, args.connections)
                 many = _load(port, addresses, args.recipients, args.seconds, args.connections)
             per_extra = (1 / many["per_second"] - 1 / one["per_second"]) / (args.recipients - 1)
             results[kind] = {
+                "baseline: straight to the downstream server": direct,
                 "single": one,
                 f"{args.recipients} recipients": many,
                 "ms per extra recipient": round(per_extra * 1000, 3),

@@ -8,7 +8,7 @@ In order, each step able to end it:
    campaign's request — a MSG-* refusal refuses the whole message;
 3. each allowed recipient, not already reached by an earlier try of the same bytes, sent
    its own copy upstream: `List-Unsubscribe` with that person's one-click link
-   (`licite unsubscribe-headers`, RFC 8058) and `List-Unsubscribe-Post`, the campaign
+   (`licite unsubscribe-headers`' values, RFC 8058) and `List-Unsubscribe-Post`, the campaign
    header removed;
 4. what was done recorded (`deliveries`), then the reply: 250 when no one was refused,
    550 5.7.1 with every refused recipient's codes and citations when no one was reached,
@@ -54,7 +54,7 @@ from licite.ledger.deliveries import (
 from licite.ledger.ledger import Ledger
 from licite.moments import PARIS
 from licite.service.links import links_key
-from licite.service.unsubscribe import ONE_CLICK, headers_for
+from licite.service.unsubscribe import ONE_CLICK, header_values
 from licite.vocabulary import Action, Channel
 
 log = logging.getLogger("licite.service.gateway")
@@ -152,7 +152,7 @@ class Gateway:
             except Upstream as error:
                 failure = error
         for one in to_send if failure is None else []:
-            copy = copy_for(message, self._unsubscribe(one, name))
+            copy = copy_for(message, self._unsubscribe(one, campaign))
             try:
                 self.relay.send(mail_from, one.address, copy, eight_bit)
             except Upstream as error:
@@ -194,13 +194,16 @@ class Gateway:
         except Upstream as error:  # the reply still names every refusal
             log.warning("gateway: bounce not sent (upstream %s)", error.code)
 
-    def _unsubscribe(self, one: Decided, campaign: str) -> list[tuple[str, str]]:
+    def _unsubscribe(self, one: Decided, campaign: Campaign) -> list[tuple[str, str]]:
         person = self.settings.person
         if one.person_id is None:
             if person.mailto is None:
                 return []
             return [("List-Unsubscribe", f"<mailto:{person.mailto}?subject=unsubscribe>")]
-        values = headers_for(person, self.links_key, self.ledger, one.person_id, campaign)
+        assert campaign.id is not None
+        values = header_values(
+            person, self.links_key, one.person_id, campaign.sender.id, campaign.id
+        )
         return [
             ("List-Unsubscribe", values["List-Unsubscribe"]),
             ("List-Unsubscribe-Post", ONE_CLICK),

@@ -160,6 +160,34 @@ def _load(
     return {**counts, "seconds": elapsed, "per_second": counts["messages"] / elapsed}
 
 
+def _in_process(
+    url: str, env: dict[str, str], down: int, addresses: list[str], count: int = 400
+) -> dict[str, float]:
+    """The gateway's own cost, without its SMTP front end: `Gateway.handle` called in this
+    process, one message after another, relaying to the downstream server."""
+    from licite.gateway import Gateway, GatewaySettings
+
+    settings = GatewaySettings.from_environ(f"127.0.0.1:{down}", env)
+    rng = random.Random(3)
+    with Ledger.open(url, environ=env) as ledger:
+        gateway = Gateway(ledger, settings, env)
+        out: dict[str, float] = {}
+        for per_message in (1, 10):
+            cpu, wall = time.process_time(), time.perf_counter()
+            for n in range(count):
+                recipients = rng.sample(addresses, per_message)
+                content = BODY.format(n=f"solo{per_message}-{n}").encode()
+                gateway.handle("news@shop.example", recipients, content)
+            out[f"cpu ms, {per_message} recipient(s)"] = round(
+                (time.process_time() - cpu) / count * 1000, 3
+            )
+            out[f"wall ms, {per_message} recipient(s)"] = round(
+                (time.perf_counter() - wall) / count * 1000, 3
+            )
+        gateway.close()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stores", default="sqlite,postgresql")
@@ -203,12 +231,14 @@ def main() -> None:
                 _load(port, addresses, 1, args.warmup, args.connections)
                 one = _load(port, addresses, 1, args.seconds, args.connections)
                 many = _load(port, addresses, args.recipients, args.seconds, args.connections)
+                alone = _in_process(url, env, down, addresses)
             per_extra = (1 / many["per_second"] - 1 / one["per_second"]) / (args.recipients - 1)
             results[kind] = {
                 "baseline: straight to the downstream server": direct,
                 "single": one,
                 f"{args.recipients} recipients": many,
                 "ms per extra recipient": round(per_extra * 1000, 3),
+                "in process, one message at a time": alone,
             }
             print(kind, json.dumps(results[kind], indent=2), flush=True)
     print("load average:", os.getloadavg())

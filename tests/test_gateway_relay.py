@@ -170,3 +170,16 @@ def test_the_campaign_report_and_the_dashboard_show_what_the_gateway_did(
     assert "<tr><td>winter-mail</td><td>1</td><td>2</td><td>PROSPECT-NO-CONSENT 2</td></tr>" in (
         page.text
     )
+
+
+def test_an_erased_persons_address_stays_refused(side: Person, down: Downstream) -> None:
+    from licite.ledger.erasure import erase
+
+    with side.ledger() as ledger:
+        erase(ledger, "p1")  # Anne had consented; her record is gone, her objection is not
+    with gateway(side, down) as port, pytest.raises(smtplib.SMTPDataError) as caught:
+        send(port, [ANNE], mail())
+    assert caught.value.smtp_code == 550
+    assert "OBJECTED" in str(caught.value.smtp_error)
+    assert down.sink.received == []
+    assert log_rows(side)[0][2] is None  # decided as an address the ledger does not hold

@@ -21,7 +21,7 @@ from licite.decision import Decision
 from licite.ledger.crypto import keyed_hash
 from licite.ledger.decide import decide_stored
 from licite.ledger.ledger import Ledger
-from licite.ledger.people import StoredPerson
+from licite.ledger.people import StoredPerson, person_select, read_person
 from licite.vocabulary import PersonKind
 
 
@@ -50,7 +50,8 @@ def decide_address(ledger: Ledger, address: str, campaign: Campaign, at: datetim
         raise ValueError("address")  # RCPT already refused it (handler.check_address)
     digest = keyed_hash(ledger.keys.hmac, email)
     rows = ledger.store.read(
-        "SELECT id FROM persons WHERE email_hash = ? AND erased_at_us IS NULL ORDER BY seq",
+        person_select(ledger.journal.schema)
+        + " WHERE p.email_hash = ? AND p.erased_at_us IS NULL ORDER BY p.seq",
         (digest,),
     )
     if not rows:
@@ -59,11 +60,11 @@ def decide_address(ledger: Ledger, address: str, campaign: Campaign, at: datetim
         decision = decide_stored(ledger, stored, unknown, campaign, at)
         return Decided(address, digest, None, decision)
     first: Decided | None = None
-    for (person_id,) in rows:
-        stored = ledger.person(person_id)
+    for row in rows:
+        stored = read_person(row, ledger.epochs)
         decision = decide_stored(ledger, stored, stored.as_case_person(), campaign, at)
         if not decision.allowed:
-            return Decided(address, digest, person_id, decision)
-        first = first or Decided(address, digest, person_id, decision)
+            return Decided(address, digest, stored.id, decision)
+        first = first or Decided(address, digest, stored.id, decision)
     assert first is not None
     return first

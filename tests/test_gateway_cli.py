@@ -91,6 +91,23 @@ def test_a_bad_upstream_is_an_error_naming_the_option(side: Person) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_a_taken_listen_address_is_an_error_naming_the_option(side: Person) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = licite(
+            ["gateway", "--listen", f"127.0.0.1:{port}", "--upstream", "127.0.0.1:25"],
+            {**os.environ, **side.env},
+            timeout=60,
+        )
+    assert done.returncode == 2, done.stderr
+    assert f"--listen: cannot listen on 127.0.0.1:{port}" in done.stderr or (
+        f"--listen : impossible d'écouter sur 127.0.0.1:{port}" in done.stderr
+    )
+    assert "Traceback" not in done.stderr
+
+
 def require_swaks() -> str:
     found = shutil.which("swaks")
     if found is None:

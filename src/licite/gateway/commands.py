@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from licite.cli import reports_errors
+from licite.errors import InvalidInput
+from licite.i18n import Text
 
 
 @click.command("gateway")
@@ -38,5 +40,12 @@ def gateway_command(listen: str, upstream: str) -> None:
         asyncio.run(serve(handler, host, port))
     except KeyboardInterrupt:
         pass
+    except OSError as error:  # the address taken, or not this host's
+        raise InvalidInput(
+            Text(
+                f"--listen : impossible d'écouter sur {listen} ({error.strerror})",
+                f"--listen: cannot listen on {listen} ({error.strerror})",
+            )
+        ) from None
     finally:
         handler.close()

@@ -152,3 +152,68 @@ def test_swaks_through_the_gateway(side: Person) -> None:
     message = got.message
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["X-Licite-Campaign"] is None
+
+
+@contextmanager
+def serve_process(env: dict[str, str], port: int) -> Iterator[str]:
+    import httpx
+
+    process = subprocess.Popen(
+        [*COMMAND, "serve", "--port", str(port), "--workers", "1"],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, process.communicate()
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "licite serve did not start"
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+
+def test_one_click_against_a_running_serve_refuses_the_next_message(tmp_path: Path) -> None:
+    import httpx
+
+    serve_port = free_port()
+    public = f"http://127.0.0.1:{serve_port}"
+    with (
+        person_side(
+            f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, LICITE_PUBLIC_URL=public
+        ) as side,
+        serve_process(side.env, serve_port),
+        downstream() as down,
+        gateway_process(side, down) as port,
+    ):
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            assert client.sendmail("news@shop.example", [ANNE], mail()) == {}
+        header = str(down.sink.received[0].message["List-Unsubscribe"])
+        link = header.split(">")[0].removeprefix("<")
+        assert link.startswith(f"{public}/u/")
+        # What a mailbox provider does (RFC 8058 §3.1): POST the one-click body to the link.
+        answer = httpx.post(
+            link,
+            content="List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        with (
+            pytest.raises(smtplib.SMTPDataError) as caught,
+            smtplib.SMTP("127.0.0.1", port) as client,
+        ):
+            client.sendmail("news@shop.example", [ANNE], mail(subject="Encore"))
+    assert caught.value.smtp_code == 550
+    assert "OBJECTED" in str(caught.value.smtp_error)
+    assert len(down.sink.received) == 1

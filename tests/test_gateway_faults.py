@@ -185,11 +185,26 @@ def test_recipients_beyond_the_limit_are_deferred(side: Person, down: Downstream
     assert code == 452 and text.startswith(b"4.5.3 at most 2 recipients")
 
 
-def test_an_unreadable_header_block_is_refused(side: Person, down: Downstream) -> None:
-    content = b"From: a@shop.example\r\nnot a header line\r\n\r\nbody\r\n"
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        (b"From: a@shop.example\r\nnot a header line\r\n\r\nbody\r\n", "not a header line"),
+        # A campaign header (and a Bcc) smuggled behind a bare LF inside another field.
+        (
+            mail(subject="Hi\nX-Licite-Campaign: winter-mail\nBcc: x@example.org"),
+            "bare LF or CR",
+        ),
+        (mail(subject="Hi\rBcc: x@example.org"), "bare LF or CR"),
+    ],
+)
+def test_an_unreadable_header_block_is_refused(
+    side: Person, down: Downstream, content: bytes, named: str
+) -> None:
     with gateway(side, down) as port:
         code, text = refused(port, content)
-    assert code == 550 and text.startswith("5.6.0 message not readable")
+    assert code == 550 and text.startswith("5.6.0 message not readable, header fields: ")
+    assert named in text
+    assert down.sink.received == []
 
 
 def test_a_message_from_the_null_sender_is_never_bounced(side: Person, down: Downstream) -> None:

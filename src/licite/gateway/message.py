@@ -69,6 +69,10 @@ def read(content: bytes) -> Received:
     head, body = (content, b"") if end < 0 else (content[: end + 2], content[end + 2 :])
     if head and not head.endswith(b"\r\n"):
         head += b"\r\n"
+    # A bare LF or CR would end a field for some readers and not for others: a campaign
+    # header, a Bcc, hidden inside another field from this reader (RFC 5322 §2.2).
+    if b"\n" in head.replace(b"\r\n", b"") or b"\r" in head.replace(b"\r\n", b""):
+        raise BadMessage("bare LF or CR in the header fields")
     fields: list[tuple[str, bytes]] = []
     for line in head.split(b"\r\n")[:-1]:
         if line[:1] in (b" ", b"\t") and fields:

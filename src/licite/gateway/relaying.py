@@ -76,8 +76,8 @@ class Gateway:
     def handle(self, mail_from: str, recipients: list[str], content: bytes) -> str:
         try:
             message = read(content)
-        except BadMessage:
-            return replies.unreadable("header fields / en-tetes")
+        except BadMessage as error:
+            return replies.unreadable(str(error))
         named = campaign_id(message)
         if named is None:
             return replies.campaign_refused("missing")

@@ -75,8 +75,10 @@ def message_refused(decision: Decision) -> str:
 
 
 def unreadable(what: str) -> str:
+    """The header block is not RFC 5322's; `what` is the offending line's start or the
+    problem, shown as it is (ASCII, cut)."""
     return reply(
         550,
         "5.6.0",
-        [bilingual(Text(f"message illisible ({what})", f"message not readable ({what})"))],
+        [f"message not readable, header fields: {what}", "message illisible, en-tetes"],
     )

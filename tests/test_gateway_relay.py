@@ -183,3 +183,26 @@ def test_an_erased_persons_address_stays_refused(side: Person, down: Downstream)
     assert "OBJECTED" in str(caught.value.smtp_error)
     assert down.sink.received == []
     assert log_rows(side)[0][2] is None  # decided as an address the ledger does not hold
+
+
+def test_the_persons_dossier_lists_the_gateways_messages(side: Person, down: Downstream) -> None:
+    with gateway(side, down) as port:
+        send(port, [ANNE], mail())
+        side.client.post(
+            "/v1/people",
+            json={"people": [{"id": "p3", "kind": "consumer", "email": "carla@example.org"}]},
+            headers=side.headers(),
+        ).raise_for_status()
+        with pytest.raises(smtplib.SMTPDataError):
+            send(port, ["carla@example.org"], mail())
+    anne = side.client.get("/v1/people/p1/dossier", headers=side.headers()).json()
+    [message] = anne["messages"]
+    assert (message["campaign"], message["outcome"], message["codes"]) == (
+        "winter-mail",
+        "delivered",
+        ["CONSENT"],
+    )
+    carla = side.client.get("/v1/people/p3/dossier", headers=side.headers()).json()
+    assert [m["codes"] for m in carla["messages"]] == [["PROSPECT-NO-CONSENT"]]
+    bruno = side.client.get("/v1/people/p2/dossier", headers=side.headers()).json()
+    assert bruno["messages"] == []

@@ -14,7 +14,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from licite.ledger.history import moment_of_micros
 from licite.ledger.ledger import Ledger
+from licite.moments import iso
 
 DELIVERED = "delivered"
 REFUSED = "refused"
@@ -81,3 +83,23 @@ def report(ledger: Ledger, campaign: str | None = None) -> dict[str, dict[str, A
             for code in codes.split():
                 by_code[code] = by_code.get(code, 0) + int(count)
     return found
+
+
+def for_person(ledger: Ledger, person_id: str, email_hash: str | None) -> list[dict[str, Any]]:
+    """What the gateway did with messages to a person (GDPR art. 15): those decided for
+    their record, and those to their address before the ledger knew them."""
+    rows = ledger.store.read(
+        "SELECT campaign, campaign_version, outcome, codes, at_us FROM gateway_log"
+        " WHERE person_id = ? OR (person_id IS NULL AND recipient_hash = ?) ORDER BY at_us",
+        (person_id, email_hash or ""),
+    )
+    return [
+        {
+            "campaign": r[0],
+            "campaign_version": int(r[1]),
+            "outcome": r[2],
+            "codes": r[3].split(),
+            "at": iso(moment_of_micros(int(r[4]))),
+        }
+        for r in rows
+    ]

@@ -146,6 +146,7 @@ def test_a_permanent_upstream_refusal_is_passed_on(side: Person, down: Downstrea
     with gateway(side, down) as port:
         code, text = refused(port, mail())
     assert code == 554 and "upstream answered 554" in text
+    assert [row[3:] for row in log_rows(side)] == [("upstream-refused", "554")]
 
 
 def test_eight_bit_headers_and_body_pass_untouched(side: Person, down: Downstream) -> None:

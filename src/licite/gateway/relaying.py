@@ -46,6 +46,7 @@ from licite.i18n import Text
 from licite.ledger.deliveries import (
     DELIVERED,
     REFUSED,
+    UPSTREAM_REFUSED,
     Entry,
     delivered_before,
     message_key,
@@ -160,18 +161,22 @@ class Gateway:
                     failure = error
                     break
                 upstream_refused.append((one, error))
+                reached.append(
+                    Entry(one.recipient_hash, one.person_id, UPSTREAM_REFUSED, str(error.code))
+                )
                 continue
             basis = one.decision.basis or ""
             reached.append(Entry(one.recipient_hash, one.person_id, DELIVERED, basis))
         if failure is not None:
-            record(self.ledger, key, name, version, reached)
+            record(self.ledger, key, name, version, [e for e in reached if e.outcome == DELIVERED])
             return replies.reply(
                 451 if failure.temporary else failure.code,
                 failure.enhanced,
-                [failure.text, _retry_text(len(reached))],
+                [failure.text, _retry_text(sum(e.outcome == DELIVERED for e in reached))],
             )
         record(self.ledger, key, name, version, reached + _refusals(refused))
-        if reached and (refused or upstream_refused) and mail_from:
+        allowed_any = len(everyone) > len(refused) + len(upstream_refused)  # now or before
+        if allowed_any and (refused or upstream_refused) and mail_from:
             self._bounce(mail_from, message, key, refused, upstream_refused, now)
         return _final(everyone, refused, upstream_refused)
 

@@ -2,7 +2,8 @@
 
 One row a recipient and a message: the campaign and its version, the keyed hash of the
 address (never the address), the ledger's person when there is one, `delivered` with the
-basis or `refused` with the reason codes, and the moment. A message is known by the
+basis, `refused` with the reason codes or `upstream-refused` with the upstream's SMTP
+code, and the moment. A message is known by the
 SHA-256 of its bytes as received: a client that retries after a 451 sends the same bytes,
 and the recipients it already reached are not sent a second copy.
 """
@@ -20,6 +21,8 @@ from licite.moments import iso
 
 DELIVERED = "delivered"
 REFUSED = "refused"
+UPSTREAM_REFUSED = "upstream-refused"
+"""Allowed, but the upstream refused it for good (its SMTP code in `codes`)."""
 COLUMNS = (
     "message_key",
     "campaign",

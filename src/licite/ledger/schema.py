@@ -266,8 +266,8 @@ CREATE INDEX gateway_log_campaign ON gateway_log (campaign, at_us);
 """v9: what the outgoing mail gateway did with each recipient (issue 19), self-contained:
 the message (a digest of it as received, so a retried message is recognized), the campaign
 and its version, the recipient as the keyed hash of the address (never the address), the
-ledger's person when there is one, `delivered` (with the basis) or `refused` (with the
-reason codes), and the moment."""
+ledger's person when there is one, `delivered` (with the basis), `refused` (with the
+reason codes) or `upstream-refused` (with the upstream's code), and the moment."""
 
 MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
     _V1,

@@ -1,7 +1,7 @@
 """Mail gateway benchmark (issue 19): messages a second through `licite gateway`, decided
 from the ledger, and what each extra recipient costs.
 
-    .venv/bin/python bench/gateway.py --seconds 8 --connections 4
+    .venv/bin/python bench/gateway.py --seconds 8 --connections 4 --workers 2
 
 For each store (SQLite file, PostgreSQL schema) it builds a ledger of synthetic people
 with their histories (`licite.synthetic`: customers, subscribers, bought leads,
@@ -200,6 +200,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--recipients", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2, help="LICITE_GATEWAY_WORKERS")
     args = parser.parse_args()
     people = list(population(args.people, seed=7))
     addresses = [p.email for p in people if p.email]
@@ -215,6 +216,7 @@ def main() -> None:
                 "LICITE_KEY_DIR": str(directory / "keys"),
                 "LICITE_LOG_LEVEL": "warning",
                 "LICITE_PUBLIC_URL": "https://prefs.example",
+                "LICITE_GATEWAY_WORKERS": str(args.workers),
             }
             lines = directory / "people.jsonl"
             with lines.open("w") as out:

@@ -124,7 +124,7 @@ def gateway(side: Person, down: Downstream, **env: str) -> Iterator[int]:
     def make() -> Gateway:
         return Gateway(Ledger.open(side.url, environ=environ), settings, environ)
 
-    with running(Handler(make, settings.max_recipients)) as port:
+    with running(Handler(make, settings.max_recipients, settings.workers)) as port:
         yield port
 
 

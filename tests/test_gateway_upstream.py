@@ -155,6 +155,7 @@ def test_starttls_required_of_an_upstream_without_it_is_451(side: Person) -> Non
         ({"LICITE_GATEWAY_STARTTLS": "maybe"}, "LICITE_GATEWAY_STARTTLS"),
         ({"LICITE_GATEWAY_UPSTREAM_USER": "relay"}, "LICITE_GATEWAY_UPSTREAM_PASSWORD"),
         ({"LICITE_GATEWAY_MAX_RECIPIENTS": "0"}, "LICITE_GATEWAY_MAX_RECIPIENTS"),
+        ({"LICITE_GATEWAY_WORKERS": "many"}, "LICITE_GATEWAY_WORKERS"),
         ({"LICITE_GATEWAY_UPSTREAM_CA": "/nowhere.pem"}, "LICITE_GATEWAY_UPSTREAM_CA"),
     ],
 )

@@ -33,7 +33,9 @@ def gateway_command(listen: str, upstream: str) -> None:
     configure(Settings.from_environ().log_level)
     with Ledger.open():
         pass  # create or upgrade the store once, here, where an error is reported plainly
-    handler = Handler(lambda: Gateway(Ledger.open(), settings), settings.max_recipients)
+    handler = Handler(
+        lambda: Gateway(Ledger.open(), settings), settings.max_recipients, settings.workers
+    )
     handler.start()
     click.echo(f"licite gateway: {host}:{port} → {settings.upstream_host}:{settings.upstream_port}")
     try:

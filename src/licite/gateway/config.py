@@ -8,6 +8,9 @@
   upstream's TLS certificate is checked against (a private relay's own CA).
 - `LICITE_GATEWAY_MAX_RECIPIENTS` (100): recipients a transaction, then `452 4.5.3`
   (RFC 5321 §4.5.3.1.8: the client sends the rest in another transaction).
+- `LICITE_GATEWAY_WORKERS` (2): messages handled at once, each on its own thread with
+  its own ledger and upstream connections (while one waits for the store or the
+  upstream, another decides).
 - `LICITE_GATEWAY_TIMEOUT` (30): seconds the upstream has to answer.
 - The person's side (`licite.service.person_config`): `LICITE_PUBLIC_URL`, where the
   unsubscribe links point, `LICITE_UNSUBSCRIBE_MAILTO`, `LICITE_LINK_DAYS`.
@@ -37,6 +40,7 @@ class GatewaySettings:
     password: str | None = None
     ca_file: str | None = None
     max_recipients: int = 100
+    workers: int = 2
     timeout: float = 30.0
     person: PersonSettings = field(default_factory=PersonSettings)
 
@@ -63,6 +67,9 @@ class GatewaySettings:
         most = env.get("LICITE_GATEWAY_MAX_RECIPIENTS", "").strip() or "100"
         if not most.isdigit() or not 1 <= int(most) <= 10_000:
             raise _bad("LICITE_GATEWAY_MAX_RECIPIENTS", most, "1…10000")
+        workers = env.get("LICITE_GATEWAY_WORKERS", "").strip() or "2"
+        if not workers.isdigit() or not 1 <= int(workers) <= 32:
+            raise _bad("LICITE_GATEWAY_WORKERS", workers, "1…32")
         timeout = env.get("LICITE_GATEWAY_TIMEOUT", "").strip() or "30"
         if not timeout.isdigit() or not 1 <= int(timeout) <= 600:
             raise _bad("LICITE_GATEWAY_TIMEOUT", timeout, "1…600")
@@ -74,6 +81,7 @@ class GatewaySettings:
             password,
             ca_file,
             int(most),
+            int(workers),
             float(timeout),
             PersonSettings.from_environ(env),
         )

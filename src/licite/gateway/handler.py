@@ -2,15 +2,16 @@
 
 A recipient is checked at RCPT only for what needs no campaign (an address, not too many
 recipients): the campaign is named in the message's header, read after DATA, so the
-decision of each recipient and its 550 come in the reply to DATA (RFC 5321 §3.3). The
-ledger's connection and the upstream connection live on the worker thread; messages are
-handled one at a time in the order their DATA ends.
+decision of each recipient and its 550 come in the reply to DATA (RFC 5321 §3.3). Each
+worker thread (`LICITE_GATEWAY_WORKERS`) has its own ledger connection and its own
+upstream connection, and handles one message at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -26,29 +27,47 @@ log = logging.getLogger("licite.service.gateway")
 class Handler:
     """aiosmtpd's handler protocol: `handle_RCPT` and `handle_DATA` (aiosmtpd ≥ 1.4)."""
 
-    def __init__(self, make: Callable[[], Gateway], max_recipients: int = 100) -> None:
-        self._worker = ThreadPoolExecutor(1, thread_name_prefix="licite-gateway")
-        self._gateway: Gateway | None = None
+    def __init__(
+        self, make: Callable[[], Gateway], max_recipients: int = 100, workers: int = 1
+    ) -> None:
+        self._workers = workers
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="licite-gateway")
+        self._local = threading.local()
         self._make = make
         self.max_recipients = max_recipients
 
     def start(self) -> None:
-        """Open the ledger and the settings on the worker thread, before the first client."""
-        self._worker.submit(self._open).result()
+        """Open each worker's ledger connection and upstream relay, before the first client."""
+        self._on_every_worker(self._open)
 
-    def _open(self) -> None:
-        if self._gateway is None:
-            self._gateway = self._make()
+    def _open(self) -> Gateway:
+        gateway: Gateway | None = getattr(self._local, "gateway", None)
+        if gateway is None:
+            gateway = self._local.gateway = self._make()
+        return gateway
 
     def close(self) -> None:
         def shut() -> None:
-            if self._gateway is not None:
-                self._gateway.close()
-                self._gateway.ledger.close()
-                self._gateway = None
+            gateway: Gateway | None = getattr(self._local, "gateway", None)
+            if gateway is not None:
+                gateway.close()
+                gateway.ledger.close()
+                self._local.gateway = None
 
-        self._worker.submit(shut).result()
-        self._worker.shutdown()
+        self._on_every_worker(shut)
+        self._pool.shutdown()
+
+    def _on_every_worker(self, task: Callable[[], object]) -> None:
+        """Run `task` once on each worker thread: each waits for the others, so no thread
+        takes two (a connection belongs to the thread that opened it)."""
+        barrier = threading.Barrier(self._workers)
+
+        def once() -> None:
+            barrier.wait(60)
+            task()
+
+        for future in [self._pool.submit(once) for _ in range(self._workers)]:
+            future.result()
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -73,7 +92,7 @@ class Handler:
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(
-                self._worker, self._handle, sender, list(envelope.rcpt_tos), content
+                self._pool, self._handle, sender, list(envelope.rcpt_tos), content
             )
         except Exception as error:  # never a traceback to the client, never a lost message
             log.error("gateway: unexpected %s", type(error).__name__)
@@ -81,6 +100,4 @@ class Handler:
             return replies.reply(451, "4.3.0", [replies.bilingual(text)])
 
     def _handle(self, mail_from: str, recipients: list[str], content: bytes) -> str:
-        self._open()
-        assert self._gateway is not None
-        return self._gateway.handle(mail_from, recipients, content)
+        return self._open().handle(mail_from, recipients, content)

@@ -72,6 +72,8 @@ def gateway_process(side: Person, down: Downstream) -> Iterator[int]:
 
 
 def test_the_command_relays_and_refuses(side: Person) -> None:
+    # No links key yet: the command makes it once, not each of its two workers at once.
+    (side.directory / "keys" / "links.key").unlink()
     with downstream() as down, gateway_process(side, down) as port:
         with smtplib.SMTP("127.0.0.1", port) as client:
             assert client.sendmail("news@shop.example", [ANNE], mail()) == {}

@@ -26,13 +26,16 @@ def gateway_command(listen: str, upstream: str) -> None:
     from licite.gateway.server import serve
     from licite.ledger.ledger import Ledger
     from licite.service.config import Settings
+    from licite.service.links import links_key
     from licite.service.logs import configure
 
     host, port = host_port("--listen", listen)
     settings = GatewaySettings.from_environ(upstream)
     configure(Settings.from_environ().log_level)
-    with Ledger.open():
-        pass  # create or upgrade the store once, here, where an error is reported plainly
+    # The store created or upgraded, and the links key made, once, here: not by two
+    # workers at once, and where an error is reported plainly.
+    with Ledger.open() as ledger:
+        links_key(ledger.location)
     handler = Handler(
         lambda: Gateway(Ledger.open(), settings), settings.max_recipients, settings.workers
     )

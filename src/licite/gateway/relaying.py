@@ -172,13 +172,13 @@ class Gateway:
             return replies.reply(
                 451 if failure.temporary else failure.code,
                 failure.enhanced,
-                [failure.text, _retry_text(sum(e.outcome == DELIVERED for e in reached))],
+                [failure.text, replies.retry(sum(e.outcome == DELIVERED for e in reached))],
             )
         record(self.ledger, key, name, version, reached + _refusals(refused))
         allowed_any = len(everyone) > len(refused) + len(upstream_refused)  # now or before
         if allowed_any and (refused or upstream_refused) and mail_from:
             self._bounce(mail_from, message, key, refused, upstream_refused, now)
-        return _final(everyone, refused, upstream_refused)
+        return replies.final(everyone, refused, upstream_refused)
 
     def _bounce(
         self,
@@ -225,37 +225,3 @@ def _refusals(refused: list[Decided]) -> list[Entry]:
         )
         for d in refused
     ]
-
-
-def _retry_text(reached: int) -> str:
-    return replies.bilingual(
-        Text(
-            f"{reached} destinataire(s) deja servi(s) ne recevront pas de double",
-            f"{reached} recipient(s) already reached will not get a second copy",
-        )
-    )
-
-
-def _final(
-    everyone: list[Decided],
-    refused: list[Decided],
-    upstream_refused: list[tuple[Decided, Upstream]],
-) -> str:
-    lines = [f"<{d.address}> {replies.reasons(d.decision)}" for d in refused]
-    lines += [f"<{d.address}> {error.text}" for d, error in upstream_refused]
-    taken = len(everyone) - len(refused) - len(upstream_refused)
-    if not lines:
-        done = Text(f"{taken} destinataire(s) servi(s)", f"{taken} recipient(s) reached")
-        return replies.reply(250, "2.0.0", [replies.bilingual(done)])
-    if taken == 0:
-        if len(refused) == 1 and not upstream_refused:
-            return replies.reply(550, "5.7.1", [replies.reasons(refused[0].decision)])
-        if upstream_refused and not refused:
-            first = upstream_refused[0][1]
-            return replies.reply(first.code, first.enhanced, lines)
-        return replies.reply(550, "5.7.1", lines)
-    head = Text(
-        f"{taken} servi(s), {len(lines)} refuse(s) :",
-        f"{taken} reached, {len(lines)} refused:",
-    )
-    return replies.reply(250, "2.0.0", [replies.bilingual(head), *lines])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from licite.decision import Decision
 from licite.gateway.message import CAMPAIGN_HEADER, ascii_only
+from licite.gateway.recipients import Decided
+from licite.gateway.relay import Upstream
 from licite.i18n import Text
 from licite.wording import citation
 
@@ -82,3 +84,40 @@ def unreadable(what: str) -> str:
         "5.6.0",
         [f"message not readable, header fields: {what}", "message illisible, en-tetes"],
     )
+
+
+def retry(reached: int) -> str:
+    """The second line of a 451: the retry will not double anyone's copy."""
+    return bilingual(
+        Text(
+            f"{reached} destinataire(s) deja servi(s) ne recevront pas de double",
+            f"{reached} recipient(s) already reached will not get a second copy",
+        )
+    )
+
+
+def final(
+    everyone: list[Decided],
+    refused: list[Decided],
+    upstream_refused: list[tuple[Decided, Upstream]],
+) -> str:
+    """The reply to DATA once every recipient was decided and the allowed ones relayed
+    (or reached by an earlier try): 250, 550 with the refusals, or 250 naming them."""
+    lines = [f"<{d.address}> {reasons(d.decision)}" for d in refused]
+    lines += [f"<{d.address}> {error.text}" for d, error in upstream_refused]
+    taken = len(everyone) - len(refused) - len(upstream_refused)
+    if not lines:
+        done = Text(f"{taken} destinataire(s) servi(s)", f"{taken} recipient(s) reached")
+        return reply(250, "2.0.0", [bilingual(done)])
+    if taken == 0:
+        if len(refused) == 1 and not upstream_refused:
+            return reply(550, "5.7.1", [reasons(refused[0].decision)])
+        if upstream_refused and not refused:
+            first = upstream_refused[0][1]
+            return reply(first.code, first.enhanced, lines)
+        return reply(550, "5.7.1", lines)
+    head = Text(
+        f"{taken} servi(s), {len(lines)} refuse(s) :",
+        f"{taken} reached, {len(lines)} refused:",
+    )
+    return reply(250, "2.0.0", [bilingual(head), *lines])

@@ -51,7 +51,7 @@ BODY = (
     "From: Shop <news@shop.example>\r\nSubject: Nouveaux velos\r\n"
     "X-Licite-Campaign: bench-mail\r\nMIME-Version: 1.0\r\n"
     "Content-Type: text/plain; charset=utf-8\r\nMessage-ID: <{n}@shop.example>\r\n\r\n"
-    "Bonjour, nos velos arrivent.\r\nPour vous desabonner : le lien en bas de page.\r\n"
+    "Bonjour, nos velos arrivent.\r\nShop SAS. Pour vous desabonner : le lien ci-dessous.\r\n"
 )
 
 

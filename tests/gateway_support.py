@@ -20,7 +20,7 @@ from licite.ledger import Ledger
 from tests.test_person_support import Person
 
 FROM = "Shop <news@shop.example>"
-FOOTER = "Pour vous désabonner, suivez le lien en bas de page."
+FOOTER = "Shop SAS, 1 rue des Vélos, Paris. Pour vous désabonner, suivez le lien ci-dessous."
 
 
 @dataclass

@@ -130,7 +130,7 @@ def swaks(port: int, to: str, campaign: str | None) -> subprocess.CompletedProce
             "--to", to,
             "--header", "Subject: Nouveaux velos",
             *headers,
-            "--body", "Nos velos arrivent. Pour vous desabonner : lien en bas de page.",
+            "--body", "Shop : nos velos arrivent. Pour vous desabonner : lien en bas de page.",
         ],
         capture_output=True,
         text=True,

@@ -94,7 +94,9 @@ def test_a_campaign_for_another_channel_is_refused(side: Person, down: Downstrea
     [
         (mail(sender=None), "MSG-SENDER-HIDDEN"),
         (mail(subject=""), "MSG-SUBJECT-UNRELATED"),
-        (mail(body="Bonjour, nos vélos arrivent."), "MSG-NO-OPT-OUT"),
+        (mail(body="Bonjour de la part de Shop, nos vélos arrivent."), "MSG-NO-OPT-OUT"),
+        # A From, but the text never says who writes (LCEN art. 19's footer).
+        (mail(body="Nos vélos arrivent. Se désabonner : ici."), "MSG-SENDER-HIDDEN"),
     ],
 )
 def test_a_message_without_what_l34_5_demands_is_refused_whole(
@@ -150,7 +152,9 @@ def test_a_permanent_upstream_refusal_is_passed_on(side: Person, down: Downstrea
 
 
 def test_eight_bit_headers_and_body_pass_untouched(side: Person, down: Downstream) -> None:
-    content = mail(subject="Vélos d'été", body="Écoutez : ça roule — «vite».\n" + "Désabonner ici")
+    content = mail(
+        subject="Vélos d'été", body="Écoutez Shop : ça roule — «vite».\n" + "Désabonner ici"
+    )
     content = content.replace("Vélos d'été".encode(), "Vélos d'été".encode("latin-1"))
     with gateway(side, down) as port:
         assert send(port, [ANNE], content) == {}

@@ -107,3 +107,21 @@ def test_a_base64_body_is_read_decoded() -> None:
         b"Content-Transfer-Encoding: 8bit", b"Content-Transfer-Encoding: base64"
     )
     assert facts(read(content)).opt_out is True
+
+
+@pytest.mark.parametrize(
+    ("sender", "body", "identified"),
+    [
+        ("Shop <news@shop.example>", "Les offres de SHOP. Se désabonner.", True),
+        ("news@shop.example", "Écrivez à contact@shop.example. Se désabonner.", True),
+        ("Vélos Dupont <n@velos-dupont.example>", "Vélos Dupont, Lyon. Se désabonner.", True),
+        ("=?utf-8?q?V=C3=A9los_Dupont?= <n@vd.example>", "VÉLOS DUPONT. Se désabonner.", True),
+        ("Shop <news@shop.example>", "Des offres ! Se désabonner.", False),
+        ("Shop <a@shop.example>, Other <b@other.example>", "Shop. Se désabonner.", False),
+        (None, "Shop. Se désabonner.", False),
+    ],
+)
+def test_the_sender_is_named_by_from_and_in_the_text(
+    sender: str | None, body: str, identified: bool
+) -> None:
+    assert facts(read(mail(sender=sender, body=body))).identifies_sender is identified

@@ -16,6 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from email import message_from_bytes, policy
+from email.header import Header, decode_header
 from email.message import Message
 from email.utils import getaddresses
 
@@ -100,19 +101,56 @@ def campaign_id(message: Received) -> str | tuple[str, str] | None:
 
 
 def facts(message: Received) -> MessageFacts:
-    """The three facts of L34-5 al. 5–6 the engine checks (SPEC 1.2 `request.message`)."""
+    """The three facts of L34-5 al. 5–6 the engine checks (SPEC 1.2 `request.message`).
+
+    The sender is identified when one `From` names an address and the text names the
+    sender too — the `From`'s display name, its domain, or the domain's own name
+    (`Shop <news@shop.example>`: "Shop", "shop.example" or "shop") — as the footer
+    LCEN art. 19 asks for does; a way to object is a sentence saying how to unsubscribe."""
     # compat32: the header values as they are, read a fifth as fast as the typed headers.
     parsed = message_from_bytes(message.content, policy=policy.compat32)
-    senders = [a for _, a in getaddresses([str(v) for v in parsed.get_all("from", [])]) if a]
+    values = [_header_text(v) for v in parsed.get_all("from", [])]
+    senders = [(n, a) for n, a in getaddresses(values) if a]
     subject = str(parsed.get("subject", "") or "").strip()
+    text = plain(" ".join(_texts(parsed)))
+    named = len(senders) == 1 and "@" in senders[0][1]
     return MessageFacts(
-        identifies_sender=len(senders) == 1 and "@" in senders[0],
-        opt_out=_has_opt_out(parsed),
+        identifies_sender=named and any(n in text for n in _identities(*senders[0])),
+        opt_out=any(word in text for word in _OPT_OUT_WORDS),
         subject_related=bool(subject),
     )
 
 
-def _has_opt_out(parsed: Message) -> bool:
+def _header_text(value: object) -> str:
+    """A header value as text: raw 8-bit bytes (compat32's `unknown-8bit`) read as UTF-8,
+    RFC 2047 encoded words (`=?utf-8?q?V=C3=A9los?=`) decoded."""
+    parts = decode_header(value if isinstance(value, Header) else str(value))
+    out = []
+    for chunk, charset in parts:
+        if isinstance(chunk, str):
+            out.append(chunk)
+            continue
+        try:
+            out.append(
+                chunk.decode(
+                    charset if charset not in (None, "unknown-8bit") else "utf-8", "replace"
+                )
+            )
+        except LookupError:  # a charset Python does not know
+            out.append(chunk.decode("utf-8", "replace"))
+    return "".join(out)
+
+
+def _identities(name: str, address: str) -> list[str]:
+    domain = address.rpartition("@")[2].strip().lower()
+    labels = [label for label in domain.split(".") if label]
+    found = [plain(name.strip()), domain, labels[-2] if len(labels) >= 2 else ""]
+    return [f for f in found if len(f) >= 2]
+
+
+def _texts(parsed: Message) -> list[str]:
+    """Every text part, decoded (base64, quoted-printable; an unknown charset as UTF-8)."""
+    found = []
     for part in parsed.walk():
         if part.get_content_maintype() != "text":
             continue
@@ -120,12 +158,10 @@ def _has_opt_out(parsed: Message) -> bool:
         if not isinstance(payload, bytes):
             continue
         try:
-            text = payload.decode(part.get_content_charset() or "utf-8", "replace")
+            found.append(payload.decode(part.get_content_charset() or "utf-8", "replace"))
         except LookupError:  # a charset Python does not know
-            text = payload.decode("utf-8", "replace")
-        if any(word in plain(text) for word in _OPT_OUT_WORDS):
-            return True
-    return False
+            found.append(payload.decode("utf-8", "replace"))
+    return found
 
 
 def copy_for(message: Received, added: list[tuple[str, str]]) -> bytes:

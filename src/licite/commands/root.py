@@ -18,6 +18,7 @@ COMMANDS = {
     "campaigns": "licite.commands.service:campaigns_group",
     "casebook": "licite.commands.casebook:casebook_command",
     "decide": "licite.commands.decide:decide_command",
+    "gateway": "licite.commands.gateway:gateway_command",
     "demo": "licite.commands.demo:demo_command",
     "keys": "licite.commands.service:keys_group",
     "ledger": "licite.commands.ledger:ledger_group",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from licite.case import Campaign
+from licite.case import Campaign, Person
 from licite.decision import Decision
 from licite.engine import decide_history
 from licite.ledger.history import effective_sender, history_as_of
@@ -23,26 +23,39 @@ from licite.vocabulary import ADDRESS_OF_CHANNEL, Action
 def decide_person(
     ledger: Ledger, person_id: str, campaign: Campaign, at: datetime | None = None
 ) -> Decision:
-    moment = at or campaign.at or datetime.now(PARIS)
     person = ledger.person(person_id)
+    return decide_stored(ledger, person, person.as_case_person(), campaign, at)
+
+
+def decide_stored(
+    ledger: Ledger,
+    stored: StoredPerson,
+    person: Person,
+    campaign: Campaign,
+    at: datetime | None = None,
+) -> Decision:
+    """`decide_person` for a person record already read, or for an address the ledger does
+    not know (the mail gateway): a record with no events, whose keyed hashes still meet the
+    suppressions an erasure left (`history`), decided as SPEC §2's unknown person."""
+    moment = at or campaign.at or datetime.now(PARIS)
     return decide_history(
-        history_as_of(ledger, person, moment),
+        history_as_of(ledger, stored, moment),
         request=campaign.request,
         sender=effective_sender(ledger, campaign.sender, moment),
         at=moment,
-        person=person.as_case_person(),
+        person=person,
         case_id=campaign.id,
-        address_known=address_known(person, campaign),
+        address_known=address_known(stored, person, campaign),
     )
 
 
-def address_known(person: StoredPerson, campaign: Campaign) -> bool | None:
-    """Whether the ledger knows the person's address for the campaign's channel: readable,
-    or, once erased, still known by its keyed hash (SPEC §3, NO-ADDRESS)."""
+def address_known(stored: StoredPerson, person: Person, campaign: Campaign) -> bool | None:
+    """Whether the person's address for the campaign's channel is known: given, readable,
+    or, once erased, still known to the ledger by its keyed hash (SPEC §3, NO-ADDRESS)."""
     channel = campaign.request.channel
     if campaign.request.action is not Action.CONTACT or channel is None:
         return None
     field = ADDRESS_OF_CHANNEL[channel]
-    if getattr(person, field) is not None:
+    if getattr(person, field) is not None or getattr(stored, field) is not None:
         return True
-    return getattr(person, f"{field}_hash", None) is not None
+    return getattr(stored, f"{field}_hash", None) is not None

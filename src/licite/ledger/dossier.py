@@ -2,7 +2,8 @@
 the CNIL on an inspection (art. 7(1): proof of each consent).
 
 It holds the person's data (decrypted, unless erased), every event with its
-proof (form, wording text, evidence, recorded by whom) and an inclusion proof:
+proof (form, wording text, evidence, recorded by whom), what the mail gateway did with
+each message to them (`deliveries`), and an inclusion proof:
 each event's canonical encoding and hash, the digests of every other record
 between the person's first event and the nearest signed checkpoint (or the
 signed head), and that signature — enough for a third party holding the
@@ -16,6 +17,7 @@ from typing import Any
 
 from licite.ledger.chain import EVENTS, digest
 from licite.ledger.crypto import unseal
+from licite.ledger.deliveries import for_person
 from licite.ledger.journal import Head
 from licite.ledger.ledger import Ledger
 from licite.ledger.rows import CHAINED_COLUMNS, READ_SELECT, event_dict
@@ -51,6 +53,7 @@ def dossier(ledger: Ledger, person_id: str) -> dict[str, Any]:
             else iso(moment_of_micros(person.erased_at_us)),
         },
         "events": events,
+        "messages": for_person(ledger, person.id, person.email_hash),
         "chain": proof,
     }
 

@@ -249,6 +249,26 @@ gateway message id, so a redelivered message is answered without a second object
 the keyed hash of the number a STOP came from — the suppression record of a number the
 ledger does not know (yet), never the number itself."""
 
+_GATEWAY = """
+CREATE TABLE gateway_log (
+    message_key TEXT NOT NULL,
+    campaign TEXT NOT NULL,
+    campaign_version INTEGER NOT NULL,
+    recipient_hash TEXT NOT NULL,
+    person_id TEXT,
+    outcome TEXT NOT NULL,
+    codes TEXT NOT NULL,
+    at_us BIGINT NOT NULL
+);
+CREATE INDEX gateway_log_message ON gateway_log (message_key, recipient_hash);
+CREATE INDEX gateway_log_campaign ON gateway_log (campaign, at_us);
+"""
+"""v9: what the outgoing mail gateway did with each recipient (issue 19), self-contained:
+the message (a digest of it as received, so a retried message is recognized), the campaign
+and its version, the recipient as the keyed hash of the address (never the address), the
+ledger's person when there is one, `delivered` (with the basis), `refused` (with the
+reason codes) or `upstream-refused` (with the upstream's code), and the moment."""
+
 MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
     _V1,
     _V2,
@@ -258,6 +278,7 @@ MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
     _V6,
     _SERVICE,
     _SMS,
+    _GATEWAY,
 )
 LATEST = len(MIGRATIONS)
 TIES = 4

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from licite.catalogue import in_force, laws
 from licite.errors import LiciteError
 from licite.explain import rule_row
+from licite.ledger.deliveries import report
 from licite.service import (
     campaigns,
     dashboard,
@@ -59,8 +60,10 @@ def list_campaigns(ctx: Ctx, key: Read) -> Response:
     "/v1/campaigns/{campaign_id}", summary="One campaign", responses=responses("not-found")
 )
 def show_campaign(campaign_id: str, ctx: Ctx, key: Read) -> Response:
-    stored = campaigns.get_campaign(ctx.ledger(), campaign_id)
-    return as_json({**stored.summary(), "document": stored.document})
+    ledger = ctx.ledger()
+    stored = campaigns.get_campaign(ledger, campaign_id)
+    sent = report(ledger, campaign_id).get(campaign_id, {"delivered": 0, "refused": 0})
+    return as_json({**stored.summary(), "document": stored.document, "gateway": sent})
 
 
 @operations.get("/healthz", summary="The process answers")

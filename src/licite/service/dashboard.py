@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 
 from licite.catalogue import laws
 from licite.i18n import Lang, Text
+from licite.ledger.deliveries import report
 from licite.ledger.ledger import Ledger
 from licite.moments import PARIS, micros, moment_of_micros, paris_day
 from licite.parameters import fill
@@ -56,6 +57,14 @@ RULES = Text(
     "Règles modifiées l'an dernier ou dans l'année qui vient",
     "Rules changed in the last year or the year to come",
 )
+GATEWAY = Text("Passerelle de messagerie", "Mail gateway")
+GATEWAY_HEAD = (
+    Text("Campagne", "Campaign"),
+    Text("Envoyés", "Delivered"),
+    Text("Refusés", "Refused"),
+    Text("Refus par code", "Refusals by code"),
+)
+NO_MAIL = Text("Aucun message passé par la passerelle.", "No message through the gateway.")
 STARTS = Text("entre en vigueur", "comes into force")
 ENDS = Text("cesse de s'appliquer", "stops applying")
 
@@ -147,6 +156,24 @@ def _chain(ledger: Ledger, lang: Lang) -> str:
     return f"<p>{e(text)}</p>"
 
 
+def _gateway(ledger: Ledger, lang: Lang) -> str:
+    """What `licite gateway` delivered and refused, a campaign a row (`ledger.deliveries`)."""
+    sent = report(ledger)
+    if not sent:
+        return f"<section><h2>{e(GATEWAY(lang))}</h2><p>{e(NO_MAIL(lang))}</p></section>"
+    head = "".join(f'<th scope="col">{e(t(lang))}</th>' for t in GATEWAY_HEAD)
+    body = "".join(
+        f"<tr><td>{e(name)}</td><td>{one['delivered']}</td><td>{one['refused']}</td><td>"
+        + e(", ".join(f"{c} {n}" for c, n in sorted(one["refused_by_code"].items())))
+        + "</td></tr>"
+        for name, one in sent.items()
+    )
+    return (
+        f"<section><h2>{e(GATEWAY(lang))}</h2><table><thead><tr>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table></section>"
+    )
+
+
 def _rules(today: date, lang: Lang) -> str:
     window = (today - timedelta(days=365), today + timedelta(days=365))
     rows = []
@@ -198,6 +225,7 @@ def dashboard(request: Request, ctx: Ctx, key: Admin) -> HTMLResponse:
         + f"<p>{e(RENEWALS(lang).format(n=renewals, days=RENEWAL_NOTICE.days))}</p>"
         + charts
         + _scrubs(ctx.settings.scrub_dir, lang)
+        + _gateway(ledger, lang)
         + _rules(now.date(), lang)
     )
     return page(lang, TITLE, body)

@@ -59,6 +59,14 @@ def headers_for(
                 f"person: no such person in the ledger (got {person_id!r})",
             ),
         ) from None
+    return header_values(settings, key, person_id, sender, campaign_id)
+
+
+def header_values(
+    settings: PersonSettings, key: bytes, person_id: str, sender: str, campaign_id: str
+) -> dict[str, Any]:
+    """`headers_for` once the person and the campaign's sender are known (the mail
+    gateway, which has just decided that person against that campaign)."""
     link = make_link(key, person_id, sender, days=settings.link_days, campaign=campaign_id)
     targets = [f"<{link_url(settings, 'u', link)}>"]
     if settings.mailto is not None:

@@ -24,13 +24,21 @@ def side(tmp_path: Path) -> Iterator[Person]:
 def test_the_dashboard_counts_what_the_ledger_holds(side: Person) -> None:
     side.client.post(f"/u/{side.token()}")
     side.client.post(f"/u/{side.token(person='p2')}")
+    now = datetime.now(PARIS)
+    calls = [
+        {"person": "p1", "at": now.isoformat(), "type": "call", "sender": "shop", "outcome": o}
+        for o in ("refused", "accepted")
+    ]
+    answer = side.client.post("/v1/events", json={"events": calls}, headers=side.headers())
+    assert answer.status_code in (200, 201), answer.text
     page = side.client.get("/dpo", headers=side.headers())
     assert page.status_code == 200, page.text
-    assert page.text.count("<svg") == 3
-    month = datetime.now(PARIS).strftime("%Y-%m")
-    objections = page.text.split('aria-label="Oppositions"')[1]
-    found = re.search(rf'<th scope="row">{month}</th><td>(\d+)</td>', objections)
-    assert found is not None and found.group(1) == "2"
+    assert page.text.count("<svg") == 4
+    month = now.strftime("%Y-%m")
+    for label, expected in (("Oppositions", "2"), ("Refus pendant un appel", "1")):
+        table = page.text.split(f'aria-label="{label}"')[1]
+        found = re.search(rf'<th scope="row">{month}</th><td>(\d+)</td>', table)
+        assert found is not None and found.group(1) == expected, label
     assert "2026-08-11" in page.text  # the phone reform: prior consent from that day
     assert "Consentements d&#x27;analyse à renouveler sous 30 jours : 0" in page.text
     assert "anne@example.org" not in page.text

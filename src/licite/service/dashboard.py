@@ -35,6 +35,7 @@ KINDS = {
     "consent": Text("Consentements", "Consents"),
     "withdrawal": Text("Retraits", "Withdrawals"),
     "objection": Text("Oppositions", "Objections"),
+    "refusal": Text("Refus pendant un appel", "Refusals during a call"),
 }
 RENEWAL_NOTICE = timedelta(days=30)  # not law: how far ahead the dashboard looks
 """How far ahead the dashboard counts renewals: a product choice, not a legal period (the
@@ -72,10 +73,13 @@ ENDS = Text("cesse de s'appliquer", "stops applying")
 def monthly(ledger: Ledger, now: datetime) -> dict[str, dict[str, int]]:
     """Events a kind and a local month (the month as recorded, Europe/Paris or its offset)."""
     since = micros(now - timedelta(days=365))
+    # A refusal during a call withdraws a phone consent from 11 Aug. 2026 (C. consom. L223-1).
+    kind = "CASE WHEN type = 'call' THEN 'refusal' ELSE type END"
     rows = ledger.store.read(
-        "SELECT type, substr(at_text, 1, 7) AS month, count(*) FROM events"
-        " WHERE at_us >= ? AND type IN ('consent', 'withdrawal', 'objection')"
-        " GROUP BY type, substr(at_text, 1, 7)",
+        f"SELECT {kind}, substr(at_text, 1, 7) AS month, count(*) FROM events"
+        " WHERE at_us >= ? AND (type IN ('consent', 'withdrawal', 'objection')"
+        " OR (type = 'call' AND outcome = 'refused'))"
+        f" GROUP BY {kind}, substr(at_text, 1, 7)",
         (since,),
     )
     found: dict[str, dict[str, int]] = {kind: {} for kind in KINDS}

@@ -360,6 +360,15 @@ def _register_service() -> None:
 _register_service()
 
 
+def _register_retention() -> None:
+    from licite.retention.commands import retention_group
+
+    cli.add_command(retention_group)
+
+
+_register_retention()
+
+
 def _whole_sentences(group: click.Group) -> None:
     """List each command with its whole first sentence, never one cut at "art." or at a
     width ("Erase a person (GDPR art." told a user nothing)."""

@@ -18,6 +18,7 @@ WAL, backups, dumps) is wrapped by the current epoch key, which the next
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from licite.case import Objection
@@ -35,10 +36,16 @@ from licite.vocabulary import ChannelOrAll, Via
 
 
 def erase(
-    ledger: Ledger, person_id: str, at: datetime | None = None, *, rotate: bool = False
+    ledger: Ledger,
+    person_id: str,
+    at: datetime | None = None,
+    *,
+    rotate: bool = False,
+    also: Sequence[Callable[[Transaction], None]] = (),
 ) -> datetime:
     """Erase one person; returns the moment of the erasure. With `rotate`, every other
-    person key is then wrapped under a new epoch key and the old one destroyed."""
+    person key is then wrapped under a new epoch key and the old one destroyed. `also`
+    writes in the erasure's own transaction (a retention run's record of it)."""
     person = ledger.person(person_id)
     if person.erased_at_us is not None:
         raise LedgerError(
@@ -72,7 +79,7 @@ def erase(
                 "UPDATE epochs SET erasures = erasures + 1 WHERE id = (SELECT MAX(id) FROM epochs)"
             )
 
-    batch = Batch(events=[new_event(ledger.keys, person_id, objection)], also=[destroy])
+    batch = Batch(events=[new_event(ledger.keys, person_id, objection)], also=[destroy, *also])
     ledger.journal.commit(batch)
     ledger.store.forget()
     if rotate:

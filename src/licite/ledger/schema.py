@@ -249,6 +249,36 @@ gateway message id, so a redelivered message is answered without a second object
 the keyed hash of the number a STOP came from — the suppression record of a number the
 ledger does not know (yet), never the number itself."""
 
+_RESERVED_V9 = ""
+"""v9: reserved for a migration of a branch merged beside this one (the lead renumbers)."""
+
+_RETENTION = """
+CREATE TABLE retention_runs (
+    id BIGINT PRIMARY KEY,
+    started_at_us BIGINT NOT NULL,
+    at_us BIGINT NOT NULL,
+    sender TEXT,
+    finished_at_us BIGINT,
+    decided BIGINT NOT NULL DEFAULT 0,
+    erased BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE retention_erasures (
+    person_id TEXT PRIMARY KEY,
+    run_id BIGINT NOT NULL,
+    code TEXT NOT NULL,
+    senders TEXT NOT NULL,
+    clock_start_us BIGINT,
+    clock_end_us BIGINT,
+    erased_at_us BIGINT NOT NULL
+);
+CREATE INDEX retention_erasures_run ON retention_erasures (run_id);
+"""
+"""v10: retention runs (issue 20), self-contained: one row a `licite retention run` (its
+moment, its sender filter, when it finished and what it did), and one row a person it
+erased, written in the erasure's own transaction — so a run killed half way leaves the
+record of exactly the erasures that happened, and the person's id is the key: no one is
+recorded, or erased, twice. Codes and dates only: no personal data."""
+
 MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
     _V1,
     _V2,
@@ -258,6 +288,8 @@ MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
     _V6,
     _SERVICE,
     _SMS,
+    _RESERVED_V9,
+    _RETENTION,
 )
 LATEST = len(MIGRATIONS)
 TIES = 4
@@ -266,6 +298,8 @@ SIGNED_STATE = 5
 """The version from which signatures are domain-separated and the head signs `state`."""
 EPOCHS = 6
 """The version from which person keys are wrapped by epoch keys (`licite.ledger.epochs`)."""
+RETENTION = 10
+"""The version from which retention runs are recorded (`licite.retention`)."""
 
 
 def migrate(

@@ -1,0 +1,170 @@
+"""What the engine answers to `retain` for each person and each sender that holds them.
+
+Never a second reading of SPEC 1.6: each answer is `decide_person` with the request
+`{action: retain}` for one sender (the path of `licite decide --person`), so the
+retention readings the engine has are the ones a run applies.
+
+Who holds a person: every sender named on one of their events (`all`, the objection's
+"every sender", is no sender). A person whose events name none is held by each sender of
+the registered campaigns, else by `operator`. A sender is described (its kind, its
+`election_ends` for a political sender) by the latest registered campaign that names it;
+else it is a company.
+
+A person is erased only when every sender that holds them answers RETENTION-EXPIRED or
+POLITICAL-ELECTION-ENDED: an erasure destroys the person's key, for all senders at once,
+so one sender that may still keep them keeps them whole.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from licite.case import Campaign, Request, Sender
+from licite.decision import Decision
+from licite.errors import LiciteError
+from licite.i18n import Text
+from licite.ledger.decide import decide_person
+from licite.ledger.ledger import Ledger
+
+ERASE = frozenset({"RETENTION-EXPIRED", "POLITICAL-ELECTION-ENDED"})
+"""Codes after which the data must be gone (SPEC 1.6)."""
+SUPPRESSION = "SUPPRESSION-RECORD"
+UNDECIDED = "UNDECIDED"
+"""No answer (the engine refused the history or the moment): never erased."""
+OPERATOR = "operator"
+_PAGE = 2000
+_RETAIN = Request.model_validate({"action": "retain"})
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One sender's `retain` decision about one person."""
+
+    sender: str
+    code: str
+    """The basis when allowed, else the first blocking code (or UNDECIDED)."""
+    expires_at: datetime | None
+    decision: Decision | None
+    problem: Text | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    person: str
+    answers: tuple[Answer, ...]
+
+    @property
+    def erase(self) -> bool:
+        return bool(self.answers) and all(a.code in ERASE for a in self.answers)
+
+    @property
+    def suppression_only(self) -> bool:
+        """Kept only as a suppression record: no sender keeps them otherwise."""
+        return (
+            not self.erase
+            and any(a.code == SUPPRESSION for a in self.answers)
+            and all(a.code in ERASE or a.code == SUPPRESSION for a in self.answers)
+        )
+
+    @property
+    def code(self) -> str:
+        """The code that decides the run's action: the first erasing one when erased."""
+        if self.erase:
+            return self.answers[0].code
+        if self.suppression_only:
+            return SUPPRESSION
+        kept = [a.code for a in self.answers if a.code not in ERASE and a.code != SUPPRESSION]
+        return kept[0] if kept else UNDECIDED
+
+
+class Plan:
+    """The answers of one run: at one moment, optionally for one sender's people."""
+
+    def __init__(self, ledger: Ledger, at: datetime, sender: str | None = None) -> None:
+        self.ledger = ledger
+        self.at = at
+        self.sender = sender
+        self.senders = _described(ledger)
+        self._campaigns = {
+            sid: Campaign(sender=s, request=_RETAIN) for sid, s in self.senders.items()
+        }
+
+    def campaign(self, sender: str) -> Campaign:
+        found = self._campaigns.get(sender)
+        if found is None:
+            found = self._campaigns[sender] = Campaign(sender=Sender(id=sender), request=_RETAIN)
+        return found
+
+    def people(self) -> Iterator[tuple[str, tuple[str, ...]]]:
+        """Each person not erased yet, in id order, with the senders that hold them."""
+        default = tuple(sorted(self.senders)) or (OPERATOR,)
+        after = ""
+        while True:
+            ids = [
+                str(r[0])
+                for r in self.ledger.store.read(
+                    "SELECT id FROM persons WHERE erased_at_us IS NULL AND id > ?"
+                    " ORDER BY id LIMIT ?",
+                    (after, _PAGE),
+                )
+            ]
+            if not ids:
+                return
+            holders = _holders(self.ledger, ids[0], ids[-1])
+            for person in ids:
+                held = holders.get(person) or default
+                if self.sender is None or self.sender in held:
+                    yield person, held
+            after = ids[-1]
+
+    def verdict(self, person: str, held: tuple[str, ...]) -> Verdict:
+        return Verdict(person, tuple(self.answer(person, s) for s in held))
+
+    def answer(self, person: str, sender: str) -> Answer:
+        try:
+            decision = decide_person(self.ledger, person, self.campaign(sender), self.at)
+        except LiciteError as error:
+            return Answer(sender, UNDECIDED, None, None, error.text)
+        code = decision.basis if decision.allowed else decision.codes[0]
+        return Answer(sender, code or UNDECIDED, decision.expires_at, decision)
+
+    def verdicts(self) -> Iterator[Verdict]:
+        for person, held in self.people():
+            yield self.verdict(person, held)
+
+
+def _holders(ledger: Ledger, first: str, last: str) -> dict[str, tuple[str, ...]]:
+    rows = ledger.store.read(
+        "SELECT DISTINCT person_id, sender FROM events WHERE person_id >= ? AND person_id <= ?"
+        " AND sender IS NOT NULL AND sender <> 'all'",
+        (first, last),
+    )
+    found: dict[str, list[str]] = {}
+    for person, sender in rows:
+        found.setdefault(str(person), []).append(str(sender))
+    return {p: tuple(sorted(s)) for p, s in found.items()}
+
+
+def _described(ledger: Ledger) -> dict[str, Sender]:
+    """Each sender of a registered campaign, as its latest campaign describes it."""
+    senders: dict[str, Sender] = {}
+    rows = ledger.store.read("SELECT document FROM campaigns ORDER BY added_at_us, id, version")
+    for (document,) in rows:
+        try:
+            sender = Sender.model_validate(json.loads(document)["sender"])
+        except (ValueError, KeyError, TypeError):
+            continue  # validated when added; an unreadable one describes no one
+        senders[sender.id] = sender
+    return senders
+
+
+def clock(decision: Decision, code: str) -> tuple[datetime | None, datetime | None]:
+    """When the clock behind `code` started and ended, from the decision's own evidence:
+    the latest dated fact before the lapse, and the lapse."""
+    facts = decision.evidence.get(code, ())
+    ends = [f.at for f in facts if f.type == "lapse"]
+    starts = [f.at for f in facts if f.type != "lapse"]
+    return (max(starts) if starts else None, max(ends) if ends else None)

@@ -21,8 +21,8 @@ from licite.case import load_campaign
 from licite.ledger import decide_person, import_file, verify
 from licite.moments import parse_moment
 from licite.retention import Plan
+from licite.retention.sample import AT, POLITICAL, write_ledger_file
 from licite.service.campaigns import add_campaign
-from tests.retention_support import AT, POLITICAL, write_ledger_file
 from tests.test_ledger_support import BACKENDS, environ, open_ledger, raw, run, store_url
 
 PEOPLE = 300

@@ -16,6 +16,7 @@ from html import escape
 from pathlib import Path
 
 from licite.decision import cite
+from licite.errors import InvalidInput
 from licite.html_page import bars, page, table
 from licite.i18n import Lang, Text
 from licite.moments import PARIS
@@ -73,8 +74,9 @@ CSV_COLUMNS = ("section", "person", "senders", "code", "clock_start", "clock_end
 def write_report(
     directory: Path, result: RunResult, lang: Lang, *, pdf: bool = False
 ) -> list[Path]:
-    """The run's files in `directory` (created; existing files are never overwritten)."""
-    directory.mkdir(parents=True, exist_ok=False)
+    """The run's files in `directory`, or in `directory-2`, `-3`… when it exists (a
+    ledger restored from a backup numbers its runs again): nothing is overwritten."""
+    directory = _new_folder(directory)
     written = [directory / "report.csv", directory / "report.html"]
     written[0].write_text(render_csv(result), encoding="utf-8", newline="")
     document = render_html(result, lang)
@@ -83,6 +85,24 @@ def write_report(
         written.append(directory / "report.pdf")
         written[2].write_bytes(pdf_bytes(document))
     return written
+
+
+def _new_folder(wanted: Path) -> Path:
+    candidate, number = wanted, 1
+    while True:
+        try:
+            candidate.mkdir(parents=True)
+            return candidate
+        except FileExistsError:
+            number += 1
+            candidate = wanted.with_name(f"{wanted.name}-{number}")
+        except OSError as error:
+            raise InvalidInput(
+                Text(
+                    f"--report : {candidate} ne peut être créé ({error.strerror})",
+                    f"--report: cannot create {candidate} ({error.strerror})",
+                )
+            ) from None
 
 
 def _iso(moment: datetime | None) -> str:

@@ -1,4 +1,4 @@
-"""A generated ledger for the retention tests and bench/retention.py.
+"""A generated ledger for the retention tests and bench/retention.py (issue 20).
 
 `licite.synthetic`'s retailer (customers, former customers, one-off buyers, newsletter
 subscribers, bought and scraped leads, people who only opened, objections) plus what

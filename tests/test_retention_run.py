@@ -22,6 +22,7 @@ from licite.ledger import decide_person, import_file, verify
 from licite.moments import parse_moment
 from licite.retention import Plan
 from licite.retention.sample import AT, POLITICAL, write_ledger_file
+from licite.scrub.run import scrub
 from licite.service.campaigns import add_campaign
 from tests.test_ledger_support import BACKENDS, environ, open_ledger, raw, run, store_url
 
@@ -136,3 +137,44 @@ def test_due_lists_clocks_ending_soon_with_a_link(url: str, tmp_path: Path) -> N
         assert row["preferences_link"].startswith("https://prefs.example/p/v1.")
     refused = run(["retention", "due", "--within", "soon"], env)
     assert refused.exit_code == 2 and "soon" in refused.output
+
+
+def test_the_scrub_still_refuses_erased_objectors(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = environ(url, tmp_path)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    at = parse_moment(AT)
+    with open_ledger(url, tmp_path) as ledger:
+        verdicts = list(Plan(ledger, at).verdicts())
+        objected = _objected(url)
+        gone = [v.person for v in verdicts if v.erase and v.person in objected]
+        kept = [v.person for v in verdicts if not v.erase][:5]
+        emails = {p: ledger.person(p).email for p in gone + kept}
+    assert gone and any(emails[p] for p in gone)
+    done = run(["retention", "run", "--at", AT, "--report", str(tmp_path / "reports")], env)
+    assert done.exit_code == 0, done.output
+    contacts = tmp_path / "contacts.csv"
+    with contacts.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "kind", "email", "phone", "postal_code", "tag"])
+        for person in gone + kept:
+            writer.writerow([person, "consumer", emails[person] or "", "", "75011", person])
+            if person in gone and emails[person]:  # by the address alone, without the id
+                writer.writerow(["", "consumer", emails[person], "", "75011", f"addr-{person}"])
+    campaign_file = tmp_path / "campaign.json"
+    campaign_file.write_text(json.dumps({"id": "c", "at": AT, **CONTACT}), encoding="utf-8")
+    scrub(contacts, campaign_file, tmp_path / "out", database_url=url)
+    blocked = _tags(tmp_path / "out" / "blocked.csv")
+    by_address = {f"addr-{p}" for p in gone if emails[p]}
+    assert set(gone) | by_address <= blocked
+    contact = load_campaign(CONTACT)
+    with open_ledger(url, tmp_path) as ledger:  # and the scrub says what decide says
+        for person in gone + kept:
+            assert decide_person(ledger, person, contact, at).allowed == (person not in blocked)
+
+
+def _tags(path: Path) -> set[str]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {row["tag"] for row in csv.DictReader(handle)}

@@ -24,7 +24,8 @@ from datetime import datetime
 
 from licite.case import Campaign, Request, Sender
 from licite.decision import Decision
-from licite.errors import LiciteError
+from licite.engine import check_modelled
+from licite.errors import LiciteError, NotModelled
 from licite.i18n import Text
 from licite.ledger.decide import decide_person
 from licite.ledger.ledger import Ledger
@@ -84,6 +85,7 @@ class Plan:
     """The answers of one run: at one moment, optionally for one sender's people."""
 
     def __init__(self, ledger: Ledger, at: datetime, sender: str | None = None) -> None:
+        check_modelled(_RETAIN, at)  # a moment licite does not model: exit 3, nothing begun
         self.ledger = ledger
         self.at = at
         self.sender = sender
@@ -126,6 +128,8 @@ class Plan:
     def answer(self, person: str, sender: str) -> Answer:
         try:
             decision = decide_person(self.ledger, person, self.campaign(sender), self.at)
+        except NotModelled:
+            raise  # the run's moment, not this person: the whole run is refused (exit 3)
         except LiciteError as error:
             return Answer(sender, UNDECIDED, None, None, error.text)
         code = decision.basis if decision.allowed else decision.codes[0]

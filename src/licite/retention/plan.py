@@ -6,7 +6,8 @@ retention readings the engine has are the ones a run applies.
 
 Who holds a person: every sender named on one of their events (`all`, the objection's
 "every sender", is no sender). A person whose events name none is held by each sender of
-the registered campaigns, else by `operator`. A sender is described (its kind, its
+the registered campaigns but the political ones (a political file holds only the people
+it names: CNIL délib. 2012-020), else by `operator`. A sender is described (its kind, its
 `election_ends` for a political sender) by the latest registered campaign that names it;
 else it is a company.
 
@@ -29,6 +30,7 @@ from licite.errors import LiciteError, NotModelled
 from licite.i18n import Text
 from licite.ledger.decide import decide_person
 from licite.ledger.ledger import Ledger
+from licite.vocabulary import SenderKind
 
 ERASE = frozenset({"RETENTION-EXPIRED", "POLITICAL-ELECTION-ENDED"})
 """Codes after which the data must be gone (SPEC 1.6)."""
@@ -102,7 +104,9 @@ class Plan:
 
     def people(self) -> Iterator[tuple[str, tuple[str, ...]]]:
         """Each person not erased yet, in id order, with the senders that hold them."""
-        default = tuple(sorted(self.senders)) or (OPERATOR,)
+        default = tuple(
+            sorted(s for s, d in self.senders.items() if d.kind != SenderKind.POLITICAL)
+        ) or (OPERATOR,)
         after = ""
         while True:
             ids = [

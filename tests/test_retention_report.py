@@ -10,6 +10,8 @@ writes a PDF (skipped where WeasyPrint cannot load, failing under CI=true).
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
 from collections import Counter
 from datetime import timedelta
 from html import unescape
@@ -22,6 +24,7 @@ from licite.moments import parse_moment
 from licite.retention import Plan
 from licite.retention.sample import AT, POLITICAL, write_ledger_file
 from licite.service.campaigns import add_campaign
+from tests.faults_support import COMMAND, licite
 from tests.pdf_support import require_pdf
 from tests.test_ledger_support import environ, open_ledger, raw, run, store_url
 
@@ -101,3 +104,32 @@ def test_a_bad_moment_is_named_not_a_traceback(env: dict[str, str]) -> None:
     early = run(["--lang", "en", "retention", "run", "--at", "1990-01-01"], env)
     assert early.exit_code == 3 and "1990-01-01" in early.output and "2004-06-22" in early.output
     assert raw(env["LICITE_DATABASE_URL"], "SELECT COUNT(*) FROM retention_runs") == [(0,)]
+
+
+def test_progress_only_on_a_terminal(env: dict[str, str], tmp_path: Path) -> None:
+    args = ["--lang", "en", "retention", "run", "--dry-run", "--at", AT,
+            "--report", str(tmp_path / "reports")]  # fmt: skip
+    controller, terminal = os.openpty()
+    try:
+        done = subprocess.run(
+            [*COMMAND, *args], env=env, stdout=subprocess.PIPE, stderr=terminal, timeout=120,
+            check=False,
+        )  # fmt: skip
+        os.close(terminal)
+        shown = b""
+        while chunk := _read(controller):
+            shown += chunk
+    finally:
+        os.close(controller)
+    assert done.returncode == 0
+    assert f"{PEOPLE} examined".encode() in shown
+    assert b"\xe2\x80\xa6" not in done.stdout  # the progress line (…) is on stderr only
+    piped = licite(args, env)
+    assert piped.returncode == 0 and "examined" not in piped.stderr, piped.stderr
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # the terminal's other end closed
+        return b""

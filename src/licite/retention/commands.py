@@ -49,21 +49,18 @@ def run_command(
     lang = _lang()
     shown = sys.stderr.isatty()
 
-    def progress(decided: int, erased: int) -> None:
-        if decided % 500 == 0:
-            click.echo(
-                "\r" + Text(f"… {decided} examinée(s), {erased} effacée(s)",
-                            f"… {decided} examined, {erased} erased")(lang),
-                err=True,
-                nl=False,
-            )  # fmt: skip
+    def progress(decided: int, erased: int, last: bool = False) -> None:
+        if last or decided % 500 == 0:
+            said = Text(f"… {decided} examinée(s), {erased} effacée(s)",
+                        f"… {decided} examined, {erased} erased")  # fmt: skip
+            click.echo("\r" + said(lang), err=True, nl=last)
 
     with Ledger.open(must_exist=True) as ledger:
         result = run_retention(
             ledger, at, sender=sender, dry_run=dry_run, progress=progress if shown else None
         )
     if shown:
-        click.echo("", err=True)
+        progress(result.decided, len(result.erased), last=True)
     name = f"dry-run-{datetime.now(PARIS):%Y%m%dT%H%M%S%f}" if dry_run else f"run-{result.run_id}"
     written = write_report(report_dir / name, result, lang, pdf=pdf)
     erased = len(result.erased) + len(result.resumed)

@@ -34,7 +34,8 @@ def _killed_runs(tmp_path: Path, kills: int, seed: int) -> None:
             add_campaign(ledger, POLITICAL)
             expected = {v.person for v in Plan(ledger, parse_moment(AT)).verdicts() if v.erase}
         env = environ(url, tmp_path)
-        args = ["retention", "run", "--at", AT, "--report", str(tmp_path / "reports")]
+        args = ["retention", "run", "--at", AT, "--batch", "7",
+                "--report", str(tmp_path / "reports")]  # fmt: skip
         # How long a whole run takes, to spread the kills over it.
         spare = tmp_path / "spare"
         spare.mkdir()

@@ -178,3 +178,17 @@ def test_the_scrub_still_refuses_erased_objectors(
 def _tags(path: Path) -> set[str]:
     with path.open(encoding="utf-8", newline="") as handle:
         return {row["tag"] for row in csv.DictReader(handle)}
+
+
+def test_workers_answer_as_one_process_does(url: str, tmp_path: Path) -> None:
+    env = environ(url, tmp_path)
+    at = parse_moment(AT)
+    with open_ledger(url, tmp_path) as ledger:
+        alone = list(Plan(ledger, at).verdicts())
+        shared = list(Plan(ledger, at).verdicts(workers=2, environ=env))
+    assert shared == alone
+    assert any(v.erase for v in alone)
+    done = run(["--lang", "en", "retention", "run", "--at", AT, "--workers", "2",
+                "--report", str(tmp_path / "reports")], env)  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert f"{sum(v.erase for v in alone)} erased" in done.output

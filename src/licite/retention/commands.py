@@ -14,6 +14,7 @@ from licite.i18n import Text
 from licite.ledger.commands import parse_at
 from licite.ledger.ledger import Ledger
 from licite.moments import PARIS
+from licite.retention.runs import ERASE_BATCH
 
 
 @click.group("retention")
@@ -34,9 +35,29 @@ def retention_group() -> None:
     help="Folder of the runs' reports (a new subfolder a run).",
 )
 @click.option("--pdf", is_flag=True, help="Also write report.pdf (WeasyPrint).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes deciding in parallel (each its own connection); erasures stay in one.",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(1, 10_000),
+    default=ERASE_BATCH,
+    show_default=True,
+    help="Erasures a transaction (each transaction whole or not at all).",
+)
 @reports_errors
 def run_command(
-    dry_run: bool, at_text: str | None, sender: str | None, report_dir: Path, pdf: bool
+    dry_run: bool,
+    at_text: str | None,
+    sender: str | None,
+    report_dir: Path,
+    pdf: bool,
+    workers: int,
+    batch: int,
 ) -> None:
     """Erase every person no sender may keep any longer (the engine's `retain`), record the
     run, and write its report. Safe to interrupt: the next run finishes the work.
@@ -57,7 +78,13 @@ def run_command(
 
     with Ledger.open(must_exist=True) as ledger:
         result = run_retention(
-            ledger, at, sender=sender, dry_run=dry_run, progress=progress if shown else None
+            ledger,
+            at,
+            sender=sender,
+            dry_run=dry_run,
+            progress=progress if shown else None,
+            workers=workers,
+            erase_batch=batch,
         )
     if shown:
         progress(result.decided, len(result.erased), last=True)

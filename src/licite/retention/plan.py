@@ -19,9 +19,13 @@ so one sender that may still keep them keeps them whole.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from multiprocessing.pool import AsyncResult
 
 from licite.case import Campaign, Request, Sender
 from licite.decision import Decision
@@ -50,7 +54,10 @@ class Answer:
     code: str
     """The basis when allowed, else the first blocking code (or UNDECIDED)."""
     expires_at: datetime | None
-    decision: Decision | None
+    clock_start: datetime | None = None
+    """For an erasing code: the latest dated fact behind it (from the decision's evidence)."""
+    clock_end: datetime | None = None
+    """For an erasing code: the lapse."""
     problem: Text | None = None
 
 
@@ -135,13 +142,61 @@ class Plan:
         except NotModelled:
             raise  # the run's moment, not this person: the whole run is refused (exit 3)
         except LiciteError as error:
-            return Answer(sender, UNDECIDED, None, None, error.text)
-        code = decision.basis if decision.allowed else decision.codes[0]
-        return Answer(sender, code or UNDECIDED, decision.expires_at, decision)
+            return Answer(sender, UNDECIDED, None, problem=error.text)
+        code = (decision.basis if decision.allowed else decision.codes[0]) or UNDECIDED
+        if code not in ERASE:
+            return Answer(sender, code, decision.expires_at)
+        start, end = clock(decision, code)  # evidence costs a decision: only when it is shown
+        return Answer(sender, code, decision.expires_at, start, end)
 
-    def verdicts(self) -> Iterator[Verdict]:
-        for person, held in self.people():
-            yield self.verdict(person, held)
+    def verdicts(
+        self, workers: int = 1, environ: Mapping[str, str] | None = None
+    ) -> Iterator[Verdict]:
+        """Every verdict, in person order. With `workers` > 1, decided by that many
+        processes, each with its own connection to the ledger (opened with `environ`),
+        reading only: the answers are the same, the order too."""
+        if workers <= 1:
+            for person, held in self.people():
+                yield self.verdict(person, held)
+            return
+        context = multiprocessing.get_context("spawn")  # never a forked SQLite connection
+        setup = (self.ledger.location.url, dict(environ or os.environ), self.at, self.sender)
+        with context.Pool(workers, initializer=_start_worker, initargs=setup) as pool:
+            # This thread reads the people (the connection is its own); the pool decides.
+            pending: deque[AsyncResult[list[Verdict]]] = deque()
+            for chunk in _chunks(self.people()):
+                pending.append(pool.apply_async(_decide_chunk, (chunk,)))
+                while len(pending) > 2 * workers:
+                    yield from pending.popleft().get()
+            while pending:
+                yield from pending.popleft().get()
+
+
+_WORKER: Plan | None = None
+_CHUNK = 250
+
+
+def _start_worker(url: str, environ: dict[str, str], at: datetime, sender: str | None) -> None:
+    global _WORKER
+    _WORKER = Plan(Ledger.open(url, environ=environ, must_exist=True), at, sender)
+
+
+def _decide_chunk(chunk: list[tuple[str, tuple[str, ...]]]) -> list[Verdict]:
+    assert _WORKER is not None
+    return [_WORKER.verdict(person, held) for person, held in chunk]
+
+
+def _chunks(
+    people: Iterator[tuple[str, tuple[str, ...]]],
+) -> Iterator[list[tuple[str, tuple[str, ...]]]]:
+    chunk: list[tuple[str, tuple[str, ...]]] = []
+    for item in people:
+        chunk.append(item)
+        if len(chunk) == _CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _holders(ledger: Ledger, first: str, last: str) -> dict[str, tuple[str, ...]]:

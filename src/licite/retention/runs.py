@@ -16,17 +16,17 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
-from licite.ledger.erasure import erase
+from licite.ledger.erasure import erase_many
 from licite.ledger.errors import LedgerError
 from licite.ledger.journal import Batch
 from licite.ledger.ledger import Ledger
 from licite.ledger.rows import micros
 from licite.ledger.store import Transaction
-from licite.retention.plan import Plan, Verdict, clock
+from licite.retention.plan import Plan, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,11 @@ class RunResult:
 Progress = Callable[[int, int], None]
 
 
+ERASE_BATCH = 200
+"""Erasures a transaction: each commit summarises every erased person again (`state.py`),
+so one commit for each erasure would make a large run quadratic."""
+
+
 def run_retention(
     ledger: Ledger,
     at: datetime,
@@ -72,10 +77,11 @@ def run_retention(
     dry_run: bool = False,
     due_within_days: int = 90,
     progress: Progress | None = None,
+    workers: int = 1,
+    environ: Mapping[str, str] | None = None,
+    erase_batch: int = ERASE_BATCH,
 ) -> RunResult:
     """Decide `retain` for everyone (of `sender`) at `at`; erase whom no sender may keep."""
-    from datetime import timedelta
-
     started = time.monotonic()
     plan = Plan(ledger, at, sender)
     result = RunResult(at, sender, dry_run)
@@ -83,7 +89,8 @@ def run_retention(
         result.run_id = _start(ledger, at, sender)
         result.resumed = _unfinished_before(ledger, result.run_id)
     horizon = at + timedelta(days=due_within_days)
-    for verdict in plan.verdicts():
+    waiting: list[Erased] = []
+    for verdict in plan.verdicts(workers, environ):
         result.decided += 1
         for answer in verdict.answers:
             result.counts[(answer.sender, answer.code)] += 1
@@ -91,15 +98,21 @@ def run_retention(
             if answer.code == "WITHIN-RETENTION" and ends is not None and ends < horizon:
                 result.due.append((verdict.person, answer.sender, ends))
         if verdict.erase:
-            done = _erase(ledger, verdict, result.run_id, dry_run)
-            if done is not None:
-                result.erased.append(done)
+            waiting.append(_planned(verdict, result.run_id))
+            if dry_run:
+                result.erased += waiting
+                waiting = []
+            elif len(waiting) >= erase_batch:
+                result.erased += _erase(ledger, waiting)
+                waiting = []
         elif verdict.suppression_only:
             result.suppression_only.append(verdict)
         elif verdict.code == "UNDECIDED":
             result.undecided.append(verdict)
         if progress is not None:
             progress(result.decided, len(result.erased))
+    if waiting:
+        result.erased += _erase(ledger, waiting)
     if not dry_run and result.run_id is not None:
         _finish(ledger, result)
     result.due.sort(key=lambda d: (d[2], d[0], d[1]))
@@ -107,37 +120,41 @@ def run_retention(
     return result
 
 
-def _erase(ledger: Ledger, verdict: Verdict, run_id: int | None, dry_run: bool) -> Erased | None:
+def _planned(verdict: Verdict, run_id: int | None) -> Erased:
     first = verdict.answers[0]
-    assert first.decision is not None  # an erasing code comes from a decision
-    start, end = clock(first.decision, first.code)
     senders = tuple(a.sender for a in verdict.answers)
-    planned = Erased(verdict.person, first.code, senders, start, end, None, run_id)
-    if dry_run or run_id is None:
-        return planned
+    return Erased(
+        verdict.person, first.code, senders, first.clock_start, first.clock_end, None, run_id
+    )
+
+
+def _erase(ledger: Ledger, planned: list[Erased]) -> list[Erased]:
+    """Erase `planned` in one transaction with the run's record of each; one by one when
+    someone else (`ledger erase`) erased one of them meanwhile (not this run's then)."""
+    now_us = time.time_ns() // 1000
 
     def record(tx: Transaction) -> None:
-        tx.execute(
-            "INSERT INTO retention_erasures (person_id, run_id, code, senders, clock_start_us,"
-            " clock_end_us, erased_at_us) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                verdict.person,
-                run_id,
-                first.code,
-                json.dumps(list(senders)),
-                None if start is None else micros(start),
-                None if end is None else micros(end),
-                time.time_ns() // 1000,
-            ),
-        )
+        tx.insert(
+            "retention_erasures",
+            ("person_id", "run_id", "code", "senders", "clock_start_us", "clock_end_us",
+             "erased_at_us"),
+            [
+                (e.person, e.run_id, e.code, json.dumps(list(e.senders)),
+                 None if e.clock_start is None else micros(e.clock_start),
+                 None if e.clock_end is None else micros(e.clock_end), now_us)
+                for e in planned
+            ],
+        )  # fmt: skip
 
     try:
-        moment = erase(ledger, verdict.person, also=[record])
+        moment = erase_many(ledger, [e.person for e in planned], also=[record])
     except LedgerError:
-        if ledger.person(verdict.person).erased_at_us is None:
-            raise
-        return None  # erased meanwhile by someone else (`ledger erase`): not this run's
-    return Erased(verdict.person, first.code, senders, start, end, moment, run_id)
+        if len(planned) == 1:
+            if ledger.person(planned[0].person).erased_at_us is None:
+                raise
+            return []
+        return [done for e in planned for done in _erase(ledger, [e])]
+    return [replace(e, erased_at=moment) for e in planned]
 
 
 def _start(ledger: Ledger, at: datetime, sender: str | None) -> int:

@@ -6,9 +6,10 @@ the cost of its erasures, SQLite and PostgreSQL.
 For each store it imports a generated ledger (`licite.retention.sample`: the retailer of
 `licite.synthetic`, re-scraped prospects, a political sender's contacts), then times
 1. a dry run (`run_retention(dry_run=True)`): every person's `retain` decision for every
-   sender that holds them, through `decide_person`, nothing written: people decided/s;
+   sender that holds them, through `decide_person`, nothing written: people decided/s
+   (and again with `--workers N` processes deciding);
 2. the run itself on the same ledger: the same decisions plus each erasure (one journal
-   commit each, with its record); the erasure cost is the difference, per erasure.
+   commit for 200, each with its record); the erasure cost is the difference, per erasure.
 Target (issue 20): ≥ 20 000 people decided a second.
 """
 
@@ -31,7 +32,7 @@ from licite.retention.sample import AT, POLITICAL, write_ledger_file
 from licite.service.campaigns import add_campaign
 
 
-def measure(url: str, directory: Path, source: Path) -> dict[str, float]:
+def measure(url: str, directory: Path, source: Path, workers: int) -> dict[str, float]:
     directory.mkdir(parents=True, exist_ok=True)
     env = {"LICITE_KEY_DIR": str(directory / "keys")}
     at = parse_moment(AT)
@@ -41,14 +42,17 @@ def measure(url: str, directory: Path, source: Path) -> dict[str, float]:
         add_campaign(ledger, POLITICAL)
         imported = time.perf_counter() - started
         dry = run_retention(ledger, at, dry_run=True)
+        figures = {"people": float(dry.decided), "import s": imported}
+        figures["decided/s (dry run)"] = dry.decided / dry.seconds
+        if workers > 1:
+            shared = run_retention(ledger, at, dry_run=True, workers=workers, environ=env)
+            figures[f"decided/s (dry run, {workers} workers)"] = shared.decided / shared.seconds
         done = run_retention(ledger, at)
     erased = len(done.erased)
     assert erased == len(dry.erased), (erased, len(dry.erased))
     per_erasure = (done.seconds - dry.seconds) / erased if erased else 0.0
     return {
-        "people": dry.decided,
-        "import s": imported,
-        "decided/s (dry run)": dry.decided / dry.seconds,
+        **figures,
         "erased": erased,
         "run s": done.seconds,
         "people/s (run, erasures included)": done.decided / done.seconds,
@@ -60,6 +64,7 @@ def measure(url: str, directory: Path, source: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2, help="also a dry run with N processes")
     parser.add_argument(
         "--postgres",
         default=os.environ.get(
@@ -73,10 +78,10 @@ def main() -> None:
         directory = Path(tmp)
         source = write_ledger_file(directory / "people.jsonl", args.people)
         with sqlite_url(directory / "sqlite") as url:
-            found["SQLite"] = measure(url, directory / "sqlite", source)
+            found["SQLite"] = measure(url, directory / "sqlite", source, args.workers)
         if args.postgres != "none":
             with postgres_url(args.postgres) as url:
-                found["PostgreSQL"] = measure(url, directory / "postgresql", source)
+                found["PostgreSQL"] = measure(url, directory / "postgresql", source, args.workers)
     names = list(found)
     print(f"{'':<36}" + "".join(f"{n:>14}" for n in names))
     for metric in next(iter(found.values())):

@@ -20,7 +20,7 @@ import pytest
 from licite.case import load_campaign
 from licite.ledger import decide_person, import_file, verify
 from licite.moments import parse_moment
-from licite.retention import Plan
+from licite.retention import Plan, run_retention
 from licite.retention.sample import AT, POLITICAL, write_ledger_file
 from licite.scrub.run import scrub
 from licite.service.campaigns import add_campaign
@@ -192,3 +192,33 @@ def test_workers_answer_as_one_process_does(url: str, tmp_path: Path) -> None:
                 "--report", str(tmp_path / "reports")], env)  # fmt: skip
     assert done.exit_code == 0, done.output
     assert f"{sum(v.erase for v in alone)} erased" in done.output
+
+
+class _Stop(Exception):
+    """Stands for the process dying: raised from the progress callback."""
+
+
+def test_the_run_after_an_interrupted_one_reports_both(url: str, tmp_path: Path) -> None:
+    env = environ(url, tmp_path)
+    at = parse_moment(AT)
+
+    def stop_after_some(decided: int, erased: int) -> None:
+        if erased >= 10:
+            raise _Stop
+
+    with open_ledger(url, tmp_path) as ledger:
+        expected = {v.person for v in Plan(ledger, at).verdicts() if v.erase}
+        with pytest.raises(_Stop):
+            run_retention(ledger, at, progress=stop_after_some, erase_batch=5)
+    first = {p for (p,) in raw(url, "SELECT person_id FROM retention_erasures")}
+    assert 10 <= len(first) < len(expected)
+    assert raw(url, "SELECT id FROM retention_runs WHERE finished_at_us IS NULL") == [(1,)]
+    done = run(["--lang", "en", "retention", "run", "--at", AT,
+                "--report", str(tmp_path / "reports")], env)  # fmt: skip
+    assert done.exit_code == 0, done.output
+    rows = _report_rows(done.output, "erased")
+    assert {r["person"] for r in rows} == expected
+    assert {r["person"] for r in rows if r["run"] == "1"} == first
+    assert {r["run"] for r in rows} == {"1", "2"}
+    assert f"{len(expected)} erased" in done.output
+    assert "run-2" in done.output

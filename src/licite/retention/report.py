@@ -68,7 +68,8 @@ _T = {
     "people": Text("personnes", "people"),
 }
 
-CSV_COLUMNS = ("section", "person", "senders", "code", "clock_start", "clock_end", "moment")
+CSV_COLUMNS = ("section", "person", "senders", "code", "clock_start", "clock_end", "moment", "run")
+"""`moment`: when erased (or, for a count row, the count); `run`: the run that erased."""
 
 
 def write_report(
@@ -116,7 +117,7 @@ def csv_rows(result: RunResult) -> list[tuple[str, ...]]:
         section = "would_erase" if result.dry_run else "erased"
         rows.append(
             (section, e.person, " ".join(e.senders), e.code, _iso(e.clock_start),
-             _iso(e.clock_end), _iso(e.erased_at))
+             _iso(e.clock_end), _iso(e.erased_at), "" if e.run_id is None else str(e.run_id))
         )  # fmt: skip
     for v in result.suppression_only:
         for a in v.answers:
@@ -137,7 +138,8 @@ def render_csv(result: RunResult) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in csv_rows(result):
-        writer.writerow([safe_cell(cell) for cell in row])
+        padded = (*row, *("",) * (len(CSV_COLUMNS) - len(row)))
+        writer.writerow([safe_cell(cell) for cell in padded])
     return out.getvalue()
 
 

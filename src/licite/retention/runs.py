@@ -1,9 +1,10 @@
 """`licite retention run`: apply the plan, erase, and keep the record of the run.
 
-Each erasure is `licite.ledger.erasure.erase` (the key destroyed, the suppression
-hashes and an objection kept), with the run's record of it (`retention_erasures`:
-person id, code, senders, the clock's start and end) written in the erasure's own
-transaction: a run killed at any point leaves whole erasures, each recorded, and the
+Each erasure is the ledger's own (`licite.ledger.erasure.erase_many`: the key
+destroyed, the suppression hashes and an objection kept), up to `erase_batch` people a
+transaction, with the run's record of each (`retention_erasures`: person id, code,
+senders, the clock's start and end) in that same transaction: a run killed at any
+point leaves whole erasures, each recorded, and the
 next run, which never sees an erased person again, finishes the work and erases no one
 twice. A run's row (`retention_runs`) is written when it starts and stamped when it
 ends; the report of a run also shows the erasures of the unfinished runs before it.

@@ -24,7 +24,15 @@ from licite.retention import Plan, run_retention
 from licite.retention.sample import AT, POLITICAL, write_ledger_file
 from licite.scrub.run import scrub
 from licite.service.campaigns import add_campaign
-from tests.test_ledger_support import BACKENDS, environ, open_ledger, raw, run, store_url
+from tests.test_ledger_support import (
+    BACKENDS,
+    environ,
+    open_ledger,
+    raw,
+    run,
+    store_url,
+    write_lines,
+)
 
 PEOPLE = 300
 CONTACT = {
@@ -222,3 +230,28 @@ def test_the_run_after_an_interrupted_one_reports_both(url: str, tmp_path: Path)
     assert {r["run"] for r in rows} == {"1", "2"}
     assert f"{len(expected)} erased" in done.output
     assert "run-2" in done.output
+
+
+def test_people_sharing_a_number_are_erased_as_the_dry_run_said(tmp_path: Path) -> None:
+    """The erasure of one leaves its number's hash as a suppression record, which reads as
+    an objection for every other record with that number: had the run decided the second
+    after erasing the first, it would have kept them (SUPPRESSION-RECORD) against what
+    the dry run said. Every answer is taken before the first erasure."""
+    lines: list[dict[str, object]] = []
+    for person in ("a", "b"):
+        lines += [
+            {"type": "person", "id": person, "kind": "consumer", "phone": "06 11 22 33 44"},
+            {"person": person, "at": "2020-01-10", "type": "collected", "method": "form",
+             "informed": True, "purpose": "commercial"},
+        ]  # fmt: skip
+    with store_url("sqlite", tmp_path) as url:
+        with open_ledger(url, tmp_path) as ledger:
+            assert not import_file(ledger, write_lines(tmp_path / "in.jsonl", lines)).rejected
+        env = environ(url, tmp_path)
+        reports = str(tmp_path / "reports")
+        dry = run(["--lang", "en", "retention", "run", "--dry-run", "--at", AT,
+                   "--report", reports], env)  # fmt: skip
+        assert {r["person"] for r in _report_rows(dry.output, "would_erase")} == {"a", "b"}
+        args = ["--lang", "en", "retention", "run", "--at", AT, "--batch", "1", "--report", reports]
+        done = run(args, env)
+        assert {r["person"] for r in _report_rows(done.output, "erased")} == {"a", "b"}

@@ -6,8 +6,10 @@ transaction, with the run's record of each (`retention_erasures`: person id, cod
 senders, the clock's start and end) in that same transaction: a run killed at any
 point leaves whole erasures, each recorded, and the
 next run, which never sees an erased person again, finishes the work and erases no one
-twice. A run's row (`retention_runs`) is written when it starts and stamped when it
-ends; the report of a run also shows the erasures of the unfinished runs before it.
+twice. Every person is decided before anyone is erased, so the run erases exactly
+whom a dry run at the same moment names. A run's row (`retention_runs`) is written
+when it starts and stamped when it ends; the report of a run also shows the erasures
+of the unfinished runs before it.
 
 `dry_run` writes nothing at all and answers with the same verdicts.
 """
@@ -90,7 +92,7 @@ def run_retention(
         result.run_id = _start(ledger, at, sender)
         result.resumed = _unfinished_before(ledger, result.run_id)
     horizon = at + timedelta(days=due_within_days)
-    waiting: list[Erased] = []
+    planned: list[Erased] = []
     for verdict in plan.verdicts(workers, environ):
         result.decided += 1
         for answer in verdict.answers:
@@ -99,21 +101,22 @@ def run_retention(
             if answer.code == "WITHIN-RETENTION" and ends is not None and ends < horizon:
                 result.due.append((verdict.person, answer.sender, ends))
         if verdict.erase:
-            waiting.append(_planned(verdict, result.run_id))
-            if dry_run:
-                result.erased += waiting
-                waiting = []
-            elif len(waiting) >= erase_batch:
-                result.erased += _erase(ledger, waiting)
-                waiting = []
+            planned.append(_planned(verdict, result.run_id))
         elif verdict.suppression_only:
             result.suppression_only.append(verdict)
         elif verdict.code == "UNDECIDED":
             result.undecided.append(verdict)
         if progress is not None:
+            progress(result.decided, 0)
+    # Every answer is taken before the first erasure: an erasure leaves the person's
+    # hashes as suppression records, which read as an objection for every other record
+    # with the same address or number, and would change their answer mid-run.
+    if dry_run:
+        result.erased = planned
+    for first in range(0, 0 if dry_run else len(planned), erase_batch):
+        result.erased += _erase(ledger, planned[first : first + erase_batch])
+        if progress is not None:
             progress(result.decided, len(result.erased))
-    if waiting:
-        result.erased += _erase(ledger, waiting)
     if not dry_run and result.run_id is not None:
         _finish(ledger, result)
     result.due.sort(key=lambda d: (d[2], d[0], d[1]))

@@ -23,6 +23,7 @@ COMMANDS = {
     "keys": "licite.commands.service:keys_group",
     "ledger": "licite.commands.ledger:ledger_group",
     "renewals": "licite.commands.person:renewals_command",
+    "retention": "licite.commands.retention:retention_group",
     "rules": "licite.commands.rules:rules_command",
     "scrub": "licite.commands.scrub:scrub_command",
     "serve": "licite.commands.service:serve_command",

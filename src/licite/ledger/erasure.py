@@ -18,6 +18,7 @@ WAL, backups, dumps) is wrapped by the current epoch key, which the next
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from licite.case import Objection
@@ -34,26 +35,58 @@ from licite.vocabulary import ChannelOrAll, Via
 
 
 def erase(
-    ledger: Ledger, person_id: str, at: datetime | None = None, *, rotate: bool = False
+    ledger: Ledger,
+    person_id: str,
+    at: datetime | None = None,
+    *,
+    rotate: bool = False,
+    also: Sequence[Callable[[Transaction], None]] = (),
 ) -> datetime:
     """Erase one person; returns the moment of the erasure. With `rotate`, every other
-    person key is then wrapped under a new epoch key and the old one destroyed."""
-    person = ledger.person(person_id)
-    if person.erased_at_us is not None:
-        raise LedgerError(
-            Text(
-                f"la personne {person_id!r} est déjà effacée",
-                f"person {person_id!r} is already erased",
-            )
-        )
+    person key is then wrapped under a new epoch key and the old one destroyed. `also`
+    writes in the erasure's own transaction (a retention run's record of it)."""
+    moment = erase_many(ledger, [person_id], at, also=also)
+    if rotate:
+        rotate_keys(ledger)
+    return moment
+
+
+def erase_many(
+    ledger: Ledger,
+    person_ids: Sequence[str],
+    at: datetime | None = None,
+    *,
+    also: Sequence[Callable[[Transaction], None]] = (),
+) -> datetime:
+    """Erase several people in one transaction, each exactly as `erase` does: a retention
+    run pays one commit, and one summary of the erasure marks (`state.py`, a pass over
+    every erased person), for many erasures instead of one each. All or none."""
     moment = at or datetime.now(PARIS)
     at_us = micros(moment)
     objection = Objection(
         at=moment, type="objection", channel=ChannelOrAll.ALL, sender="all", via=Via.FORM
     )
-    hashes = [
-        (h, kind) for h, kind in ((person.email_hash, "email"), (person.phone_hash, "phone")) if h
-    ]
+    events, writes = [], []
+    for person_id in dict.fromkeys(person_ids):
+        person = ledger.person(person_id)
+        if person.erased_at_us is not None:
+            raise LedgerError(
+                Text(
+                    f"la personne {person_id!r} est déjà effacée",
+                    f"person {person_id!r} is already erased",
+                )
+            )
+        events.append(new_event(ledger.keys, person_id, objection))
+        writes.append(_destroy(ledger, person_id, person.email_hash, person.phone_hash, at_us))
+    ledger.journal.commit(Batch(events=events, also=[*writes, *also]))
+    ledger.store.forget()
+    return moment
+
+
+def _destroy(
+    ledger: Ledger, person_id: str, email_hash: str | None, phone_hash: str | None, at_us: int
+) -> Callable[[Transaction], None]:
+    hashes = [(h, kind) for h, kind in ((email_hash, "email"), (phone_hash, "phone")) if h]
 
     def destroy(tx: Transaction) -> None:
         tx.execute("DELETE FROM person_keys WHERE person_id = ?", (person_id,))
@@ -71,12 +104,7 @@ def erase(
                 "UPDATE epochs SET erasures = erasures + 1 WHERE id = (SELECT MAX(id) FROM epochs)"
             )
 
-    batch = Batch(events=[new_event(ledger.keys, person_id, objection)], also=[destroy])
-    ledger.journal.commit(batch)
-    ledger.store.forget()
-    if rotate:
-        rotate_keys(ledger)
-    return moment
+    return destroy
 
 
 def rotate_keys(ledger: Ledger) -> Rotated:

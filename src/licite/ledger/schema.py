@@ -269,6 +269,33 @@ and its version, the recipient as the keyed hash of the address (never the addre
 ledger's person when there is one, `delivered` (with the basis), `refused` (with the
 reason codes) or `upstream-refused` (with the upstream's code), and the moment."""
 
+_RETENTION = """
+CREATE TABLE retention_runs (
+    id BIGINT PRIMARY KEY,
+    started_at_us BIGINT NOT NULL,
+    at_us BIGINT NOT NULL,
+    sender TEXT,
+    finished_at_us BIGINT,
+    decided BIGINT NOT NULL DEFAULT 0,
+    erased BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE retention_erasures (
+    person_id TEXT PRIMARY KEY,
+    run_id BIGINT NOT NULL,
+    code TEXT NOT NULL,
+    senders TEXT NOT NULL,
+    clock_start_us BIGINT,
+    clock_end_us BIGINT,
+    erased_at_us BIGINT NOT NULL
+);
+CREATE INDEX retention_erasures_run ON retention_erasures (run_id);
+"""
+"""v10: retention runs (issue 20), self-contained: one row a `licite retention run` (its
+moment, its sender filter, when it finished and what it did), and one row a person it
+erased, written in the erasure's own transaction — so a run killed half way leaves the
+record of exactly the erasures that happened, and the person's id is the key: no one is
+recorded, or erased, twice. Codes and dates only: no personal data."""
+
 MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
     _V1,
     _V2,
@@ -279,6 +306,7 @@ MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
     _SERVICE,
     _SMS,
     _GATEWAY,
+    _RETENTION,
 )
 LATEST = len(MIGRATIONS)
 TIES = 4
@@ -289,6 +317,8 @@ EPOCHS = 6
 """The version from which person keys are wrapped by epoch keys (`licite.ledger.epochs`)."""
 SMS_INBOUND = 8
 """The version from which STOPs by SMS are kept by the number's hash (`sms_inbound`)."""
+RETENTION = 10
+"""The version from which retention runs are recorded (`licite.retention`)."""
 
 
 def migrate(

@@ -18,6 +18,7 @@ from licite.catalogue import in_force, laws
 from licite.errors import LiciteError
 from licite.explain import rule_row
 from licite.ledger.deliveries import report
+from licite.retention import api as retention
 from licite.service import (
     campaigns,
     dashboard,
@@ -120,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (decisions.router, records.router, scrubs.router, catalogue, operations):
         app.include_router(router)
     # The person's side (issue 18): unsubscribe, preferences, STOP by SMS, renewals, DPO.
-    person_routers = (unsubscribe, preferences, sms, renewals, dashboard)
+    person_routers = (unsubscribe, preferences, sms, renewals, dashboard, retention)
     for person_router in (module.router for module in person_routers):
         app.include_router(person_router)
     _install_openapi(app)

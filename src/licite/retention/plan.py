@@ -1,0 +1,233 @@
+"""What the engine answers to `retain` for each person and each sender that holds them.
+
+Never a second reading of SPEC 1.6: each answer is `decide_person` with the request
+`{action: retain}` for one sender (the path of `licite decide --person`), so the
+retention readings the engine has are the ones a run applies.
+
+Who holds a person: every sender named on one of their events (`all`, the objection's
+"every sender", is no sender). A person whose events name none is held by each sender of
+the registered campaigns but the political ones (a political file holds only the people
+it names: CNIL délib. 2012-020), else by `operator`. A sender is described (its kind, its
+`election_ends` for a political sender) by the latest registered campaign that names it;
+else it is a company.
+
+A person is erased only when every sender that holds them answers RETENTION-EXPIRED or
+POLITICAL-ELECTION-ENDED: an erasure destroys the person's key, for all senders at once,
+so one sender that may still keep them keeps them whole.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from multiprocessing.pool import AsyncResult
+
+from licite.case import Campaign, Request, Sender
+from licite.decision import Decision
+from licite.engine import check_modelled
+from licite.errors import LiciteError, NotModelled
+from licite.i18n import Text
+from licite.ledger.decide import decide_person
+from licite.ledger.ledger import Ledger
+from licite.vocabulary import SenderKind
+
+ERASE = frozenset({"RETENTION-EXPIRED", "POLITICAL-ELECTION-ENDED"})
+"""Codes after which the data must be gone (SPEC 1.6)."""
+SUPPRESSION = "SUPPRESSION-RECORD"
+UNDECIDED = "UNDECIDED"
+"""No answer (the engine refused the history or the moment): never erased."""
+OPERATOR = "operator"
+_PAGE = 2000
+_RETAIN = Request.model_validate({"action": "retain"})
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One sender's `retain` decision about one person."""
+
+    sender: str
+    code: str
+    """The basis when allowed, else the first blocking code (or UNDECIDED)."""
+    expires_at: datetime | None
+    clock_start: datetime | None = None
+    """For an erasing code: the latest dated fact behind it (from the decision's evidence)."""
+    clock_end: datetime | None = None
+    """For an erasing code: the lapse."""
+    problem: Text | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    person: str
+    answers: tuple[Answer, ...]
+
+    @property
+    def erase(self) -> bool:
+        return bool(self.answers) and all(a.code in ERASE for a in self.answers)
+
+    @property
+    def suppression_only(self) -> bool:
+        """Kept only as a suppression record: no sender keeps them otherwise."""
+        return (
+            not self.erase
+            and any(a.code == SUPPRESSION for a in self.answers)
+            and all(a.code in ERASE or a.code == SUPPRESSION for a in self.answers)
+        )
+
+    @property
+    def code(self) -> str:
+        """The code that decides the run's action: the first erasing one when erased."""
+        if self.erase:
+            return self.answers[0].code
+        if self.suppression_only:
+            return SUPPRESSION
+        kept = [a.code for a in self.answers if a.code not in ERASE and a.code != SUPPRESSION]
+        return kept[0] if kept else UNDECIDED
+
+
+class Plan:
+    """The answers of one run: at one moment, optionally for one sender's people."""
+
+    def __init__(self, ledger: Ledger, at: datetime, sender: str | None = None) -> None:
+        check_modelled(_RETAIN, at)  # a moment licite does not model: exit 3, nothing begun
+        self.ledger = ledger
+        self.at = at
+        self.sender = sender
+        self.senders = _described(ledger)
+        self._campaigns = {
+            sid: Campaign(sender=s, request=_RETAIN) for sid, s in self.senders.items()
+        }
+
+    def campaign(self, sender: str) -> Campaign:
+        found = self._campaigns.get(sender)
+        if found is None:
+            found = self._campaigns[sender] = Campaign(sender=Sender(id=sender), request=_RETAIN)
+        return found
+
+    def people(self) -> Iterator[tuple[str, tuple[str, ...]]]:
+        """Each person not erased yet, in id order, with the senders that hold them."""
+        default = tuple(
+            sorted(s for s, d in self.senders.items() if d.kind != SenderKind.POLITICAL)
+        ) or (OPERATOR,)
+        after = ""
+        while True:
+            ids = [
+                str(r[0])
+                for r in self.ledger.store.read(
+                    "SELECT id FROM persons WHERE erased_at_us IS NULL AND id > ?"
+                    " ORDER BY id LIMIT ?",
+                    (after, _PAGE),
+                )
+            ]
+            if not ids:
+                return
+            holders = _holders(self.ledger, ids[0], ids[-1])
+            for person in ids:
+                held = holders.get(person) or default
+                if self.sender is None or self.sender in held:
+                    yield person, held
+            after = ids[-1]
+
+    def verdict(self, person: str, held: tuple[str, ...]) -> Verdict:
+        return Verdict(person, tuple(self.answer(person, s) for s in held))
+
+    def answer(self, person: str, sender: str) -> Answer:
+        try:
+            decision = decide_person(self.ledger, person, self.campaign(sender), self.at)
+        except NotModelled:
+            raise  # the run's moment, not this person: the whole run is refused (exit 3)
+        except LiciteError as error:
+            return Answer(sender, UNDECIDED, None, problem=error.text)
+        code = (decision.basis if decision.allowed else decision.codes[0]) or UNDECIDED
+        if code not in ERASE:
+            return Answer(sender, code, decision.expires_at)
+        start, end = clock(decision, code)  # evidence costs a decision: only when it is shown
+        return Answer(sender, code, decision.expires_at, start, end)
+
+    def verdicts(
+        self, workers: int = 1, environ: Mapping[str, str] | None = None
+    ) -> Iterator[Verdict]:
+        """Every verdict, in person order. With `workers` > 1, decided by that many
+        processes, each with its own connection to the ledger (opened with `environ`),
+        reading only: the answers are the same, the order too."""
+        if workers <= 1:
+            for person, held in self.people():
+                yield self.verdict(person, held)
+            return
+        context = multiprocessing.get_context("spawn")  # never a forked SQLite connection
+        setup = (self.ledger.location.url, dict(environ or os.environ), self.at, self.sender)
+        with context.Pool(workers, initializer=_start_worker, initargs=setup) as pool:
+            # This thread reads the people (the connection is its own); the pool decides.
+            pending: deque[AsyncResult[list[Verdict]]] = deque()
+            for chunk in _chunks(self.people()):
+                pending.append(pool.apply_async(_decide_chunk, (chunk,)))
+                while len(pending) > 2 * workers:
+                    yield from pending.popleft().get()
+            while pending:
+                yield from pending.popleft().get()
+
+
+_WORKER: Plan | None = None
+_CHUNK = 250
+
+
+def _start_worker(url: str, environ: dict[str, str], at: datetime, sender: str | None) -> None:
+    global _WORKER
+    _WORKER = Plan(Ledger.open(url, environ=environ, must_exist=True), at, sender)
+
+
+def _decide_chunk(chunk: list[tuple[str, tuple[str, ...]]]) -> list[Verdict]:
+    assert _WORKER is not None
+    return [_WORKER.verdict(person, held) for person, held in chunk]
+
+
+def _chunks(
+    people: Iterator[tuple[str, tuple[str, ...]]],
+) -> Iterator[list[tuple[str, tuple[str, ...]]]]:
+    chunk: list[tuple[str, tuple[str, ...]]] = []
+    for item in people:
+        chunk.append(item)
+        if len(chunk) == _CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _holders(ledger: Ledger, first: str, last: str) -> dict[str, tuple[str, ...]]:
+    rows = ledger.store.read(
+        "SELECT DISTINCT person_id, sender FROM events WHERE person_id >= ? AND person_id <= ?"
+        " AND sender IS NOT NULL AND sender <> 'all'",
+        (first, last),
+    )
+    found: dict[str, list[str]] = {}
+    for person, sender in rows:
+        found.setdefault(str(person), []).append(str(sender))
+    return {p: tuple(sorted(s)) for p, s in found.items()}
+
+
+def _described(ledger: Ledger) -> dict[str, Sender]:
+    """Each sender of a registered campaign, as its latest campaign describes it."""
+    senders: dict[str, Sender] = {}
+    rows = ledger.store.read("SELECT document FROM campaigns ORDER BY added_at_us, id, version")
+    for (document,) in rows:
+        try:
+            sender = Sender.model_validate(json.loads(document)["sender"])
+        except (ValueError, KeyError, TypeError):
+            continue  # validated when added; an unreadable one describes no one
+        senders[sender.id] = sender
+    return senders
+
+
+def clock(decision: Decision, code: str) -> tuple[datetime | None, datetime | None]:
+    """When the clock behind `code` started and ended, from the decision's own evidence:
+    the latest dated fact before the lapse, and the lapse."""
+    facts = decision.evidence.get(code, ())
+    ends = [f.at for f in facts if f.type == "lapse"]
+    starts = [f.at for f in facts if f.type != "lapse"]
+    return (max(starts) if starts else None, max(ends) if ends else None)

@@ -171,6 +171,7 @@ def test_rewritten_chain_is_caught_by_held_checkpoints(url: str, tmp_path: Path)
     for table in ("api_keys", "campaigns", "idempotency"):  # the service's (schema v7)
         raw(url, f"DROP TABLE {table}")
     raw(url, "DROP TABLE sms_inbound")  # STOP by SMS (schema v8)
+    raw(url, "DROP TABLE retention_runs", "DROP TABLE retention_erasures")  # schema v10
     with open_ledger(url, tmp_path) as rebuilt:
         import_file(rebuilt, write_lines(tmp_path / "fake.jsonl", [person_line("p1")]))
         verify(rebuilt)  # internally consistent, and signed with the same key…

@@ -98,12 +98,14 @@ def test_the_report_in_french_and_as_pdf(env: dict[str, str], tmp_path: Path) ->
     assert "serai(en)t effacée(s)" in done.output
 
 
-def test_a_bad_moment_is_named_not_a_traceback(env: dict[str, str]) -> None:
-    bad = run(["--lang", "en", "retention", "run", "--at", "2026-13-40"], env)
+def test_a_bad_moment_is_named_not_a_traceback(env: dict[str, str], tmp_path: Path) -> None:
+    reports = ["--report", str(tmp_path / "reports")]
+    bad = run(["--lang", "en", "retention", "run", "--at", "2026-13-40", *reports], env)
     assert bad.exit_code == 2 and "--at" in bad.output and "2026-13-40" in bad.output
-    early = run(["--lang", "en", "retention", "run", "--at", "1990-01-01"], env)
+    early = run(["--lang", "en", "retention", "run", "--at", "1990-01-01", *reports], env)
     assert early.exit_code == 3 and "1990-01-01" in early.output and "2004-06-22" in early.output
     assert raw(env["LICITE_DATABASE_URL"], "SELECT COUNT(*) FROM retention_runs") == [(0,)]
+    assert not (tmp_path / "reports").exists()
 
 
 def test_progress_only_on_a_terminal(env: dict[str, str], tmp_path: Path) -> None:

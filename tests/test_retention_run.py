@@ -255,3 +255,30 @@ def test_people_sharing_a_number_are_erased_as_the_dry_run_said(tmp_path: Path) 
         args = ["--lang", "en", "retention", "run", "--at", AT, "--batch", "1", "--report", reports]
         done = run(args, env)
         assert {r["person"] for r in _report_rows(done.output, "erased")} == {"a", "b"}
+
+
+def test_suppression_records_reduced_to_their_hashes_when_asked(url: str, tmp_path: Path) -> None:
+    env = environ(url, tmp_path)
+    at = parse_moment(AT)
+    with open_ledger(url, tmp_path) as ledger:
+        verdicts = list(Plan(ledger, at).verdicts())
+    expired = {v.person for v in verdicts if v.erase}
+    reduced = {v.person for v in verdicts if v.suppression_only}
+    assert reduced
+    reports = ["--report", str(tmp_path / "reports")]
+    dry = run(["--lang", "en", "retention", "run", "--dry-run", "--at", AT,
+               "--reduce-suppression-records", *reports], env)  # fmt: skip
+    assert {r["person"] for r in _report_rows(dry.output, "would_erase")} == expired | reduced
+    done = run(["--lang", "en", "retention", "run", "--at", AT,
+                "--reduce-suppression-records", *reports], env)  # fmt: skip
+    rows = _report_rows(done.output, "erased")
+    assert {r["person"] for r in rows if r["code"] == "SUPPRESSION-RECORD"} == reduced
+    erased = {p for (p,) in raw(url, "SELECT id FROM persons WHERE erased_at_us IS NOT NULL")}
+    assert erased == expired | reduced
+    contact = load_campaign(CONTACT)
+    with open_ledger(url, tmp_path) as ledger:
+        verify(ledger)
+        for person in reduced:  # their objection is still honoured
+            assert ledger.person(person).email is None
+            decision = decide_person(ledger, person, contact, at)
+            assert not decision.allowed and "OBJECTED" in decision.codes

@@ -35,6 +35,7 @@ SCOPE_OF_ROUTE = {
     ("GET", "/v1/people/{person_id}/dossier"): "admin",
     ("GET", "/v1/people/{person_id}/unsubscribe-headers"): "write",
     ("GET", "/v1/renewals"): "write",
+    ("GET", "/v1/retention/due"): "write",
 }
 OPEN = {("GET", "/healthz"), ("GET", "/readyz")}
 OPEN |= {("POST", "/v1/sms/inbound")}  # no API key: signed by the SMS gateway (test_person_sms)

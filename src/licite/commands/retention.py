@@ -49,6 +49,13 @@ def retention_group() -> None:
     show_default=True,
     help="Erasures a transaction (each transaction whole or not at all).",
 )
+@click.option(
+    "--reduce-suppression-records",
+    "reduce",
+    is_flag=True,
+    help="Also erase the people kept only for a recent objection, keeping just their"
+    " hashes and the objection (SUPPRESSION-RECORD: what honouring it needs).",
+)
 @reports_errors
 def run_command(
     dry_run: bool,
@@ -58,6 +65,7 @@ def run_command(
     pdf: bool,
     workers: int,
     batch: int,
+    reduce: bool,
 ) -> None:
     """Erase every person no sender may keep any longer (the engine's `retain`), record the
     run, and write its report. Safe to interrupt: the next run finishes the work.
@@ -85,6 +93,7 @@ def run_command(
             progress=progress if shown else None,
             workers=workers,
             erase_batch=batch,
+            reduce_suppression=reduce,
         )
     if shown:
         progress(result.decided, len(result.erased), last=True)

@@ -29,7 +29,7 @@ from licite.ledger.journal import Batch
 from licite.ledger.ledger import Ledger
 from licite.ledger.store import Transaction
 from licite.moments import micros
-from licite.retention.plan import Plan, Verdict
+from licite.retention.plan import SUPPRESSION, Plan, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +83,14 @@ def run_retention(
     workers: int = 1,
     environ: Mapping[str, str] | None = None,
     erase_batch: int = ERASE_BATCH,
+    reduce_suppression: bool = False,
 ) -> RunResult:
-    """Decide `retain` for everyone (of `sender`) at `at`; erase whom no sender may keep."""
+    """Decide `retain` for everyone (of `sender`) at `at`; erase whom no sender may keep.
+
+    `reduce_suppression`: also erase the people kept only for a recent objection
+    (SUPPRESSION-RECORD for every sender that is not past its clock): the erasure keeps
+    exactly their address and number hashes and an objection, which is what honouring
+    the objection needs (CNIL référentiel « gestion des activités commerciales »)."""
     started = time.monotonic()
     plan = Plan(ledger, at, sender)
     result = RunResult(at, sender, dry_run)
@@ -104,6 +110,8 @@ def run_retention(
             planned.append(_planned(verdict, result.run_id))
         elif verdict.suppression_only:
             result.suppression_only.append(verdict)
+            if reduce_suppression:
+                planned.append(_reduced(verdict, result.run_id))
         elif verdict.code == "UNDECIDED":
             result.undecided.append(verdict)
         if progress is not None:
@@ -130,6 +138,11 @@ def _planned(verdict: Verdict, run_id: int | None) -> Erased:
     return Erased(
         verdict.person, first.code, senders, first.clock_start, first.clock_end, None, run_id
     )
+
+
+def _reduced(verdict: Verdict, run_id: int | None) -> Erased:
+    senders = tuple(a.sender for a in verdict.answers)
+    return Erased(verdict.person, SUPPRESSION, senders, None, None, None, run_id)
 
 
 def _erase(ledger: Ledger, planned: list[Erased]) -> list[Erased]:

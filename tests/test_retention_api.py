@@ -60,3 +60,17 @@ def test_due_needs_a_key_and_a_readable_window(side: Person) -> None:
     assert side.client.get("/v1/retention/due").status_code == 401
     bad = side.client.get("/v1/retention/due", params={"within": "soon"}, headers=side.headers())
     assert bad.status_code == 422 and "within" in bad.text and "soon" in bad.text
+
+
+def test_the_dashboard_shows_the_latest_runs(side: Person) -> None:
+    from licite.retention.runs import run_retention
+
+    before = side.client.get("/dpo?lang=en", headers=side.headers())
+    assert "No `licite retention run` yet." in before.text
+    with side.ledger() as ledger:
+        run_retention(ledger, at=datetime.now(PARIS))
+    after = side.client.get("/dpo?lang=en", headers=side.headers())
+    assert "Retention: latest runs" in after.text
+    section = after.text.split("Retention: latest runs")[1]
+    # One run: it decided every person recorded (three: p1, p2, old) and finished.
+    assert "<td>1</td>" in section and "interrupted" not in section

@@ -22,6 +22,7 @@ from licite.catalogue import laws
 from licite.i18n import Lang, Text
 from licite.ledger.deliveries import report
 from licite.ledger.ledger import Ledger
+from licite.ledger.schema import RETENTION as RETENTION_RUNS
 from licite.moments import PARIS, micros, moment_of_micros, paris_day
 from licite.parameters import fill
 from licite.service.context import Admin, Ctx
@@ -178,6 +179,47 @@ def _gateway(ledger: Ledger, lang: Lang) -> str:
     )
 
 
+RETENTION = Text("Conservation : derniers passages", "Retention: latest runs")
+RETENTION_HEAD = (
+    Text("Passage", "Run"),
+    Text("Date de référence", "As of"),
+    Text("Expéditeur", "Sender"),
+    Text("Décidés", "Decided"),
+    Text("Effacés", "Erased"),
+    Text("Terminé", "Finished"),
+)
+NO_RUN = Text("Aucun passage de `licite retention run`.", "No `licite retention run` yet.")
+UNFINISHED = Text("interrompu — le prochain le termine", "interrupted — the next run finishes it")
+
+
+def _retention(ledger: Ledger, lang: Lang) -> str:
+    """The latest `licite retention run`s (issue 20): what each decided and erased; one
+    killed half way shows as interrupted until the next run finishes it."""
+    if ledger.journal.schema < RETENTION_RUNS:
+        return ""
+    rows = ledger.store.read(
+        "SELECT id, at_us, sender, decided, erased, finished_at_us FROM retention_runs"
+        " ORDER BY id DESC LIMIT 10"
+    )
+    if not rows:
+        return f"<section><h2>{e(RETENTION(lang))}</h2><p>{e(NO_RUN(lang))}</p></section>"
+    head = "".join(f'<th scope="col">{e(t(lang))}</th>' for t in RETENTION_HEAD)
+    body = "".join(
+        f"<tr><td>{run}</td><td>{e(iso_day(at_us))}</td><td>{e(str(sender or '*'))}</td>"
+        f"<td>{decided}</td><td>{erased}</td>"
+        f"<td>{e(iso_day(finished) if finished is not None else UNFINISHED(lang))}</td></tr>"
+        for run, at_us, sender, decided, erased, finished in rows
+    )
+    return (
+        f"<section><h2>{e(RETENTION(lang))}</h2><table><thead><tr>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table></section>"
+    )
+
+
+def iso_day(at_us: int) -> str:
+    return moment_of_micros(int(at_us)).astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
+
+
 def _rules(today: date, lang: Lang) -> str:
     window = (today - timedelta(days=365), today + timedelta(days=365))
     rows = []
@@ -230,6 +272,7 @@ def dashboard(request: Request, ctx: Ctx, key: Admin) -> HTMLResponse:
         + charts
         + _scrubs(ctx.settings.scrub_dir, lang)
         + _gateway(ledger, lang)
+        + _retention(ledger, lang)
         + _rules(now.date(), lang)
     )
     return page(lang, TITLE, body)

@@ -223,10 +223,10 @@ def test_the_dashboard_renders_its_charts(served: tuple[Person, str], browser: A
     assert response.status == 200
     _accessible(page, "fr")
     charts = page.get_by_role("img")
-    assert charts.count() == 3
+    assert charts.count() == 4  # consents, withdrawals, objections, refusals during calls
     for chart in charts.all():
         box = chart.bounding_box()
         assert box is not None and box["width"] > 100 and box["height"] > 50
-    assert page.locator("rect").count() == 36
+    assert page.locator("rect").count() == 48  # twelve months a chart
     _shot(page, "dpo-dashboard")
     context.close()

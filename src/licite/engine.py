@@ -165,9 +165,10 @@ def modelled_from(request: Request) -> tuple[datetime, Text]:
     """The first moment at which the request's domain is modelled (SPEC §1)."""
     if request.action is Action.ANALYZE:
         return start("correspondence_decree"), _ANALYSIS_DOMAIN
-    if request.action is Action.CONTACT and request.channel is Channel.PHONE_CALL:
+    if request.channel is Channel.PHONE_CALL and request.action is Action.CONTACT:
         return start("phone_rules"), _PHONE_DOMAIN
     return start("lcen"), _LCEN_DOMAIN
+
 
 
 def check_modelled(request: Request, at: datetime) -> None:

@@ -30,7 +30,7 @@ from licite.case import (
     Request,
     Withdrawal,
 )
-from licite.parameters import count, period, start
+from licite.parameters import start, values_at
 from licite.situation import Facts
 from licite.vocabulary import (
     BOUGHT_LIST_METHODS,
@@ -153,6 +153,7 @@ def read_facts(
     if not history:
         return Facts()
     scope = _Scope(request, sender)
+    law = values_at(at)  # the law's periods and caps in force at the moment
     related = set(related_labels(request, offer))
     collected: Collected | None = None
     collected_position = -1
@@ -219,11 +220,11 @@ def read_facts(
                 # D. 223-9: "in the N days before" is the window [at − N days, at);
                 # after a refusal, no call while at < refusal + the cooldown.
                 if calls_from is None:
-                    calls_from = period("call_window", at).before(at)
+                    calls_from = law["call_window"].before(at)
                 if calls_from <= event.at < at:
                     recent_calls += 1
                 if event.outcome is CallOutcome.REFUSED:
-                    if at < period("refusal_cooldown", at).after(event.at):
+                    if at < law["refusal_cooldown"].after(event.at):
                         refused = True
                     # From the phone reform a refusal during a call takes back the phone
                     # consent given before it (C. consom. L223-1 al. 2, loi n° 2025-594).
@@ -249,7 +250,7 @@ def read_facts(
             continue
         if bought_list_unsound and not scope.analysis and c.position <= collected_position:
             continue
-        if scope.analysis and at >= period("analysis_consent", at).after(c.event.at):
+        if scope.analysis and at >= law["analysis_consent"].after(c.event.at):
             expired = True  # D. 98-5 I: renewed every year
             continue
         valid.append(c)
@@ -268,15 +269,15 @@ def read_facts(
         retention_ends = None
     elif relationship_end is not None:
         anchor = _later(relationship_end, last_positive) or relationship_end
-        retention_ends = period("customer_retention", at).after(anchor)
+        retention_ends = law["customer_retention"].after(anchor)
     else:
         anchor = _later(collection_at, last_positive) or collection_at
-        retention_ends = period("prospect_retention", at).after(anchor)
+        retention_ends = law["prospect_retention"].after(anchor)
     suppression_ends = (
-        period("suppression_record", at).after(suppression_from) if suppression_from else None
+        law["suppression_record"].after(suppression_from) if suppression_from else None
     )
     inform_deadline = (
-        period("inform_delay", at).after(collected.at) if collected is not None else None
+        law["inform_delay"].after(collected.at) if collected is not None else None
     )
 
     return Facts(
@@ -309,14 +310,14 @@ def read_facts(
         contract_related=any(contracts.get(o, False) for o in related),
         contract_current=contract_current,
         bloctel_registered=bloctel,
-        calls_capped=recent_calls >= count("call_cap", at),
+        calls_capped=recent_calls >= law["call_cap"],
         refused_recently=refused,
         opinion_inferred=opinion,
         regular_contact=collected is not None and collected.method is Method.REGULAR_CONTACT,
         political_consent=_political_consent(consents, sender),
         within_retention=retention_ends is None or at < retention_ends,
         suppression=suppression_ends is not None and at < suppression_ends,
-        consent_expires=period("analysis_consent", at).after(latest_valid)
+        consent_expires=law["analysis_consent"].after(latest_valid)
         if scope.analysis and latest_valid
         else None,
         retention_ends=retention_ends,

@@ -74,11 +74,11 @@ def paris_day(text: str) -> datetime:
 
 def add_period(moment: datetime, *, days: int = 0, months: int = 0, years: int = 0) -> datetime:
     """`moment` plus a legal period, computed on the local Paris calendar."""
-    return _add_period(moment, days, months + 12 * years)
+    return shift(moment, days, months + 12 * years)
 
 
 @lru_cache(maxsize=1 << 16)  # a pure function of few distinct values: histories share dates
-def _add_period(moment: datetime, days: int, months: int) -> datetime:
+def shift(moment: datetime, days: int, months: int) -> datetime:
     local = moment.astimezone(PARIS)
     month_index = local.month - 1 + months
     year, month = local.year + month_index // 12, month_index % 12 + 1

@@ -32,7 +32,7 @@ from typing import Any
 
 from licite.errors import CatalogueError
 from licite.i18n import Text
-from licite.moments import PARIS, add_period, paris_day
+from licite.moments import PARIS, shift, paris_day
 
 KINDS = ("period", "count", "date", "hours", "prefixes")
 _PERIOD = re.compile(r"^(\d{1,3}) (day|days|month|months|year|years)$")
@@ -47,10 +47,10 @@ class Period:
     months: int = 0
 
     def after(self, moment: datetime) -> datetime:
-        return add_period(moment, days=self.days, months=self.months)
+        return shift(moment, self.days, self.months)
 
     def before(self, moment: datetime) -> datetime:
-        return add_period(moment, days=-self.days, months=-self.months)
+        return shift(moment, -self.days, -self.months)
 
     @property
     def text(self) -> Text:
@@ -135,6 +135,26 @@ def value(name: str, moment: datetime) -> Any:
     return _value_on(name, moment.astimezone(PARIS).date())
 
 
+def values_at(moment: datetime) -> dict[str, Any]:
+    """Every parameter's value in force at `moment`, in one lookup (the facts reader reads
+    several a decision): the same dict for every moment since the law's latest change."""
+    since, latest = _all_latest()
+    if moment >= since:
+        return latest
+    return _values_on(moment.astimezone(PARIS).date())
+
+
+@cache
+def _all_latest() -> tuple[datetime, dict[str, Any]]:
+    last = max(step.since for p in parameters().values() for step in p.steps)
+    return paris_day(last.isoformat()), {n: p.steps[-1].value for n, p in parameters().items()}
+
+
+@lru_cache(maxsize=1024)
+def _values_on(day: date) -> dict[str, Any]:
+    return {n: p.step_on(day).value for n, p in parameters().items()}
+
+
 @cache
 def _latest(name: str) -> tuple[datetime, Any]:
     """The latest value of `name` and the moment (00:00 Paris) it took effect."""
@@ -209,6 +229,8 @@ def _clear() -> None:
     parameters.cache_clear()
     _value_on.cache_clear()
     _latest.cache_clear()
+    _all_latest.cache_clear()
+    _values_on.cache_clear()
     start.cache_clear()
     catalogue.laws.cache_clear()
     catalogue.catalogue.cache_clear()

@@ -170,7 +170,6 @@ def modelled_from(request: Request) -> tuple[datetime, Text]:
     return start("lcen"), _LCEN_DOMAIN
 
 
-
 def check_modelled(request: Request, at: datetime) -> None:
     first_moment, domain = modelled_from(request)
     if at < first_moment:

@@ -276,9 +276,7 @@ def read_facts(
     suppression_ends = (
         law["suppression_record"].after(suppression_from) if suppression_from else None
     )
-    inform_deadline = (
-        law["inform_delay"].after(collected.at) if collected is not None else None
-    )
+    inform_deadline = law["inform_delay"].after(collected.at) if collected is not None else None
 
     return Facts(
         known=True,

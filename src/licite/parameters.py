@@ -32,7 +32,7 @@ from typing import Any
 
 from licite.errors import CatalogueError
 from licite.i18n import Text
-from licite.moments import PARIS, shift, paris_day
+from licite.moments import PARIS, paris_day, shift
 
 KINDS = ("period", "count", "date", "hours", "prefixes")
 _PERIOD = re.compile(r"^(\d{1,3}) (day|days|month|months|year|years)$")

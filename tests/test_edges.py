@@ -42,11 +42,16 @@ def imports(module: str, tree: ast.Module) -> Iterator[tuple[str, str]]:
                 yield base, alias.name
 
 
+ENTRY_POINTS = ("licite.cli", "licite.__main__")
+"""Aliases of the command for those who name it (`licite.cli:main`, `python -m licite`):
+they import the wing, and nothing imports them."""
+
+
 def back_edges(root: Path, wing: str = "licite.commands") -> list[str]:
     """Imports of the command wing (or the old `licite.cli`) from outside it."""
     found = []
     for module, tree in modules(root):
-        if module == wing or module.startswith(wing + "."):
+        if module == wing or module.startswith(wing + ".") or module in ENTRY_POINTS:
             continue
         for target, name in imports(module, tree):
             whole = f"{target}.{name}" if name else target
@@ -173,3 +178,24 @@ def test_every_named_command_is_found_under_its_name() -> None:
         assert isinstance(command, click.Command), name
         assert command.name == name
     assert cli.get_command(context, "no-such-command") is None
+
+
+def test_the_historical_entry_points_still_run_the_command(tmp_path: Path) -> None:
+    # Harnesses and scripts written against `licite.cli:main` or `python -m licite.cli`.
+    import subprocess
+    import sys
+
+    case = Path(__file__).with_name("cases") / "post-opt-out.yaml"
+    for module in ("licite.cli", "licite"):
+        done = subprocess.run(
+            [sys.executable, "-m", module, "casebook", str(case)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip().splitlines()[-1] == "1 passed, 0 failed"
+    from licite.cli import main
+    from licite.commands import main as wing_main
+
+    assert main is wing_main

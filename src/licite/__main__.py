@@ -1,0 +1,5 @@
+"""`python -m licite …` is `licite …`."""
+
+from licite.commands.root import main
+
+main()

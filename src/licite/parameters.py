@@ -122,26 +122,18 @@ def law_file(name: str) -> str:
     return resources.files("licite.law").joinpath(name).read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=4096)
-def _value_on(name: str, day: date) -> Any:
-    return parameters()[name].step_on(day).value
-
-
-def value(name: str, moment: datetime) -> Any:
-    """The value of `name` in force at `moment` (its Paris day)."""
-    since, latest = _latest(name)
-    if moment >= since:  # the common case, one comparison: a decision of today's law
-        return latest
-    return _value_on(name, moment.astimezone(PARIS).date())
-
-
 def values_at(moment: datetime) -> dict[str, Any]:
-    """Every parameter's value in force at `moment`, in one lookup (the facts reader reads
-    several a decision): the same dict for every moment since the law's latest change."""
+    """Every parameter's value in force at `moment` (its Paris day), in one lookup: the
+    same dict for every moment since the law's latest change."""
     since, latest = _all_latest()
     if moment >= since:
         return latest
     return _values_on(moment.astimezone(PARIS).date())
+
+
+def value(name: str, moment: datetime) -> Any:
+    """The value of `name` in force at `moment`."""
+    return values_at(moment)[name]
 
 
 @cache
@@ -153,13 +145,6 @@ def _all_latest() -> tuple[datetime, dict[str, Any]]:
 @lru_cache(maxsize=1024)
 def _values_on(day: date) -> dict[str, Any]:
     return {n: p.step_on(day).value for n, p in parameters().items()}
-
-
-@cache
-def _latest(name: str) -> tuple[datetime, Any]:
-    """The latest value of `name` and the moment (00:00 Paris) it took effect."""
-    step = parameters()[name].steps[-1]
-    return paris_day(step.since.isoformat()), step.value
 
 
 def period(name: str, moment: datetime) -> Period:
@@ -227,8 +212,6 @@ def _clear() -> None:
     from licite import catalogue, decision
 
     parameters.cache_clear()
-    _value_on.cache_clear()
-    _latest.cache_clear()
     _all_latest.cache_clear()
     _values_on.cache_clear()
     start.cache_clear()

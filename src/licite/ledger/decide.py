@@ -12,7 +12,7 @@ from datetime import datetime
 
 from licite.case import Campaign, Person
 from licite.decision import Decision
-from licite.engine import decide_history
+from licite.engine import decide_history, has_address
 from licite.ledger.history import effective_sender, history_as_of
 from licite.ledger.ledger import Ledger
 from licite.ledger.people import StoredPerson
@@ -55,7 +55,7 @@ def address_known(stored: StoredPerson, person: Person, campaign: Campaign) -> b
     channel = campaign.request.channel
     if campaign.request.action is not Action.CONTACT or channel is None:
         return None
-    field = ADDRESS_OF_CHANNEL[channel]
-    if getattr(person, field) is not None or getattr(stored, field) is not None:
+    if has_address(campaign.request, person):
         return True
-    return getattr(stored, f"{field}_hash", None) is not None
+    field = ADDRESS_OF_CHANNEL[channel]
+    return getattr(stored, field) is not None or getattr(stored, f"{field}_hash", None) is not None

@@ -11,6 +11,7 @@ third party holds); the rules whose version changed in the last year or will in 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -163,18 +164,30 @@ def _chain(ledger: Ledger, lang: Lang) -> str:
 
 def _gateway(ledger: Ledger, lang: Lang) -> str:
     """What `licite gateway` delivered and refused, a campaign a row (`ledger.deliveries`)."""
-    sent = report(ledger)
-    if not sent:
-        return f"<section><h2>{e(GATEWAY(lang))}</h2><p>{e(NO_MAIL(lang))}</p></section>"
-    head = "".join(f'<th scope="col">{e(t(lang))}</th>' for t in GATEWAY_HEAD)
+    rows = [
+        (
+            name,
+            one["delivered"],
+            one["refused"],
+            ", ".join(f"{c} {n}" for c, n in sorted(one["refused_by_code"].items())),
+        )
+        for name, one in report(ledger).items()
+    ]
+    return _table(GATEWAY, GATEWAY_HEAD, rows, NO_MAIL, lang)
+
+
+def _table(
+    title: Text, head: tuple[Text, ...], rows: Sequence[tuple[object, ...]], empty: Text, lang: Lang
+) -> str:
+    """A section with a titled table of `rows` (each cell escaped), or `empty` without any."""
+    if not rows:
+        return f"<section><h2>{e(title(lang))}</h2><p>{e(empty(lang))}</p></section>"
+    heads = "".join(f'<th scope="col">{e(t(lang))}</th>' for t in head)
     body = "".join(
-        f"<tr><td>{e(name)}</td><td>{one['delivered']}</td><td>{one['refused']}</td><td>"
-        + e(", ".join(f"{c} {n}" for c, n in sorted(one["refused_by_code"].items())))
-        + "</td></tr>"
-        for name, one in sent.items()
+        "<tr>" + "".join(f"<td>{e(str(cell))}</td>" for cell in row) + "</tr>" for row in rows
     )
     return (
-        f"<section><h2>{e(GATEWAY(lang))}</h2><table><thead><tr>{head}</tr></thead>"
+        f"<section><h2>{e(title(lang))}</h2><table><thead><tr>{heads}</tr></thead>"
         f"<tbody>{body}</tbody></table></section>"
     )
 
@@ -197,23 +210,22 @@ def _retention(ledger: Ledger, lang: Lang) -> str:
     killed half way shows as interrupted until the next run finishes it."""
     if ledger.journal.schema < RETENTION_RUNS:
         return ""
-    rows = ledger.store.read(
+    runs = ledger.store.read(
         "SELECT id, at_us, sender, decided, erased, finished_at_us FROM retention_runs"
         " ORDER BY id DESC LIMIT 10"
     )
-    if not rows:
-        return f"<section><h2>{e(RETENTION(lang))}</h2><p>{e(NO_RUN(lang))}</p></section>"
-    head = "".join(f'<th scope="col">{e(t(lang))}</th>' for t in RETENTION_HEAD)
-    body = "".join(
-        f"<tr><td>{run}</td><td>{e(iso_day(at_us))}</td><td>{e(str(sender or '*'))}</td>"
-        f"<td>{decided}</td><td>{erased}</td>"
-        f"<td>{e(iso_day(finished) if finished is not None else UNFINISHED(lang))}</td></tr>"
-        for run, at_us, sender, decided, erased, finished in rows
-    )
-    return (
-        f"<section><h2>{e(RETENTION(lang))}</h2><table><thead><tr>{head}</tr></thead>"
-        f"<tbody>{body}</tbody></table></section>"
-    )
+    rows = [
+        (
+            run,
+            iso_day(at_us),
+            sender or "*",
+            decided,
+            erased,
+            iso_day(finished) if finished is not None else UNFINISHED(lang),
+        )
+        for run, at_us, sender, decided, erased, finished in runs
+    ]
+    return _table(RETENTION, RETENTION_HEAD, rows, NO_RUN, lang)
 
 
 def iso_day(at_us: int) -> str:

@@ -141,8 +141,11 @@ def test_withdrawing_sms_from_the_preference_centre(
         if page.evaluate("document.activeElement.innerText") == stop.inner_text():
             break
         page.keyboard.press("Tab")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    assert page.evaluate("document.activeElement.innerText") == stop.inner_text()
+    # Enter submits the form; wait for the answer page, not for the page already loaded
+    # (a bare wait_for_load_state returns at once and raced the POST on a slow runner).
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert "Votre choix est enregistré" in page.inner_text("main")
     assert "Opposition enregistrée le" in page.inner_text("main")
     _accessible(page, "fr")
@@ -206,8 +209,8 @@ def test_unsubscribe_get_changes_nothing_and_the_button_objects(
     _shot(page, "unsubscribe-confirm")
     assert side.events() == before
     assert side.decide("p1", "email")["allowed"] is True
-    page.get_by_role("button", name="Me désabonner").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Me désabonner").click()
     assert "opposition est enregistrée" in page.inner_text("main")
     _shot(page, "unsubscribe-done")
     assert side.events()[-1]["via"] == "unsubscribe_link"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from licite.case import Campaign, Person
+from licite.case import Campaign, Event, Person, Sender
 from licite.decision import Decision
 from licite.engine import decide_history, has_address
 from licite.ledger.history import effective_sender, history_as_of
@@ -38,11 +38,31 @@ def decide_stored(
     not know (the mail gateway): a record with no events, whose keyed hashes still meet the
     suppressions an erasure left (`history`), decided as SPEC §2's unknown person."""
     moment = at or campaign.at or datetime.now(PARIS)
-    return decide_history(
+    return decide_read(
+        stored,
+        person,
         history_as_of(ledger, stored, moment),
+        campaign,
+        effective_sender(ledger, campaign.sender, moment),
+        moment,
+    )
+
+
+def decide_read(
+    stored: StoredPerson,
+    person: Person,
+    history: list[Event],
+    campaign: Campaign,
+    sender: Sender,
+    at: datetime,
+) -> Decision:
+    """`decide_stored` once the ledger is read: the person's `history_as_of(at)` (or its
+    page's, `histories_as_of`) and the campaign's `effective_sender` at `at`."""
+    return decide_history(
+        history,
         request=campaign.request,
-        sender=effective_sender(ledger, campaign.sender, moment),
-        at=moment,
+        sender=sender,
+        at=at,
         person=person,
         case_id=campaign.id,
         address_known=address_known(stored, person, campaign),

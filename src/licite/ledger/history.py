@@ -24,11 +24,15 @@ of the erasure decides, not the date a campaign claims.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 
 from licite.case import Bloctel, BloctelRemoved, Event, Objection, Sender, load_events
-from licite.ledger.ledger import Ledger
-from licite.ledger.people import StoredPerson
+from licite.errors import LiciteError
+from licite.ledger.ledger import Ledger, unknown_person
+from licite.ledger.people import StoredPerson, person_select, read_person
 from licite.ledger.rows import READ_SELECT, event_dict
 from licite.ledger.schema import SMS_INBOUND
 from licite.ledger.suppression import ever_listed, latest_import, listed
@@ -129,3 +133,197 @@ def effective_sender(ledger: Ledger, sender: Sender, at: datetime) -> Sender:
     if latest is None:
         return sender
     return sender.model_copy(update={"bloctel_checked_at": moment_of_micros(latest[1])})
+
+
+@dataclass(frozen=True, slots=True)
+class AsOf:
+    """One person of a page, as `ledger.person` and `history_as_of` read them; or the error
+    reading them raised, raised again when `stored` or `history` is asked for."""
+
+    id: str
+    record: StoredPerson | None
+    events: list[Event] | None
+    error: LiciteError | None = None
+
+    @property
+    def stored(self) -> StoredPerson:
+        if self.record is None:
+            raise self.error or unknown_person(self.id)
+        return self.record
+
+    @property
+    def history(self) -> list[Event]:
+        if self.events is None:
+            raise self.error or unknown_person(self.id)
+        return self.events
+
+
+def histories_as_of(ledger: Ledger, ids: Sequence[str], at: datetime) -> dict[str, AsOf]:
+    """`ledger.person` and `history_as_of(…, at)` for a page of people at once: the same
+    records and the same histories (`tests/test_retention_batched.py` holds them equal),
+    read by five statements for the whole page instead of five a person — the people,
+    their events, the opposition list (its latest import at or before `at` found once),
+    the suppression hashes other records' erasures left, and the STOPs by SMS — inside
+    one snapshot.
+
+    `ids` in the store's order (`ORDER BY id`): the statements read the range from the
+    first to the last and keep the ids asked for, which is cheap for a page of consecutive
+    ids (`licite.retention.plan`). An id outside the range read (not in the store's order)
+    is read alone, by `ledger.person` and `history_as_of`; an id the ledger does not hold
+    comes back with the `UnknownPerson` error `ledger.person` raises."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    span = (ids[0], ids[-1])
+    at_us = micros(at)
+    with ledger.store.snapshot():
+        records = _records(ledger, span, wanted)
+        recorded = _recorded_page(ledger, span, wanted, at_us)
+        listed = _listed_page(ledger, span, at_us)
+        suppressed = _suppressed_page(ledger, span)
+        stops = _stops_page(ledger, span, at_us)
+    found: dict[str, AsOf] = {}
+    for pid in wanted:
+        person = records.get(pid)
+        if person is None:
+            found[pid] = _alone(ledger, pid, at)
+            continue
+        if isinstance(person, LiciteError):
+            found[pid] = AsOf(pid, None, None, person)
+            continue
+        events = recorded.get(pid, ())
+        if isinstance(events, LiciteError):
+            found[pid] = AsOf(pid, person, None, events)
+            continue
+        history: list[Event] = list(events)
+        history.extend(listed.get(pid, ()))
+        history.extend(_suppression_mark(person, suppressed.get(pid), at_us))
+        history.extend(stops.get(pid, ()))
+        found[pid] = AsOf(pid, person, sorted(history, key=lambda e: e.at))
+    return found
+
+
+def _alone(ledger: Ledger, pid: str, at: datetime) -> AsOf:
+    try:
+        person = ledger.person(pid)
+    except LiciteError as error:
+        return AsOf(pid, None, None, error)
+    try:
+        return AsOf(pid, person, history_as_of(ledger, person, at))
+    except LiciteError as error:
+        return AsOf(pid, person, None, error)
+
+
+_IN_SPAN = " p.id >= ? AND p.id <= ?"
+
+
+def _records(
+    ledger: Ledger, span: tuple[str, str], wanted: set[str]
+) -> dict[str, StoredPerson | LiciteError]:
+    rows = ledger.store.read(person_select(ledger.journal.schema) + " WHERE" + _IN_SPAN, span)
+    found: dict[str, StoredPerson | LiciteError] = {}
+    for row in rows:
+        pid = str(row[0])
+        if pid not in wanted:
+            continue
+        try:
+            found[pid] = read_person(row, ledger.epochs)
+        except LiciteError as error:  # a broken key: that person only, as `ledger.person`
+            found[pid] = error
+    return found
+
+
+def _recorded_page(
+    ledger: Ledger, span: tuple[str, str], wanted: set[str], at_us: int
+) -> dict[str, tuple[Event, ...] | LiciteError]:
+    """`recorded_events` of each person of the span, validated a person at a time (one
+    person's unreadable event is that person's error, as it is `decide_person`'s)."""
+    rows = ledger.store.read(
+        f"SELECT person_id, {READ_SELECT} FROM events WHERE person_id >= ? AND person_id <= ?"
+        " AND at_us >= ? AND at_us <= ? ORDER BY person_id, at_us, seq",
+        (*span, _EARLIEST_US, min(at_us, _LATEST_US)),
+    )
+    found: dict[str, tuple[Event, ...] | LiciteError] = {}
+    for pid, group in groupby(rows, key=lambda r: str(r[0])):
+        if pid not in wanted:
+            continue
+        try:
+            found[pid] = load_events([event_dict(r[1:]) for r in group], name=f"ledger:{pid}")
+        except LiciteError as error:
+            found[pid] = error
+    return found
+
+
+def _listed_page(ledger: Ledger, span: tuple[str, str], at_us: int) -> dict[str, list[Event]]:
+    """`_opposition_list` for each person of the span with a phone hash."""
+    latest = latest_import(ledger, "bloctel", at_us)
+    if latest is None:
+        return {}
+    import_id, imported_at_us = latest
+    rows = ledger.store.read(
+        "SELECT p.id, MAX(CASE WHEN e.import_id = ? THEN 1 ELSE 0 END) FROM persons p"
+        " JOIN suppression_entries e ON e.phone_hash = p.phone_hash"
+        " JOIN suppression_imports i ON i.id = e.import_id"
+        " WHERE i.list = ? AND i.imported_at_us <= ? AND" + _IN_SPAN + " GROUP BY p.id",
+        (import_id, "bloctel", at_us, *span),
+    )
+    moment = moment_of_micros(imported_at_us)
+    on_list: list[Event] = [Bloctel(at=moment, type="bloctel")]
+    removed: list[Event] = [BloctelRemoved(at=moment, type="bloctel_removed")]
+    return {str(pid): on_list if int(latest_one) else removed for pid, latest_one in rows}
+
+
+def _suppressed_page(ledger: Ledger, span: tuple[str, str]) -> dict[str, int]:
+    """The earliest suppression another record left on each person's email or phone hash."""
+    rows = ledger.store.read(
+        "SELECT p.id, MIN(s.at_us) FROM persons p JOIN suppressions s"
+        " ON s.hash = p.email_hash AND s.person_id <> p.id WHERE" + _IN_SPAN + " GROUP BY p.id"
+        " UNION ALL SELECT p.id, MIN(s.at_us) FROM persons p JOIN suppressions s"
+        " ON s.hash = p.phone_hash AND s.person_id <> p.id WHERE" + _IN_SPAN + " GROUP BY p.id",
+        (*span, *span),
+    )
+    found: dict[str, int] = {}
+    for pid, first in rows:
+        key, value = str(pid), int(first)
+        found[key] = min(value, found.get(key, value))
+    return found
+
+
+def _suppression_mark(person: StoredPerson, first_us: int | None, at_us: int) -> list[Event]:
+    """`_suppressed` from the page's earliest suppression of the person's hashes."""
+    marks: list[int] = []
+    if person.erased_at_us is not None and person.erased_at_us > at_us:
+        marks.append(at_us)
+    if first_us is not None and (person.email_hash is not None or person.phone_hash is not None):
+        marks.append(min(first_us, at_us))
+    if not marks:
+        return []
+    moment = moment_of_micros(min(marks))
+    return [
+        Objection(at=moment, type="objection", channel=ChannelOrAll.ALL, sender="all", via=Via.FORM)
+    ]
+
+
+def _stops_page(ledger: Ledger, span: tuple[str, str], at_us: int) -> dict[str, list[Event]]:
+    """`stops_by_sms` for each person of the span with a phone hash."""
+    if ledger.journal.schema < SMS_INBOUND:
+        return {}
+    rows = ledger.store.read(
+        "SELECT p.id, s.received_at_us, s.sender FROM persons p JOIN sms_inbound s"
+        " ON s.phone_hash = p.phone_hash WHERE s.stop = ? AND s.received_at_us <= ? AND"
+        + _IN_SPAN
+        + " ORDER BY p.id, s.received_at_us",
+        (True, at_us, *span),
+    )
+    found: dict[str, list[Event]] = {}
+    for pid, received, sender in rows:
+        found.setdefault(str(pid), []).append(
+            Objection(
+                at=moment_of_micros(int(received)),
+                type="objection",
+                channel=ChannelOrAll.SMS,
+                sender=str(sender),
+                via=Via.STOP_SMS,
+            )
+        )
+    return found

@@ -150,12 +150,7 @@ class Ledger:
     def person(self, person_id: str) -> StoredPerson:
         rows = self.store.read(person_select(self.journal.schema) + " WHERE p.id = ?", (person_id,))
         if not rows:
-            raise UnknownPerson(
-                Text(
-                    f"--person : aucune personne {person_id!r} dans le registre",
-                    f"--person: no person {person_id!r} in the ledger",
-                )
-            )
+            raise unknown_person(person_id)
         return read_person(rows[0], self.epochs)
 
     def close(self) -> None:
@@ -171,3 +166,12 @@ class Ledger:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def unknown_person(person_id: str) -> UnknownPerson:
+    return UnknownPerson(
+        Text(
+            f"--person : aucune personne {person_id!r} dans le registre",
+            f"--person: no person {person_id!r} in the ledger",
+        )
+    )

@@ -22,17 +22,18 @@ import json
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing.pool import AsyncResult
 
-from licite.case import Campaign, Request, Sender
+from licite.case import Campaign, Person, Request, Sender
 from licite.decision import Decision
 from licite.engine import check_modelled
 from licite.errors import LiciteError, NotModelled
 from licite.i18n import Text
-from licite.ledger.decide import decide_person
+from licite.ledger.decide import decide_person, decide_read
+from licite.ledger.history import AsOf, effective_sender, histories_as_of
 from licite.ledger.ledger import Ledger
 from licite.vocabulary import SenderKind
 
@@ -102,6 +103,7 @@ class Plan:
         self._campaigns = {
             sid: Campaign(sender=s, request=_RETAIN) for sid, s in self.senders.items()
         }
+        self._effective: dict[str, Sender] = {}
 
     def campaign(self, sender: str) -> Campaign:
         found = self._campaigns.get(sender)
@@ -109,8 +111,8 @@ class Plan:
             found = self._campaigns[sender] = Campaign(sender=Sender(id=sender), request=_RETAIN)
         return found
 
-    def people(self) -> Iterator[tuple[str, tuple[str, ...]]]:
-        """Each person not erased yet, in id order, with the senders that hold them."""
+    def pages(self) -> Iterator[list[tuple[str, tuple[str, ...]]]]:
+        """Each page of people not erased yet, in id order, with the senders that hold them."""
         default = tuple(
             sorted(s for s, d in self.senders.items() if d.kind != SenderKind.POLITICAL)
         ) or (OPERATOR,)
@@ -127,37 +129,68 @@ class Plan:
             if not ids:
                 return
             holders = _holders(self.ledger, ids[0], ids[-1])
-            for person in ids:
-                held = holders.get(person) or default
-                if self.sender is None or self.sender in held:
-                    yield person, held
+            page = [(person, holders.get(person) or default) for person in ids]
+            yield [(p, held) for p, held in page if self.sender is None or self.sender in held]
             after = ids[-1]
 
+    def people(self) -> Iterator[tuple[str, tuple[str, ...]]]:
+        """Each person not erased yet, in id order, with the senders that hold them."""
+        for page in self.pages():
+            yield from page
+
     def verdict(self, person: str, held: tuple[str, ...]) -> Verdict:
+        """One person's verdict, each answer by `decide_person` (the path of `licite decide
+        --person`, five statements an answer): what `verdicts_of` must equal."""
         return Verdict(person, tuple(self.answer(person, s) for s in held))
 
     def answer(self, person: str, sender: str) -> Answer:
-        try:
-            decision = decide_person(self.ledger, person, self.campaign(sender), self.at)
-        except NotModelled:
-            raise  # the run's moment, not this person: the whole run is refused (exit 3)
-        except LiciteError as error:
-            return Answer(sender, UNDECIDED, None, problem=error.text)
-        code = (decision.basis if decision.allowed else decision.codes[0]) or UNDECIDED
-        if code not in ERASE:
-            return Answer(sender, code, decision.expires_at)
-        start, end = clock(decision, code)  # evidence costs a decision: only when it is shown
-        return Answer(sender, code, decision.expires_at, start, end)
+        campaign = self.campaign(sender)
+        return _answered(sender, lambda: decide_person(self.ledger, person, campaign, self.at))
+
+    def verdicts_of(self, page: list[tuple[str, tuple[str, ...]]]) -> list[Verdict]:
+        """The verdicts of a page of people (in id order), its people and histories read at
+        once (`histories_as_of`) and each answer decided by the engine as `decide_person`
+        decides it (`decide_read`): the same answers as `verdict`, a few statements a page."""
+        read = histories_as_of(self.ledger, [person for person, _ in page], self.at)
+        verdicts = []
+        for person, held in page:
+            found = read[person]
+            case_person: list[Person] = []
+
+            def decide(
+                sender: str, found: AsOf = found, known: list[Person] = case_person
+            ) -> Decision:
+                stored = found.stored
+                history = found.history
+                if not known:
+                    known.append(stored.as_case_person())
+                campaign = self.campaign(sender)
+                return decide_read(
+                    stored, known[0], history, campaign, self.effective(sender), self.at
+                )
+
+            answers = tuple(_answered(s, lambda s=s: decide(s)) for s in held)
+            verdicts.append(Verdict(person, answers))
+        return verdicts
+
+    def effective(self, sender: str) -> Sender:
+        """The sender as `decide_person` sees it at the plan's moment (`effective_sender`)."""
+        found = self._effective.get(sender)
+        if found is None:
+            campaign = self.campaign(sender)
+            found = effective_sender(self.ledger, campaign.sender, self.at)
+            self._effective[sender] = found
+        return found
 
     def verdicts(
         self, workers: int = 1, environ: Mapping[str, str] | None = None
     ) -> Iterator[Verdict]:
-        """Every verdict, in person order. With `workers` > 1, decided by that many
-        processes, each with its own connection to the ledger (opened with `environ`),
-        reading only: the answers are the same, the order too."""
+        """Every verdict, in person order, a page at a time (`verdicts_of`). With `workers`
+        > 1, decided by that many processes, each with its own connection to the ledger
+        (opened with `environ`), reading only: the answers are the same, the order too."""
         if workers <= 1:
-            for person, held in self.people():
-                yield self.verdict(person, held)
+            for page in self.pages():
+                yield from self.verdicts_of(page)
             return
         context = multiprocessing.get_context("spawn")  # never a forked SQLite connection
         setup = (self.ledger.location.url, dict(environ or os.environ), self.at, self.sender)
@@ -172,8 +205,23 @@ class Plan:
                 yield from pending.popleft().get()
 
 
+def _answered(sender: str, decide: Callable[[], Decision]) -> Answer:
+    """The `Answer` of one `retain` decision, or UNDECIDED with the reason it was refused."""
+    try:
+        decision = decide()
+    except NotModelled:
+        raise  # the run's moment, not this person: the whole run is refused (exit 3)
+    except LiciteError as error:
+        return Answer(sender, UNDECIDED, None, problem=error.text)
+    code = (decision.basis if decision.allowed else decision.codes[0]) or UNDECIDED
+    if code not in ERASE:
+        return Answer(sender, code, decision.expires_at)
+    start, end = clock(decision, code)  # evidence costs a decision: only when it is shown
+    return Answer(sender, code, decision.expires_at, start, end)
+
+
 _WORKER: Plan | None = None
-_CHUNK = 250
+_CHUNK = 500
 
 
 def _start_worker(url: str, environ: dict[str, str], at: datetime, sender: str | None) -> None:
@@ -183,7 +231,7 @@ def _start_worker(url: str, environ: dict[str, str], at: datetime, sender: str |
 
 def _decide_chunk(chunk: list[tuple[str, tuple[str, ...]]]) -> list[Verdict]:
     assert _WORKER is not None
-    return [_WORKER.verdict(person, held) for person, held in chunk]
+    return _WORKER.verdicts_of(chunk)
 
 
 def _chunks(

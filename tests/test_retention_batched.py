@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from licite.errors import UnknownPerson
+from licite.errors import InvalidInput, UnknownPerson
 from licite.ledger import import_file
 from licite.ledger.crypto import keyed_hash
 from licite.ledger.erasure import erase_many
@@ -33,7 +33,7 @@ from licite.phones import normalize_phone
 from licite.retention import Plan
 from licite.retention.sample import AT, POLITICAL, write_ledger_file
 from licite.service.campaigns import add_campaign
-from tests.test_ledger_support import BACKENDS, open_ledger, store_url, write_lines
+from tests.test_ledger_support import BACKENDS, open_ledger, raw, store_url, write_lines
 
 PEOPLE = 400
 MOMENTS = (
@@ -165,3 +165,23 @@ def test_a_page_is_read_in_a_few_statements(
     read = histories_as_of(ledger, page, parse_moment(AT))
     assert len(read) == 200
     assert 0 < len(statements) <= 6, statements
+
+
+def test_an_unreadable_history_is_its_person_s_answer_only(ledger: Ledger) -> None:
+    at = parse_moment(AT)
+    ids = [p for p, _ in Plan(ledger, at).people()][:50]
+    broken = ids[7]
+    raw(ledger.location.url, f"UPDATE events SET channel = 'pigeon' WHERE person_id = '{broken}'")
+    with pytest.raises(InvalidInput) as alone:
+        history_as_of(ledger, ledger.person(broken), at)
+    read = histories_as_of(ledger, ids, at)
+    with pytest.raises(InvalidInput) as paged:
+        read[broken].history
+    assert paged.value.text == alone.value.text
+    assert all(
+        read[p].history == history_as_of(ledger, ledger.person(p), at) for p in ids if p != broken
+    )
+    plan = Plan(ledger, at)
+    batched = {v.person: v for v in plan.verdicts()}
+    assert batched[broken] == plan.verdict(broken, tuple(a.sender for a in batched[broken].answers))
+    assert batched[broken].code == "UNDECIDED"

@@ -13,6 +13,7 @@ mapped into it in one place, at the end of this module (`store_error`,
     ├── NotModelled                  exit 3
     ├── LedgerError                  exit 1
     │   ├── Tampered                 exit 4
+    │   ├── RunInProgress            exit 75
     │   ├── StoreUnavailable         exit 5
     │   │   └── NoLedger
     │   └── KeyProblem               exit 6
@@ -157,6 +158,12 @@ class Tampered(LedgerError):
     """`verify` found the ledger changed, removed, inserted or reordered."""
 
     exit_status = 4
+
+
+class RunInProgress(LedgerError):
+    """Another `retention run` is under way on the same ledger; try again when it ends."""
+
+    exit_status = 75  # sysexits EX_TEMPFAIL: retry later
 
 
 class OutputRefused(LiciteError):

@@ -12,18 +12,29 @@ when it starts and stamped when it ends; the report of a run also shows the eras
 of the unfinished runs before it.
 
 `dry_run` writes nothing at all and answers with the same verdicts.
+
+One run at a time on a ledger (`one_run`): a second one, while the first decides or
+erases, stops before deciding anything (`RunInProgress`, exit 75) rather than erase
+alongside it. The lock is the kernel's — a PostgreSQL session advisory lock, or an
+`flock` on `<ledger file>.retention-lock` for SQLite — so it goes with the process that
+held it, SIGKILL included: no stale lock for the next run to clear. A dry run writes
+nothing and takes no lock.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from licite.errors import LedgerError
+from licite.errors import LedgerError, RunInProgress
+from licite.i18n import Text
 from licite.ledger.erasure import erase_many
 from licite.ledger.journal import Batch
 from licite.ledger.ledger import Ledger
@@ -91,6 +102,26 @@ def run_retention(
     (SUPPRESSION-RECORD for every sender that is not past its clock): the erasure keeps
     exactly their address and number hashes and an objection, which is what honouring
     the objection needs (CNIL référentiel « gestion des activités commerciales »)."""
+    if not dry_run:
+        with one_run(ledger):
+            return _run(ledger, at, sender, False, due_within_days, progress, workers,
+                        environ, erase_batch, reduce_suppression)  # fmt: skip
+    return _run(ledger, at, sender, True, due_within_days, progress, workers, environ,
+                erase_batch, reduce_suppression)  # fmt: skip
+
+
+def _run(
+    ledger: Ledger,
+    at: datetime,
+    sender: str | None,
+    dry_run: bool,
+    due_within_days: int,
+    progress: Progress | None,
+    workers: int,
+    environ: Mapping[str, str] | None,
+    erase_batch: int,
+    reduce_suppression: bool,
+) -> RunResult:
     started = time.monotonic()
     plan = Plan(ledger, at, sender)
     result = RunResult(at, sender, dry_run)
@@ -130,6 +161,57 @@ def run_retention(
     result.due.sort(key=lambda d: (d[2], d[0], d[1]))
     result.seconds = time.monotonic() - started
     return result
+
+
+_ADVISORY = 7365426
+"""The advisory lock's first key ("licite" retention); the second is the ledger's schema."""
+
+
+@contextmanager
+def one_run(ledger: Ledger) -> Iterator[None]:
+    """Hold the ledger's retention-run lock, or raise `RunInProgress` at once."""
+    location = ledger.location
+    if location.dialect == "postgresql":
+        lock = f"({_ADVISORY}, hashtext(current_schema()))"
+        if not ledger.store.read(f"SELECT pg_try_advisory_lock{lock}")[0][0]:
+            raise _in_progress(Text("verrou consultatif PostgreSQL", "PostgreSQL advisory lock"))
+        try:
+            yield
+        finally:
+            ledger.store.read(f"SELECT pg_advisory_unlock{lock}")
+        return
+    if location.in_memory:  # no other process can open it
+        yield
+        return
+    path = f"{location.path}.retention-lock"
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as error:
+        raise LedgerError(
+            Text(
+                f"retention run : verrou {path} impossible à créer ({error.strerror})",
+                f"retention run: cannot create the lock {path} ({error.strerror})",
+            )
+        ) from None
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _in_progress(Text(f"verrou {path}", f"lock {path}")) from None
+        yield
+    finally:
+        os.close(descriptor)  # the lock goes with it
+
+
+def _in_progress(lock: Text) -> RunInProgress:
+    return RunInProgress(
+        Text(
+            f"retention run : un autre passage est déjà en cours sur ce registre ({lock.fr}) ;"
+            " rien n'a été examiné ni effacé — réessayez quand il sera terminé",
+            f"retention run: another run is already under way on this ledger ({lock.en});"
+            " nothing was examined or erased — try again when it has finished",
+        )
+    )
 
 
 def _planned(verdict: Verdict, run_id: int | None) -> Erased:

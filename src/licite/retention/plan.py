@@ -1,8 +1,12 @@
 """What the engine answers to `retain` for each person and each sender that holds them.
 
-Never a second reading of SPEC 1.6: each answer is `decide_person` with the request
-`{action: retain}` for one sender (the path of `licite decide --person`), so the
-retention readings the engine has are the ones a run applies.
+Never a second reading of SPEC 1.6: each answer is the engine's decision on the request
+`{action: retain}` for one sender, as `decide_person` makes it (the path of `licite
+decide --person`), so the retention readings the engine has are the ones a run applies.
+Only the reading of the ledger is batched: a page of people's records and histories in a
+few statements (`licite.ledger.history.histories_as_of`) instead of five a person, each
+then decided by `decide_read`, the end of `decide_person`'s own path;
+tests/test_retention_batched.py holds every answer equal to `decide_person`'s.
 
 Who holds a person: every sender named on one of their events (`all`, the objection's
 "every sender", is no sender). A person whose events name none is held by each sender of
@@ -25,6 +29,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from multiprocessing.pool import AsyncResult
 
 from licite.case import Campaign, Person, Request, Sender
@@ -154,24 +159,18 @@ class Plan:
         read = histories_as_of(self.ledger, [person for person, _ in page], self.at)
         verdicts = []
         for person, held in page:
-            found = read[person]
-            case_person: list[Person] = []
-
-            def decide(
-                sender: str, found: AsOf = found, known: list[Person] = case_person
-            ) -> Decision:
-                stored = found.stored
-                history = found.history
-                if not known:
-                    known.append(stored.as_case_person())
-                campaign = self.campaign(sender)
-                return decide_read(
-                    stored, known[0], history, campaign, self.effective(sender), self.at
-                )
-
-            answers = tuple(_answered(s, lambda s=s: decide(s)) for s in held)
+            found, made = read[person], {}  # made: the person as the engine reads them, once
+            answers = tuple(_answered(s, partial(self._decide, found, s, made)) for s in held)
             verdicts.append(Verdict(person, answers))
         return verdicts
+
+    def _decide(self, found: AsOf, sender: str, made: dict[str, Person]) -> Decision:
+        stored, history = found.stored, found.history  # what reading them raised, if anything
+        person = made.get(stored.id)
+        if person is None:
+            person = made[stored.id] = stored.as_case_person()
+        campaign, effective = self.campaign(sender), self.effective(sender)
+        return decide_read(stored, person, history, campaign, effective, self.at)
 
     def effective(self, sender: str) -> Sender:
         """The sender as `decide_person` sees it at the plan's moment (`effective_sender`)."""

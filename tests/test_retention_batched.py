@@ -23,7 +23,7 @@ from licite.errors import InvalidInput, UnknownPerson
 from licite.ledger import import_file
 from licite.ledger.crypto import keyed_hash
 from licite.ledger.erasure import erase_many
-from licite.ledger.history import history_as_of, histories_as_of
+from licite.ledger.history import histories_as_of, history_as_of
 from licite.ledger.journal import Batch
 from licite.ledger.ledger import Ledger
 from licite.ledger.store import Transaction
@@ -84,14 +84,16 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
         # erased before AT, 10 after: the records left hold their suppression hashes.
         twins = [p for p in people if p.get("email") and p.get("phone")][:30]
         lines = [{**p, "id": f"t-{p['id']}"} for p in twins]
-        lines += [{"person": f"t-{p['id']}", "at": "2025-03-01", "type": "collected",
-                   "method": "form", "informed": True, "purpose": "commercial"} for p in twins]  # fmt: skip
+        collected = {"at": "2025-03-01", "type": "collected", "method": "form",
+                     "informed": True, "purpose": "commercial"}  # fmt: skip
+        lines += [{"person": f"t-{p['id']}", **collected} for p in twins]
         assert not import_file(opened, write_lines(tmp_path / "twins.jsonl", lines)).rejected
         erase_many(opened, [p["id"] for p in twins[:20]], parse_moment(ERASED_BEFORE))
         erase_many(opened, [p["id"] for p in twins[20:]], parse_moment(ERASED_AFTER))
         # STOPs by SMS from 40 numbers, some before each moment, some after.
-        _stops(opened, phones[40:80], ["2026-04-10T10:00:00+02:00", AT, "2026-10-10T10:00:00+02:00",
-                                       "2027-02-10T10:00:00+01:00"])  # fmt: skip
+        stops = ["2026-04-10T10:00:00+02:00", AT, "2026-10-10T10:00:00+02:00",
+                 "2027-02-10T10:00:00+01:00"]  # fmt: skip
+        _stops(opened, phones[40:80], stops)
         yield opened
 
 
@@ -126,7 +128,7 @@ def test_ids_out_of_order_or_unknown_are_read_alone(ledger: Ledger) -> None:
     for pid in (ids[5], ids[1], ids[-1], ids[3]):
         assert read[pid].history == history_as_of(ledger, ledger.person(pid), at)
     with pytest.raises(UnknownPerson):
-        read["nobody-here"].history
+        _ = read["nobody-here"].history
     assert histories_as_of(ledger, [], at) == {}
 
 
@@ -176,7 +178,7 @@ def test_an_unreadable_history_is_its_person_s_answer_only(ledger: Ledger) -> No
         history_as_of(ledger, ledger.person(broken), at)
     read = histories_as_of(ledger, ids, at)
     with pytest.raises(InvalidInput) as paged:
-        read[broken].history
+        _ = read[broken].history
     assert paged.value.text == alone.value.text
     assert all(
         read[p].history == history_as_of(ledger, ledger.person(p), at) for p in ids if p != broken

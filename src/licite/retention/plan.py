@@ -159,7 +159,7 @@ class Plan:
         read = histories_as_of(self.ledger, [person for person, _ in page], self.at)
         verdicts = []
         for person, held in page:
-            found, made = read[person], {}  # made: the person as the engine reads them, once
+            found, made = read[person], dict[str, Person]()  # the person as the engine reads them
             answers = tuple(_answered(s, partial(self._decide, found, s, made)) for s in held)
             verdicts.append(Verdict(person, answers))
         return verdicts

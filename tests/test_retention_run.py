@@ -98,7 +98,8 @@ def _must_show(url: str, tmp_path: Path, people: int, raw_sample: int | None = N
     assert {"RETENTION-EXPIRED", "POLITICAL-ELECTION-ENDED", "WITHIN-RETENTION",
             "SUPPRESSION-RECORD"} <= codes, codes  # fmt: skip
     assert 20 < len(expected) < people - 20
-    objectors = {v.person for v in verdicts if v.erase and v.person in _objected(url)}
+    objected = _objected(url)
+    objectors = {v.person for v in verdicts if v.erase and v.person in objected}
     assert objectors, "no erased objector: the refusal check below would prove nothing"
 
     before = _store_bytes(url, tmp_path)

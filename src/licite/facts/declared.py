@@ -46,6 +46,7 @@ from licite.vocabulary import (
     ChannelOrAll,
     ConsentPurpose,
     Mechanism,
+    Via,
 )
 
 
@@ -226,6 +227,20 @@ DECLARED: Mapping[str, Selection] = {
 }
 
 
+SYNTHETIC: Mapping[str, Mapping[str, Any]] = {
+    # The erasure of another record with the same address or number leaves an objection
+    # to everything from everyone (GDPR art. 17 and 21; C. pén. 226-18-1).
+    "erasure": {"type": "objection", "channel": ChannelOrAll.ALL, "sender": "all",
+                "via": Via.FORM},
+    # A STOP texted objects to the SMS of the sender it was sent to (CPCE L34-5): the
+    # sender is the event's own; the scrub keeps those sent to the campaign's or to all.
+    "stop_sms": {"type": "objection", "channel": ChannelOrAll.SMS, "via": Via.STOP_SMS},
+}  # fmt: skip
+"""The events the ledger never stores but reads into a history (`ledger.history`), by
+their fields; the scrub reads them through the declarations with these fields
+(`expr.on_event`)."""
+
+
 PERIODS: Mapping[str, str] = {
     "former_customer": "customer_retention",  # CNIL référentiel: from the relationship's end
     "prospect": "prospect_retention",  # … from the collection or last positive act
@@ -300,6 +315,7 @@ __all__ = [
     "PERIODS",
     "SAME_DOMAIN",
     "SOUND",
+    "SYNTHETIC",
     "Field",
     "Selection",
     "compiled",

@@ -15,7 +15,7 @@ Names: an event field is its name in `licite.case` and its column in the ledger
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -305,6 +305,44 @@ def _flat(parts: Iterable[Expr], kind: type) -> list[Expr]:
     for p in parts:
         out.extend(_flat(p.parts, kind) if isinstance(p, kind) else [p])  # type: ignore[attr-defined]
     return out
+
+
+def on_event(expr: Expr, fields: Mapping[str, object]) -> Expr:
+    """The condition for an event whose fields are all known — `fields`, the others
+    missing (a sender left out is the request's): what is left reads only the scope. The
+    scrub uses it for the events it never stores (an erasure's objection, a STOP texted),
+    so that they are read by the same declarations as recorded ones."""
+
+    def known(e: Expr) -> Expr:
+        if isinstance(e, Field):
+            return Value(fields.get(e.name))
+        if isinstance(e, Missing):
+            return Value(fields.get(e.field) is None)
+        if isinstance(e, In):
+            return Value(fields.get(e.field) in e.values)
+        if isinstance(e, Flag):
+            return Value(bool(fields.get(e.field)))
+        if isinstance(e, SenderIs):
+            sender = fields.get("sender")
+            if sender is None:
+                return TRUE
+            mine: Expr = Eq(Value(sender), Param("s"))
+            return Or((mine, Value(sender == "all"))) if e.or_all else mine
+        if isinstance(e, Eq):
+            return Eq(known(e.left), known(e.right))
+        if isinstance(e, And):
+            return And(tuple(known(p) for p in e.parts))
+        if isinstance(e, Or):
+            return Or(tuple(known(p) for p in e.parts))
+        if isinstance(e, Not):
+            return Not(known(e.part))
+        if isinstance(e, If):
+            return If(known(e.condition), known(e.then), known(e.otherwise))
+        if isinstance(e, Param | Value):
+            return e
+        raise TypeError(f"{type(e).__name__} needs a stored event")
+
+    return known(expr)
 
 
 def compile_predicate(expr: Expr, name: str) -> Predicate:

@@ -50,8 +50,9 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from licite.facts.declared import MINE, MINE_OR_ALL, PERIODS, declared
+from licite.facts.declared import MINE, MINE_OR_ALL, PERIODS, SYNTHETIC, declared
 from licite.facts.declared import sql as declared_sql
+from licite.facts.expr import on_event
 from licite.ledger.rows import BOOLEAN_COLUMNS, FIELD_COLUMNS
 from licite.parameters import Period, period
 from licite.places import PLACES_BY_KEY
@@ -502,6 +503,14 @@ def steps(analysis: bool, law: LawAt, order: Order = COMPACT) -> tuple[str, ...]
     )
 
 
+def _when(declaration: str, synthetic: str, moment: str) -> str:
+    """`moment` where the row's own event `synthetic` counts for `declaration`."""
+    selection = declared()[declaration]
+    fields = SYNTHETIC[synthetic]
+    assert selection.event == fields["type"], (declaration, synthetic)
+    return f"CASE WHEN {on_event(selection.when, fields).sql()} THEN {moment} END"
+
+
 def _row_facts(order: Order, law: LawAt) -> str:
     """A row's facts: its person's, with the row's own events (read_facts: the return)."""
     synthetic, at_of = order.synthetic("m.bloctel_at"), order.at_of
@@ -515,10 +524,12 @@ def _row_facts(order: Order, law: LawAt) -> str:
           OR m.stop_first IS NOT NULL AS known,
         least(pf.first_at, m.bloctel_at, m.erased_at, m.stop_first) AS first_seen,
         CASE WHEN m.bloctel_at IS NOT NULL THEN {synthetic} END AS bloctel_mark,
-        -- A STOP by SMS objects to the SMS of its sender (ledger.history.stops_by_sms).
-        greatest(x.objection_at, m.erased_at, CASE WHEN $ch = 'sms' THEN m.stop_last END)
-          AS objection_at,
-        greatest(x.suppression_from, m.erased_at, m.stop_last) AS suppression_from
+        -- An erasure's objection and a STOP by SMS, read by the declarations of
+        -- recorded objections (`declared.SYNTHETIC`, ledger.history).
+        greatest(x.objection_at, {_when("objection_here", "erasure", "m.erased_at")},
+          {_when("objection_here", "stop_sms", "m.stop_last")}) AS objection_at,
+        greatest(x.suppression_from, {_when("objection", "erasure", "m.erased_at")},
+          {_when("objection", "stop_sms", "m.stop_last")}) AS suppression_from
       FROM scrub_rows r
         LEFT JOIN pf ON pf.person_id = r.person_id
         LEFT JOIN person_rare x ON x.person_id = r.person_id

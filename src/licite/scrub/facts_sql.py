@@ -1,8 +1,12 @@
 """`licite.facts.read_facts`, for a whole list at once, in DuckDB.
 
-Each query below mirrors one part of `read_facts` and says which; the
-differential test (tests/test_scrub_differential.py) holds them to the same
-answers on random histories.
+Which events each fact reads is not written here: the conditions are the SQL
+renderings of `licite.facts.declared` (the engine's reader compiles the same
+declarations to Python), the periods those of `declared.PERIODS`, the request's
+values those of `licite.facts.scope.Scope`. What is written here is how the
+selected events fold over a person's history in one grouping; the differential
+test (tests/test_scrub_differential.py) holds the folds to `read_facts`'s answers
+on random histories.
 
 Inputs:
 - `scrub_events(person_id, seq, at_us, type, <ledger field columns>)`: the

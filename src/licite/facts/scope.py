@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cached_property
 
-from licite.case import Request
+from licite.case import Request, Sender
 from licite.facts.declared import PERIODS
-from licite.moments import micros
+from licite.moments import micros, moment_of_micros
 from licite.parameters import count, period, start
 from licite.vocabulary import Action, Channel, ChannelOrAll, ConsentPurpose, Purpose
 
@@ -38,6 +38,16 @@ def related_labels(request: Request, offer: str | None = None) -> tuple[str, ...
     to it or be analogous: the offer and the categories the request declares (v2)."""
     offer = offer if offer is not None else request.offer
     return (offer, *request.analogous) if offer is not None else tuple(request.analogous)
+
+
+def effective_sender(sender: Sender, latest_import_us: int | None) -> Sender:
+    """The campaign's sender; when it does not say when it last cleaned its list against
+    Bloctel, the latest import of the list at or before the moment (`latest_import_us`,
+    which the ledger and the scrub each read from their store) says it (C. consom.
+    R. 223-6)."""
+    if sender.bloctel_checked_at is not None or latest_import_us is None:
+        return sender
+    return sender.model_copy(update={"bloctel_checked_at": moment_of_micros(latest_import_us)})
 
 
 class Scope:

@@ -216,3 +216,23 @@ def test_the_events_the_ledger_never_stores_are_read_alike(
                 row = con.execute(sql).fetchone()
                 assert row is not None
                 assert row[0] == predicate(name)(event, scope), (name, fields)
+
+
+def test_every_declaration_is_read_by_both_readers() -> None:
+    """A declaration one reader ignores would be a reading of the law in one path only."""
+    import inspect
+    import re
+
+    from licite.facts import reader
+    from licite.scrub import facts_sql
+
+    in_python = set(re.findall(r"\bd\.(\w+)\(", inspect.getsource(reader)))
+    sql_source = inspect.getsource(facts_sql)
+    in_sql = {
+        *facts_sql._ROLES,
+        *facts_sql._FLAGS,
+        *re.findall(r"declared_sql\([\"'](\w+)[\"']\)", sql_source),
+        *re.findall(r"_when\([\"'](\w+)[\"']", sql_source),
+    } - set(facts_sql._OWN_ROLES)
+    assert in_python == set(DECLARED), set(DECLARED) ^ in_python
+    assert in_sql == set(DECLARED), set(DECLARED) ^ in_sql

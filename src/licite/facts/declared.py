@@ -95,9 +95,6 @@ def _flaw(mechanism: Mechanism) -> Expr:
 DECLARED: Mapping[str, Selection] = {
     # Consents
     "sound": Selection("consent", SOUND, "consent", "each", articles=("RGPD art. 4(11)",)),
-    "relevant": Selection(
-        "consent", SAME_DOMAIN, "consent", "each", articles=("CPCE L34-5", "CPCE L32-3")
-    ),
     "specific": Selection(
         "consent", SAME_DOMAIN & COVERS, "consent", "the latest not withdrawn, sound, in date"
     ),
@@ -149,7 +146,7 @@ DECLARED: Mapping[str, Selection] = {
             Missing("processing") & THIS_PURPOSE & THIS_CHANNEL,
         ),
         "consent_withdrawn",
-        "ends every relevant consent before it",
+        "ends every specific consent before it",
         articles=("RGPD art. 7(3)",),
     ),
     "political_withdrawal": Selection(
@@ -219,7 +216,7 @@ DECLARED: Mapping[str, Selection] = {
         "call",
         Param("phone_consent") & MINE & REFUSED & Since("phone_opt_in"),
         "consent_withdrawn",
-        "ends every relevant consent before it",
+        "ends every specific consent before it",
         articles=("C. consom. L223-1",),
     ),
     # Opinions

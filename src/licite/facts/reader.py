@@ -55,10 +55,9 @@ def ordered(history: Iterable[Event], at: datetime) -> list[Event]:
 class _Consent:
     event: Consent
     position: int
-    relevant: bool
-    """Of the request's domain: a contact consent for a contact, an analysis consent for one."""
-    specific: bool = False
-    """Covers the request's channel, purpose and sender (or its processing and purpose)."""
+    specific: bool
+    """Of the request's domain (a contact consent for a contact, an analysis consent for
+    one) and covering its channel, purpose and sender (or its processing and purpose)."""
     withdrawn: bool = False
     """Withdrawn for the request's own scope."""
     political_withdrawn: bool = False
@@ -103,8 +102,7 @@ def read_facts(
             else:
                 direct_collection_at = event.at
         elif isinstance(event, Consent):
-            consent = _Consent(event, position, d.relevant(event, q))
-            consent.specific = d.specific(event, q)
+            consent = _Consent(event, position, d.specific(event, q))
             elsewhere = elsewhere or d.consent_elsewhere(event, q)
             via_terms = via_terms or d.consent_via_terms(event, q)
             preticked = preticked or d.consent_preticked(event, q)
@@ -151,7 +149,7 @@ def read_facts(
             # given before it (C. consom. L223-1 al. 2, loi n° 2025-594).
             if d.refusal_withdrawal(event, q):
                 for c in consents:
-                    c.withdrawn = c.withdrawn or c.relevant
+                    c.withdrawn = c.withdrawn or c.specific
         elif isinstance(event, Bloctel):
             bloctel = True
         elif isinstance(event, BloctelRemoved):
@@ -266,7 +264,7 @@ def _withdraw(consents: list[_Consent], w: Withdrawal, q: Scope, d: Any) -> None
     concerns_request = d.withdrawal(w, q)
     political = d.political_withdrawal(w, q)
     for c in consents:
-        if concerns_request and c.relevant:
+        if concerns_request and c.specific:
             c.withdrawn = True
         if political and (w.channel in _ANY_CHANNEL or w.channel == c.event.channel):
             c.political_withdrawn = True

@@ -25,9 +25,12 @@ import hashlib
 import json
 import os
 import stat
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+KEEP = 8
+"""Entries kept of one family (one law file's, one year's calendars)."""
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-._")
 
 
@@ -81,8 +84,11 @@ def read(name: str) -> Any | None:
         return None
 
 
-def write(name: str, value: Any) -> None:
-    """Store `value` (JSON values only) under `name`; any failure only means no cache."""
+def write(name: str, value: Any, *, family: str | None = None) -> None:
+    """Store `value` (JSON values only) under `name`; any failure only means no cache.
+    `family`: the prefix of the entries this one may supersede (a law file's other
+    versions); only the `KEEP` newest of them stay, so the folder does not grow with
+    each edit while two installations side by side keep theirs."""
     path = _path(name)
     if path is None:
         return
@@ -96,10 +102,26 @@ def write(name: str, value: Any) -> None:
             file.write(data)
         os.replace(temporary, path)
     except OSError:
+        _remove(temporary)
+        return
+    if family:
+        _prune(path.parent, family)
+
+
+def _prune(folder: Path, family: str) -> None:
+    def age(path: Path) -> float:
         try:
-            temporary.unlink(missing_ok=True)
+            return -path.stat().st_mtime
         except OSError:
-            pass
+            return 0.0
+
+    for old in sorted(folder.glob(f"{family}*.json"), key=age)[KEEP:]:
+        _remove(old)
+
+
+def _remove(path: Path) -> None:
+    with suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 def _path(name: str) -> Path | None:

@@ -128,7 +128,8 @@ def law_document(name: str) -> Any:
     from licite import cache as file_cache
 
     text = law_file(name)
-    entry = f"law-{name.removesuffix('.yaml')}-{file_cache.digest(name, text)[:32]}"
+    stem = f"law-{name.removesuffix('.yaml')}-"
+    entry = f"{stem}{file_cache.digest(name, text)[:32]}"
     found = file_cache.read(entry)
     if isinstance(found, dict):
         return found
@@ -136,7 +137,7 @@ def law_document(name: str) -> Any:
 
     data = parse_text(text, name=f"law/{name}")
     if isinstance(data, dict) and json.loads(json.dumps(data)) == data:
-        file_cache.write(entry, data)  # only what JSON gives back unchanged (text keys, …)
+        file_cache.write(entry, data, family=stem)  # what JSON gives back unchanged
     return data
 
 

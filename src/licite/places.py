@@ -114,7 +114,8 @@ def calendars(year: int) -> dict[str, frozenset[date]]:
             return cached
     built = _built(year)
     if name is not None:
-        cache.write(name, {key: sorted(d.isoformat() for d in days) for key, days in built.items()})
+        as_text = {key: sorted(d.isoformat() for d in days) for key, days in built.items()}
+        cache.write(name, as_text, family=f"holidays-{year}-")
     return built
 
 
@@ -147,7 +148,7 @@ def _cache_name(year: int) -> str | None:
         sources = [(package / name).read_text("utf-8") for name in _SOURCES]
     except (OSError, UnicodeDecodeError):
         return None
-    return f"holidays-{year}-{cache.digest(str(package), *sources)[:32]}"
+    return f"holidays-{year}-{cache.digest(*sources)[:32]}"
 
 
 _SOURCES = ("version.py", "countries/france.py")

@@ -161,3 +161,39 @@ def test_a_corrupt_law_entry_is_read_again_from_the_yaml(tmp_path: Path) -> None
     assert status == 0
     assert again == answer
     assert _law_entry(cache, "marketing").read_bytes() == whole  # written again, whole
+
+
+def test_the_command_freezes_what_is_left_when_it_ends() -> None:
+    """`licite …` (main) freezes the objects alive at its end: the interpreter's shutdown
+    does not search them for cycles; a decision in-process leaves the collector as it
+    found it."""
+    code = (
+        "import gc, sys\n"
+        "from licite.commands import main\n"
+        f"sys.argv = ['licite', 'decide', {str(EXAMPLES / 'email-consumer-consent.yaml')!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as done:\n"
+        "    print(done.code, gc.isenabled(), gc.get_freeze_count() > 0, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr.split()[-3:] == ["0", "True", "True"]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_decision_in_process_leaves_the_collector_as_it_was(enabled: bool) -> None:
+    import gc
+
+    from click.testing import CliRunner
+
+    from licite.commands import cli
+
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        case = str(EXAMPLES / "email-consumer-consent.yaml")
+        result = CliRunner().invoke(cli, ["decide", case, "--json"])
+        assert result.exit_code == 0
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

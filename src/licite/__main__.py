@@ -1,5 +1,5 @@
 """`python -m licite …` is `licite …`."""
 
-from licite.commands.root import main
+from licite.commands import main
 
 main()

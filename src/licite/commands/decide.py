@@ -54,6 +54,7 @@ def decide_command(
 
 
 def decide_case(case_file: Path) -> Decision:
+    """The decision for a case file, or for the case on standard input (`-`)."""
     from licite.case import load_case
     from licite.documents import read_document
     from licite.engine import decide
@@ -76,6 +77,8 @@ def no_cycle_search() -> Iterator[None]:
         if paused:
             gc.enable()
 
+
+def _stdin_document() -> object:
     """The case written on standard input (`licite decide -`), YAML or JSON."""
     from licite.documents import parse_text
 

@@ -77,6 +77,13 @@ def test_a_folder_that_cannot_be_written_means_no_cache(
     assert cache.read("entry") is None
 
 
+def test_an_entry_renamed_to_another_key_is_ignored(folder: Path) -> None:
+    """Whoever may rename files in the folder cannot pass one key's value for another's."""
+    cache.write("law-x-old", {"period": "3 years"})
+    (folder / "law-x-old.json").rename(folder / "law-x-new.json")
+    assert cache.read("law-x-new") is None
+
+
 def test_names_are_plain(folder: Path) -> None:
     for name in ("../escape", "", ".hidden", "Upper", "a/b"):
         with pytest.raises(ValueError):

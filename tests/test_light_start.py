@@ -119,7 +119,8 @@ def _rewritten(entry: Path, change: Callable[[Any], None]) -> None:
     data = json.loads(entry.read_bytes().partition(b"\n")[2])
     change(data)
     body = json.dumps(data).encode()
-    entry.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    check = hashlib.sha256(entry.stem.encode() + b"\n" + body).hexdigest()
+    entry.write_bytes(check.encode() + b"\n" + body)
 
 
 def test_the_law_read_from_the_cache_is_checked_as_the_yaml_is(tmp_path: Path) -> None:

@@ -10,10 +10,11 @@ source is a new entry, never a stale one.
 
 A cache is a convenience, never a source of truth, so reading one is defensive:
 an entry is used only if it is a regular file (not a symlink) owned by the user
-and writable by no one else, its first line is the SHA-256 of the rest (a
-truncated or corrupt file is ignored), and the rest is JSON (never pickle: a
-hostile file cannot run code). The caller then checks the value as it checks
-its source (the law files' checks run on cached documents too). Anything else —
+and writable by no one else, its first line is the SHA-256 of its name and of
+the rest (a truncated or corrupt file, or one renamed to another key, is
+ignored), and the rest is JSON (never pickle: a hostile file cannot run code).
+The caller then checks the value as it checks its source (the law files' checks
+run on cached documents too). Anything else —
 a missing, unreadable, foreign or corrupt entry — means computing again.
 Writing is atomic (a temporary file renamed) and never fails a decision: a
 read-only or full disk only means no cache.
@@ -76,7 +77,7 @@ def read(name: str) -> Any | None:
         if fd >= 0:
             os.close(fd)
     check, _, body = raw.partition(b"\n")
-    if check.decode("ascii", "replace") != hashlib.sha256(body).hexdigest():
+    if check.decode("ascii", "replace") != _checksum(name, body):
         return None
     try:
         return json.loads(body)
@@ -93,7 +94,7 @@ def write(name: str, value: Any, *, family: str | None = None) -> None:
     if path is None:
         return
     body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    data = hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body
+    data = _checksum(name, body).encode("ascii") + b"\n" + body
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -122,6 +123,12 @@ def _prune(folder: Path, family: str) -> None:
 def _remove(path: Path) -> None:
     with suppress(OSError):
         path.unlink(missing_ok=True)
+
+
+def _checksum(name: str, body: bytes) -> str:
+    """The SHA-256 of the entry's name and body: an entry renamed to another key (one
+    law file's older version given its newer name) does not check out."""
+    return hashlib.sha256(name.encode("ascii") + b"\n" + body).hexdigest()
 
 
 def _path(name: str) -> Path | None:

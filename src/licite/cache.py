@@ -14,8 +14,8 @@ and writable by no one else, its first line is the SHA-256 of its name and of
 the rest (a truncated or corrupt file, or one renamed to another key, is
 ignored), and the rest is JSON (never pickle: a hostile file cannot run code).
 The caller then checks the value as it checks its source (the law files' checks
-run on cached documents too). Anything else —
-a missing, unreadable, foreign or corrupt entry — means computing again.
+run on cached documents too). Anything else — a missing, unreadable, foreign or
+corrupt entry — means computing again.
 Writing is atomic (a temporary file renamed) and never fails a decision: a
 read-only or full disk only means no cache.
 """

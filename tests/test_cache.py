@@ -17,7 +17,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     where = tmp_path / "cache"
     monkeypatch.setenv("LICITE_CACHE_DIR", str(where))
     monkeypatch.delenv("LICITE_NO_CACHE", raising=False)
-    return where
+    return where / f"format-{cache.FORMAT}"  # where this layout's entries live
 
 
 def test_a_value_comes_back_as_written(folder: Path) -> None:
@@ -28,6 +28,7 @@ def test_a_value_comes_back_as_written(folder: Path) -> None:
     entry = folder / "entry-1.json"
     assert entry.stat().st_mode & 0o777 == 0o600
     assert folder.stat().st_mode & 0o777 == 0o700
+    assert folder.parent.stat().st_mode & 0o777 == 0o700
 
 
 def test_turned_off_it_neither_reads_nor_writes(

@@ -97,7 +97,7 @@ def test_a_phone_call_reads_the_calendars_from_the_cache(tmp_path: Path) -> None
     cache = tmp_path / "cache"
     _, first, answer = _cached("decide", case, "--json", cache=cache)
     assert "holidays" in first
-    assert len(list(cache.glob("holidays-2026-*.json"))) == 1
+    assert len(list(cache.glob("format-*/holidays-2026-*.json"))) == 1
     _, second, again = _cached("decide", case, "--json", cache=cache)
     assert "holidays" not in second
     assert again == answer
@@ -107,7 +107,7 @@ def test_a_phone_call_reads_the_calendars_from_the_cache(tmp_path: Path) -> None
 
 
 def _law_entry(cache: Path, law: str) -> Path:
-    (found,) = cache.glob(f"law-{law}-*.json")
+    (found,) = cache.glob(f"format-*/law-{law}-*.json")
     return found
 
 

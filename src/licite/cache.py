@@ -4,7 +4,8 @@ A `licite decide` in a new process parses the law files and, for a phone call,
 builds the holiday calendars — the second alone costs the `holidays` package's
 import (0.1 s). Both depend only on their sources, so their result is kept as
 JSON in `$LICITE_CACHE_DIR`, else `$XDG_CACHE_HOME/licite`, else ~/.cache/licite;
-`LICITE_NO_CACHE=1` turns it off. The key of each entry is derived from its
+`LICITE_NO_CACHE=1` turns it off. Entries live in a folder named by their
+layout (`format-1`), so two versions of licite side by side keep theirs. The key of each entry is derived from its
 sources (the law files' SHA-256, the `holidays` package's version): a changed
 source is a new entry, never a stale one.
 
@@ -30,6 +31,9 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+FORMAT = 1
+"""The entries' layout: a change of it (of the checksum, of what an entry holds) takes a
+new number, so two versions of licite side by side never overwrite each other's."""
 KEEP = 8
 """Entries kept of one family (one law file's, one year's calendars)."""
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-._")
@@ -97,7 +101,8 @@ def write(name: str, value: Any, *, family: str | None = None) -> None:
     data = _checksum(name, body).encode("ascii") + b"\n" + body
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as file:
             file.write(data)
@@ -135,7 +140,7 @@ def _path(name: str) -> Path | None:
     if not name or not set(name) <= _NAME_CHARS or name.startswith("."):
         raise ValueError(f"cache entry name {name!r}: lower-case letters, digits, - . _ only")
     found = directory()
-    return None if found is None else found / f"{name}.json"
+    return None if found is None else found / f"format-{FORMAT}" / f"{name}.json"
 
 
 def _trusted(status: os.stat_result) -> bool:

@@ -5,9 +5,10 @@ builds the holiday calendars — the second alone costs the `holidays` package's
 import (0.1 s). Both depend only on their sources, so their result is kept as
 JSON in `$LICITE_CACHE_DIR`, else `$XDG_CACHE_HOME/licite`, else ~/.cache/licite;
 `LICITE_NO_CACHE=1` turns it off. Entries live in a folder named by their
-layout (`format-1`), so two versions of licite side by side keep theirs. The key of each entry is derived from its
-sources (the law files' SHA-256, the `holidays` package's version): a changed
-source is a new entry, never a stale one.
+layout (`format-1`), so two versions of licite side by side keep theirs. The
+key of each entry is derived from its sources (the law files' SHA-256, the
+`holidays` package's version): a changed source is a new entry, never a stale
+one.
 
 A cache is a convenience, never a source of truth, so reading one is defensive:
 an entry is used only if it is a regular file (not a symlink) owned by the user

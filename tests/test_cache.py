@@ -85,6 +85,19 @@ def test_an_entry_renamed_to_another_key_is_ignored(folder: Path) -> None:
     assert cache.read("law-x-new") is None
 
 
+def test_without_a_home_there_is_no_cache_and_no_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LICITE_CACHE_DIR", "XDG_CACHE_HOME", "LICITE_NO_CACHE"):
+        monkeypatch.delenv(name, raising=False)
+
+    def homeless() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", homeless)
+    assert cache.directory() is None
+    cache.write("entry", [1])
+    assert cache.read("entry") is None
+
+
 def test_names_are_plain(folder: Path) -> None:
     for name in ("../escape", "", ".hidden", "Upper", "a/b"):
         with pytest.raises(ValueError):

@@ -46,8 +46,12 @@ def directory() -> Path | None:
         return None
     if os.environ.get("LICITE_CACHE_DIR"):
         return Path(os.environ["LICITE_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "licite"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "licite"
+    try:
+        return Path.home() / ".cache" / "licite"
+    except (RuntimeError, KeyError, OSError):  # a service account without a home: no cache
+        return None
 
 
 def digest(*parts: str) -> str:

@@ -1,5 +1,5 @@
 """`python -m licite …` is `licite …`."""
 
-from licite.commands import main
+from licite.commands.root import main
 
 main()

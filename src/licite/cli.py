@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from licite.commands import cli, main
+from licite.commands.root import cli, main
 
 __all__ = ["cli", "main"]
 

@@ -33,20 +33,6 @@ COMMANDS = {
 }
 """Each command's name and where it lives (`module:attribute`)."""
 
-collector_paused = False
-"""True while `licite.commands.main` holds the cycle collector paused for the start."""
-
-
-def resume_collector() -> None:
-    """Freeze what the start built (modules, classes, the command line: they live as long
-    as the process, and are not searched for cycles again) and restart the collector for
-    what the command builds. A no-op unless `licite.commands.main` paused it."""
-    global collector_paused
-    if collector_paused:
-        collector_paused = False
-        gc.freeze()
-        gc.enable()
-
 
 class LazyGroup(click.Group):
     """A group whose commands are imported when named (or listed by --help)."""
@@ -67,7 +53,6 @@ class LazyGroup(click.Group):
             raise TypeError(f"{self.lazy[cmd_name]} is not a click command")
         whole_sentences(command)
         self.add_command(command, cmd_name)
-        resume_collector()
         return command
 
 

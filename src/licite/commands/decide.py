@@ -68,7 +68,8 @@ def decide_case(case_file: Path) -> Decision:
 def no_cycle_search() -> Iterator[None]:
     """Python's cycle collector paused for one bounded piece of work (one case, at most
     `MAX_EVENTS` events): a cold decision imports and builds thousands of objects, none
-    of them garbage, and the collector's passes over them cost 8 ms of 0.16 s."""
+    of them garbage, and the collector's passes over them cost 2–4 ms of CPU of some
+    0.2 s (docs/benchmarks.md)."""
     paused = gc.isenabled()
     gc.disable()
     try:

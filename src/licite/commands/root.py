@@ -96,5 +96,5 @@ def main() -> None:
     finally:
         # The process ends here: what is still alive is the OS's to free. Frozen, the
         # objects are not searched for cycles again by the interpreter's shutdown, which
-        # was a seventh of a cold decision (26 ms of 0.19 s, docs/benchmarks.md).
+        # was a tenth of a cold decision (20–26 ms of 0.2 s, docs/benchmarks.md).
         gc.freeze()

@@ -10,7 +10,10 @@ reads the holiday calendars) through each `licite` script given (default: this
 checkout's; give another checkout's, e.g. /work/main/.venv/bin/licite, to compare
 side by side). Then `python -X importtime` of the first decision, once per script,
 says where the import time goes. Figures are medians over the rounds; the ratios to
-the baselines are what to compare across machines.
+the baselines are what to compare across machines. Each command's CPU time (user +
+system, from the kernel's accounting of the child) is shown beside its wall time: on a
+machine shared with other work, the wall time includes waiting for a core, the CPU
+time mostly does not.
 """
 
 from __future__ import annotations
@@ -49,10 +52,15 @@ def _short(script: Path) -> str:
     return script.resolve().parent.parent.parent.name if ".venv" in script.parts else str(script)
 
 
-def once(argv: list[str]) -> float:
+def once(argv: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one run in a new process."""
     started = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=_env())
-    return time.perf_counter() - started
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, env=_env())
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    if status != 0:
+        raise subprocess.CalledProcessError(status, argv)
+    return wall, usage.ru_utime + usage.ru_stime
 
 
 def _env() -> dict[str, str]:
@@ -93,20 +101,28 @@ def main() -> None:
     for argv in timed.values():  # warm the file cache and the bytecode
         once(argv)
     seconds: dict[str, list[float]] = {name: [] for name in timed}
+    cpu: dict[str, list[float]] = {name: [] for name in timed}
     for _ in range(args.runs):
         for name, argv in timed.items():
-            seconds[name].append(once(argv))
+            wall, used = once(argv)
+            seconds[name].append(wall)
+            cpu[name].append(used)
     medians = {name: statistics.median(values) for name, values in seconds.items()}
+    cpu_medians = {name: statistics.median(values) for name, values in cpu.items()}
     bases = list(medians.values())[:3]
+    floor_cpu = list(cpu_medians.values())[2]
     width = max(map(len, seconds))
     print(
         f"{'command':<{width}} {'median s':>9} {'range s':>13}"
-        f" {'× pass':>7} {'× yaml':>7} {'× floor':>8}"
+        f" {'× pass':>7} {'× yaml':>7} {'× floor':>8} {'CPU s':>6} {'CPU × floor':>11}"
     )
     for name, values in seconds.items():
         spread = f"{min(values):.3f}–{max(values):.3f}"
         ratios = " ".join(f"{medians[name] / base:>7.2f}" for base in bases)
-        print(f"{name:<{width}} {medians[name]:>9.3f} {spread:>13} {ratios}")
+        print(
+            f"{name:<{width}} {medians[name]:>9.3f} {spread:>13} {ratios}"
+            f" {cpu_medians[name]:>6.3f} {cpu_medians[name] / floor_cpu:>11.2f}"
+        )
     print(f"({args.runs} rounds)")
     for script in scripts:
         print(f"\n{_short(script)}: cumulative import time, one `-X importtime` run, ms:")

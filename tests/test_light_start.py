@@ -10,7 +10,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,3 +84,117 @@ def test_a_decision_on_the_ledger_still_finds_its_command(tmp_path: Path) -> Non
     assert status == 5
     assert "licite.ledger.ledger" in modules
     assert not (tmp_path / "none.db").exists()
+
+
+def _cached(*argv: str, cache: Path, **env: str) -> tuple[int, list[str], str]:
+    return loaded_by(*argv, env={**os.environ, "LICITE_CACHE_DIR": str(cache), **env})
+
+
+def test_a_phone_call_reads_the_calendars_from_the_cache(tmp_path: Path) -> None:
+    """The first phone decision builds the year's calendars with `holidays` and keeps
+    them; the next ones, in new processes, do not import the package (0.1 s)."""
+    case = str(EXAMPLES / "phone-opt-in-2026.yaml")
+    cache = tmp_path / "cache"
+    _, first, answer = _cached("decide", case, "--json", cache=cache)
+    assert "holidays" in first
+    assert len(list(cache.glob("format-*/holidays-2026-*.json"))) == 1
+    _, second, again = _cached("decide", case, "--json", cache=cache)
+    assert "holidays" not in second
+    assert again == answer
+    _, off, unchanged = _cached("decide", case, "--json", cache=cache, LICITE_NO_CACHE="1")
+    assert "holidays" in off
+    assert unchanged == answer
+
+
+def _law_entry(cache: Path, law: str) -> Path:
+    (found,) = cache.glob(f"format-*/law-{law}-*.json")
+    return found
+
+
+def _rewritten(entry: Path, change: Callable[[Any], None]) -> None:
+    """The entry with its law changed by `change` and a valid checksum, as a hostile or
+    buggy writer with access to the folder could leave it."""
+    import hashlib
+
+    data = json.loads(entry.read_bytes().partition(b"\n")[2])
+    change(data)
+    body = json.dumps(data).encode()
+    check = hashlib.sha256(entry.stem.encode() + b"\n" + body).hexdigest()
+    entry.write_bytes(check.encode() + b"\n" + body)
+
+
+def test_the_law_read_from_the_cache_is_checked_as_the_yaml_is(tmp_path: Path) -> None:
+    case = str(EXAMPLES / "email-consumer-consent.yaml")
+    cache = tmp_path / "cache"
+    status, _, answer = _cached("decide", case, "--json", cache=cache)
+    assert status == 0
+    entry = _law_entry(cache, "consent")
+
+    def unversioned(data: Any) -> None:
+        for body in data["rules"].values():
+            body["versions"] = []
+
+    _rewritten(entry, unversioned)
+    done = subprocess.run(
+        [sys.executable, "-m", "licite", "decide", case, "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LICITE_CACHE_DIR": str(cache), "LICITE_LANG": "en"},
+    )
+    assert done.returncode == 70  # the catalogue's own error: the checks ran on the cache
+    assert "no version" in done.stderr
+    assert "Traceback" not in done.stderr
+
+    entry.chmod(0o666)  # writable by others: not trusted, the YAML is read instead
+    status, _, again = _cached("decide", case, "--json", cache=cache)
+    assert status == 0
+    assert again == answer
+
+
+def test_a_corrupt_law_entry_is_read_again_from_the_yaml(tmp_path: Path) -> None:
+    case = str(EXAMPLES / "email-consumer-consent.yaml")
+    cache = tmp_path / "cache"
+    _, _, answer = _cached("decide", case, "--json", cache=cache)
+    entry = _law_entry(cache, "marketing")
+    whole = entry.read_bytes()
+    entry.write_bytes(whole[: len(whole) // 2])  # cut short, as by a full disk
+    status, _, again = _cached("decide", case, "--json", cache=cache)
+    assert status == 0
+    assert again == answer
+    assert _law_entry(cache, "marketing").read_bytes() == whole  # written again, whole
+
+
+def test_the_command_freezes_what_is_left_when_it_ends() -> None:
+    """`licite …` (main) freezes the objects alive at its end: the interpreter's shutdown
+    does not search them for cycles; a decision in-process leaves the collector as it
+    found it."""
+    code = (
+        "import gc, sys\n"
+        "from licite.commands import main\n"
+        f"sys.argv = ['licite', 'decide', {str(EXAMPLES / 'email-consumer-consent.yaml')!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as done:\n"
+        "    print(done.code, gc.isenabled(), gc.get_freeze_count() > 0, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr.split()[-3:] == ["0", "True", "True"]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_decision_in_process_leaves_the_collector_as_it_was(enabled: bool) -> None:
+    import gc
+
+    from click.testing import CliRunner
+
+    from licite.commands import cli
+
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        case = str(EXAMPLES / "email-consumer-consent.yaml")
+        result = CliRunner().invoke(cli, ["decide", case, "--json"])
+        assert result.exit_code == 0
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -20,11 +20,10 @@ from functools import cache
 from itertools import pairwise
 from typing import Any, Literal
 
-from licite.documents import parse_text
 from licite.errors import CatalogueError, NotModelled
 from licite.i18n import Text
 from licite.moments import PARIS
-from licite.parameters import law_file, parameters, start
+from licite.parameters import law_document, parameters, start
 
 Kind = Literal["basis", "refusal", "detail", "block", "obligation", "warning"]
 KINDS: tuple[Kind, ...] = ("basis", "refusal", "detail", "block", "obligation", "warning")
@@ -160,8 +159,7 @@ def in_force(day: date) -> list[tuple[Rule, Version]]:
 
 
 def _load_law(name: str) -> Law:
-    raw = law_file(f"{name}.yaml")
-    data = parse_text(raw, name=f"law/{name}.yaml")
+    data = law_document(f"{name}.yaml")
     where = f"law/{name}.yaml"
     rules = tuple(_parse_rule(code, body, where) for code, body in data["rules"].items())
     return Law(name=name, text=str(data["text"]), url=str(data["url"]), rules=rules)

@@ -19,6 +19,7 @@ do): every cache of this module is cleared on the way in and out.
 from __future__ import annotations
 
 import bisect
+import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -108,10 +109,8 @@ class Parameter:
 @cache
 def parameters() -> dict[str, Parameter]:
     """Every parameter of law/parameters.yaml, checked."""
-    from licite.documents import parse_text
-
     where = "law/parameters.yaml"
-    data = parse_text(law_file("parameters.yaml"), name=where)
+    data = law_document("parameters.yaml")
     return {name: _parameter(name, body, where) for name, body in data["parameters"].items()}
 
 
@@ -120,6 +119,26 @@ def law_file(name: str) -> str:
     if _override is not None:
         return (_override / name).read_text(encoding="utf-8")
     return resources.files("licite.law").joinpath(name).read_text(encoding="utf-8")
+
+
+def law_document(name: str) -> Any:
+    """The parsed YAML of law/`name`. A cold start reads it from licite's cache (JSON,
+    keyed by the file's SHA-256, `licite.cache`) rather than parsing the YAML; either
+    way the caller checks it the same."""
+    from licite import cache as file_cache
+
+    text = law_file(name)
+    stem = f"law-{name.removesuffix('.yaml')}-"
+    entry = f"{stem}{file_cache.digest(name, text)[:32]}"
+    found = file_cache.read(entry)
+    if isinstance(found, dict):
+        return found
+    from licite.documents import parse_text
+
+    data = parse_text(text, name=f"law/{name}")
+    if isinstance(data, dict) and json.loads(json.dumps(data)) == data:
+        file_cache.write(entry, data, family=stem)  # what JSON gives back unchanged
+    return data
 
 
 def values_at(moment: datetime) -> dict[str, Any]:

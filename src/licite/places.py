@@ -10,8 +10,10 @@ without a subdivision). A day that is a holiday of the consumer's place alone â€
 Alsace-Moselle's Good Friday and 26 December (L3134-13), each overseas
 department's abolition of slavery and its own days (the package's French
 subdivisions) â€” is a lawful calling day that licite flags (SPEC 1.5, v2).
-The calendars are built on first use, once per place and year: a decision that
-is not a phone call never loads them.
+The calendars are built on first use, once per year, and kept in licite's cache
+(`licite.cache`, keyed by the installed `holidays` package's version): a decision that is
+not a phone call never loads them, and a phone call in a new process reads the
+year's dates rather than importing `holidays` (0.1 s), unless the cache is off.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from __future__ import annotations
 from datetime import date
 from enum import Enum
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-if TYPE_CHECKING:
-    import holidays
+from licite import cache
 
 
 class Place(Enum):
@@ -93,8 +95,80 @@ def place_of(postal_code: str | None, phone_e164: str | None) -> Place:
     return Place.METROPOLE
 
 
-@lru_cache(maxsize=512)
-def _holidays(subdivision: str | None, year: int) -> holidays.HolidayBase:
+NATIONAL = "national"
+"""The calendar of C. trav. L3133-1, the same in every place (no subdivision)."""
+
+
+def _holidays(subdivision: str | None, year: int) -> frozenset[date]:
+    return calendars(year)[subdivision or NATIONAL]
+
+
+@lru_cache(maxsize=256)
+def calendars(year: int) -> dict[str, frozenset[date]]:
+    """The year's holidays, national and of each place with a subdivision: from the
+    cache when an entry for this version of `holidays` checks out, else built."""
+    name = _cache_name(year)
+    if name is not None:
+        cached = _checked(cache.read(name), year)
+        if cached is not None:
+            return cached
+    built = _built(year)
+    if name is not None:
+        as_text = {key: sorted(d.isoformat() for d in days) for key, days in built.items()}
+        cache.write(name, as_text, family=f"holidays-{year}-")
+    return built
+
+
+def _built(year: int) -> dict[str, frozenset[date]]:
     import holidays
 
-    return holidays.country_holidays("FR", subdiv=subdivision, years=year)
+    return {
+        key: frozenset(holidays.country_holidays("FR", subdiv=subdivision, years=year))
+        for key, subdivision in _SUBDIVISIONS.items()
+    }
+
+
+_SUBDIVISIONS: dict[str, str | None] = {
+    NATIONAL: None,
+    **{place.subdivision: place.subdivision for place in Place if place.subdivision},
+}
+
+
+def _cache_name(year: int) -> str | None:
+    """The entry's name: a digest of the installed `holidays` package's version and of its
+    France module, and the year (None: the package's files cannot be read). Found without
+    importing the package, which is what the cache saves."""
+    from importlib.util import find_spec
+
+    spec = find_spec("holidays")
+    if spec is None or spec.origin is None:
+        return None
+    package = Path(spec.origin).parent
+    try:
+        sources = [(package / name).read_text("utf-8") for name in _SOURCES]
+    except (OSError, UnicodeDecodeError):
+        return None
+    return f"holidays-{year}-{cache.digest(*sources)[:32]}"
+
+
+_SOURCES = ("version.py", "countries/france.py")
+"""The package's files that decide France's calendars: its version, and France itself."""
+
+
+def _checked(raw: Any, year: int) -> dict[str, frozenset[date]] | None:
+    """A cached entry as calendars, or None unless it has every place and only dates of
+    `year`."""
+    if not isinstance(raw, dict) or set(raw) != set(_SUBDIVISIONS):
+        return None
+    found: dict[str, frozenset[date]] = {}
+    for key, days in raw.items():
+        if not isinstance(days, list) or not all(isinstance(d, str) for d in days):
+            return None
+        try:
+            parsed = frozenset(date.fromisoformat(d) for d in days)
+        except ValueError:
+            return None
+        if any(d.year != year for d in parsed):
+            return None
+        found[key] = parsed
+    return found

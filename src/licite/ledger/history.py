@@ -32,6 +32,7 @@ from typing import Any
 
 from licite.case import Bloctel, BloctelRemoved, Event, Objection, Sender, load_events
 from licite.errors import LiciteError
+from licite.facts.scope import effective_sender as cleaned_by
 from licite.ledger.ledger import Ledger, unknown_person
 from licite.ledger.people import StoredPerson, person_select, read_person
 from licite.ledger.rows import READ_SELECT, event_dict
@@ -126,14 +127,12 @@ def _suppressed(ledger: Ledger, person: StoredPerson, at_us: int) -> list[Event]
 
 
 def effective_sender(ledger: Ledger, sender: Sender, at: datetime) -> Sender:
-    """The campaign's sender; when it does not say when it last cleaned its list
-    against Bloctel, the ledger's latest import at or before `at` says it (R. 223-6)."""
+    """The campaign's sender, its list cleaning read from the ledger's imports (R. 223-6,
+    `licite.facts.scope.effective_sender`)."""
     if sender.bloctel_checked_at is not None:
         return sender
     latest = latest_import(ledger, "bloctel", micros(at))
-    if latest is None:
-        return sender
-    return sender.model_copy(update={"bloctel_checked_at": moment_of_micros(latest[1])})
+    return cleaned_by(sender, latest[1] if latest else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,12 @@
 """`licite.facts.read_facts`, for a whole list at once, in DuckDB.
 
-Each query below mirrors one part of `read_facts` and says which; the
-differential test (tests/test_scrub_differential.py) holds them to the same
-answers on random histories.
+Which events each fact reads is not written here: the conditions are the SQL
+renderings of `licite.facts.declared` (the engine's reader compiles the same
+declarations to Python), the periods those of `declared.PERIODS`, the request's
+values those of `licite.facts.scope.Scope`. What is written here is how the
+selected events fold over a person's history in one grouping; the differential
+test (tests/test_scrub_differential.py) holds the folds to `read_facts`'s answers
+on random histories.
 
 Inputs:
 - `scrub_events(person_id, seq, at_us, type, <ledger field columns>)`: the
@@ -50,15 +54,15 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from licite.facts.declared import MINE, MINE_OR_ALL, PERIODS, SYNTHETIC, declared
+from licite.facts.declared import sql as declared_sql
+from licite.facts.expr import on_event
 from licite.ledger.rows import BOOLEAN_COLUMNS, FIELD_COLUMNS
 from licite.parameters import Period, period
 from licite.places import PLACES_BY_KEY
 from licite.scrub.duck import period_end
 from licite.vocabulary import (
-    CONSENT_ANALYSIS,
     INDIRECT_METHODS,
-    POSITIVE_INTERACTIONS,
-    VALID_MECHANISMS,
     ChannelOrAll,
     CollectPurpose,
     Method,
@@ -70,10 +74,7 @@ def _values(members: frozenset[Any]) -> str:
     return "(" + ", ".join(f"'{m.value}'" for m in sorted(members)) + ")"
 
 
-SOUND = f"(mechanism IS NULL OR mechanism IN {_values(VALID_MECHANISMS)})"
 ANY_CHANNEL = "(channel IS NULL OR channel = 'all')"
-ANALYSIS_PURPOSES = _values(CONSENT_ANALYSIS)
-POSITIVE = _values(POSITIVE_INTERACTIONS)
 
 READ_COLUMNS: tuple[str, ...] = tuple(
     c for c in FIELD_COLUMNS if c not in ("via", "source", "wording", "informed_at_text")
@@ -211,10 +212,6 @@ def _bits(*groups: tuple[tuple[Condition, ...], int]) -> str:
     return f"(CASE type {cases} ELSE 0 END)"
 
 
-def _index(conditions: tuple[Condition, ...], name: str) -> int:
-    return [n for n, _, _ in conditions].index(name)
-
-
 def _collected_flag(name: str) -> str:
     return _bit("c_packed", _FLAG_SHIFT + _COLLECTED_FLAGS.index(name))
 
@@ -224,39 +221,29 @@ _INDIRECT = f"coalesce(method IN {_values(INDIRECT_METHODS)}, false)"
 """An indirect collection (SPEC 1.4), which never restarts the retention clock."""
 _BOUGHT = tuple(_code("method", m.value) for m in (Method.LIST_PURCHASE, Method.LIST_RENTAL))
 
-# A consent within the request's domain (read_facts: `same_domain`), covering the request
-# (`specific`), given by a sound mechanism, and — for an analysis — past its year.
-_RELEVANT = (
-    f"((processing IS NOT NULL OR coalesce(purpose IN {ANALYSIS_PURPOSES}, false)) = $analysis)"
-)
-_COVERS = """(mine AND CASE WHEN $analysis
-    THEN processing IS NOT DISTINCT FROM $proc AND purpose IS NOT DISTINCT FROM $pu
-    ELSE (channel IS NULL OR channel = 'all' OR channel = $ch)
-         AND (purpose IS NULL OR purpose = $pu) END)"""
-_SPECIFIC = (
-    f"CASE WHEN type = 'consent' THEN coalesce({_RELEVANT} AND {_COVERS}, false) ELSE false END"
-)
 
-# Yes-or-no facts of the loop, one bit each of a single `bit_or`.
-_FLAGS: tuple[Condition, ...] = (
-    ("opinion_inferred", "opinion_inferred", "true"),
-    (
-        "offer_analogous",
-        "customer",
-        "mine AND list_has_any(from_json(coalesce(products, '[]'), '[\"VARCHAR\"]'), $related)",
-    ),
-    ("consent_via_terms", "consent", f"{_RELEVANT} AND mechanism = 'terms_acceptance'"),
-    ("consent_preticked", "consent", f"{_RELEVANT} AND mechanism = 'preticked'"),
-    ("consent_misleading", "consent", f"{_RELEVANT} AND mechanism = 'misleading_design'"),
-    ("consent_implicit", "consent", f"{_RELEVANT} AND mechanism = 'implicit'"),
-    ("consent_elsewhere", "consent", f"{_RELEVANT} AND NOT {_COVERS}"),
+def _specific() -> str:
+    """A consent within the request's domain that covers the request (`declared`)."""
+    return f"CASE WHEN type = 'consent' THEN {declared_sql('specific')} ELSE false END"
+
+
+# Yes-or-no facts of the loop, one bit each of a single `bit_or`; their conditions are
+# the declarations of the same names (`licite.facts.declared`).
+_FLAGS: tuple[str, ...] = (
+    "opinion_inferred",
+    "offer_analogous",
+    "consent_via_terms",
+    "consent_preticked",
+    "consent_misleading",
+    "consent_implicit",
+    "consent_elsewhere",
 )
 _FLAG_BITS = 16
 """The flags come after the roles (`_ROLES`) in the one integer an event carries."""
 
 
 def _flag(name: str) -> str:
-    return f"coalesce({_bit('flags', _index(_FLAGS, name))}, false)"
+    return f"coalesce({_bit('flags', _FLAGS.index(name))}, false)"
 
 
 def _events(analysis: bool, order: Order, law: LawAt) -> str:
@@ -267,8 +254,8 @@ def _events(analysis: bool, order: Order, law: LawAt) -> str:
     D. 98-5 I renews an analysis consent every year: the year is computed only
     for an analysis, on consents."""
     source = f"""
-      SELECT *, coalesce(sender, $s) = $s AS mine,
-        coalesce(sender, $s) IN ($s, 'all') AS mine_or_all, {order.event()} AS pos
+      SELECT *, {MINE.column()} AS mine, {MINE_OR_ALL.column()} AS mine_or_all,
+        {order.event()} AS pos
       FROM scrub_events"""
     if not analysis:
         return f"SELECT *, false AS lapsed FROM ({source})"
@@ -289,52 +276,48 @@ def _events(analysis: bool, order: Order, law: LawAt) -> str:
 # customer relationship, an objection, a call, a contract… — go into a list per person
 # (one small state in the grouping, where a value per fact would make every person's
 # state larger) and are read from there. Each carries the roles it plays, one bit each;
-# its moment is read from its position.
-_ROLES: tuple[Condition, ...] = (
-    (
-        "withdrawal",  # one that reaches the request's consents (read_facts: _withdraw)
-        "withdrawal",
-        f"""mine_or_all AND (CASE WHEN $analysis
-          THEN {ANY_CHANNEL} AND (processing IS NULL OR processing = $proc)
-               AND (purpose IS NULL OR purpose = $pu)
-          ELSE processing IS NULL AND (purpose IS NULL OR purpose = $pu)
-               AND ({ANY_CHANNEL} OR channel = $ch) END)""",
-    ),
-    ("customer", "customer", "mine"),
-    ("customer_end", "customer_end", "mine"),
-    ("objection", "objection", "mine_or_all"),
-    (
-        "objection_here",  # one that names the request's channel, or all
-        "objection",
-        f"mine_or_all AND ({ANY_CHANNEL} OR channel = $ch)",
-    ),
-    ("recent_call", "call", "mine AND at_us >= $calls_from AND at_us < $at"),
-    ("bloctel", "bloctel", "true"),
-    ("bloctel_removed", "bloctel_removed", "true"),
-    ("outside_hours", "consent", "candidate AND outside_hours"),
-    ("informed_at", "collected", "informed_at_us IS NOT NULL"),
-    ("contract", "contract", "mine"),
-    ("contract_end", "contract_end", "mine"),
-    ("refusal", "call", "mine AND outcome = 'refused'"),
-    ("political_consent", "consent", f"purpose = 'political' AND mine AND {SOUND}"),
-    (
-        "refusal_withdrawal",  # read_facts: a refused call takes the phone consent back
-        "call",
-        "$phone_consent AND mine AND outcome = 'refused' AND at_us >= $phone_opt_in",
-    ),
-    (
-        "political_withdrawal",
-        "withdrawal",
-        "mine_or_all AND processing IS NULL AND (purpose IS NULL OR purpose = 'political')",
-    ),
+# its moment is read from its position. A role is a declaration of the same name
+# (`licite.facts.declared`), but for the three below, which belong to this reader.
+_ROLES: tuple[str, ...] = (
+    "withdrawal",
+    "customer",
+    "customer_end",
+    "objection",
+    "objection_here",
+    "recent_call",
+    "bloctel",
+    "bloctel_removed",
+    "outside_hours",
+    "informed_at",
+    "contract",
+    "contract_end",
+    "refusal",
+    "political_consent",
+    "refusal_withdrawal",
+    "political_withdrawal",
 )
 assert len(_ROLES) <= _FLAG_BITS
+_OWN_ROLES: dict[str, Condition] = {
+    "bloctel": ("bloctel", "bloctel", "true"),  # the latest of the two, read from positions
+    "bloctel_removed": ("bloctel_removed", "bloctel_removed", "true"),
+    "outside_hours": ("outside_hours", "consent", "candidate AND outside_hours"),
+    "informed_at": ("informed_at", "collected", "informed_at_us IS NOT NULL"),
+}
+
+
+def _conditions(names: tuple[str, ...]) -> tuple[Condition, ...]:
+    """Each name's (name, event type, SQL condition), from the declarations in force."""
+    found = declared()
+    return tuple(
+        _OWN_ROLES[n] if n in _OWN_ROLES else (n, found[n].event, found[n].when.sql())
+        for n in names
+    )
 
 
 # What a rare event carries besides its position and roles is one number: a text field in
 # the list would cost seconds on twenty million events, even where it is NULL. A contract's
 # object is a text: contracts travel in a list of their own (`rare_contracts`).
-_CONTRACT_ROLES = sum(1 << _index(_ROLES, name) for name in ("contract", "contract_end"))
+_CONTRACT_ROLES = sum(1 << _ROLES.index(name) for name in ("contract", "contract_end"))
 
 
 def _detail() -> str:
@@ -348,7 +331,7 @@ _ALL_CHANNELS = _code("channel", ChannelOrAll.ALL.value)
 
 def _role(name: str, event: str = "") -> str:
     """Whether an event of `rare` (`event`, an alias, or the only one) plays role `name`."""
-    return _bit(f"{event}.roles" if event else "roles", _index(_ROLES, name))
+    return _bit(f"{event}.roles" if event else "roles", _ROLES.index(name))
 
 
 def _per_person(analysis: bool, order: Order) -> str:
@@ -356,7 +339,7 @@ def _per_person(analysis: bool, order: Order) -> str:
     rare events, read again as the small set they are (see `_ROLES`)."""
     lapsed = f"NULL::{order.kind}"
     if analysis:
-        lapsed = f"max(pos) FILTER (specific AND {SOUND} AND lapsed)"
+        lapsed = f"max(pos) FILTER (specific AND {declared_sql('sound')} AND lapsed)"
     return f"""
     CREATE OR REPLACE TEMP TABLE pf AS
     SELECT person_id,
@@ -365,8 +348,9 @@ def _per_person(analysis: bool, order: Order) -> str:
       max(at_us) FILTER (type = 'collected' AND NOT {_INDIRECT}) AS direct_at,
       min(at_us) FILTER (type = 'collected' AND {_INDIRECT}) AS first_indirect_at,
       arg_max_null({_packed_collection()}, pos) FILTER (type = 'collected') AS c_packed,
-      max(at_us) FILTER ((type = 'consent' AND mine AND {SOUND})
-          OR (type = 'interaction' AND mine AND kind IN {POSITIVE})) AS last_positive,
+      max(at_us) FILTER ((type = 'consent' AND {declared_sql("positive_consent")})
+          OR (type = 'interaction' AND {declared_sql("positive_interaction")}))
+        AS last_positive,
       max(pos) FILTER (candidate) AS candidate_last,
       min(pos) FILTER (specific) AS specific_first,
       {lapsed} AS lapsed_last,
@@ -378,9 +362,10 @@ def _per_person(analysis: bool, order: Order) -> str:
     FROM (
       -- What several aggregates test, computed once an event: its roles and its flags.
       SELECT *, marks & {(1 << _FLAG_BITS) - 1} AS roles FROM (
-      SELECT *, {_bits((_ROLES, 0), (_FLAGS, _FLAG_BITS))} AS marks FROM (
-        SELECT *, specific AND {SOUND} AND NOT lapsed AS candidate FROM (
-          SELECT *, {_SPECIFIC} AS specific FROM e))))
+      SELECT *, {_bits((_conditions(_ROLES), 0), (_conditions(_FLAGS), _FLAG_BITS))} AS marks
+      FROM (
+        SELECT *, specific AND {declared_sql("sound")} AND NOT lapsed AS candidate FROM (
+          SELECT *, {_specific()} AS specific FROM e))))
     GROUP BY person_id
     """
 
@@ -388,10 +373,10 @@ def _per_person(analysis: bool, order: Order) -> str:
 def _ends(source: str, law: LawAt) -> str:
     """The moments of `Facts`, each its start plus its period (see `duck.period_end`)."""
     for start, length, out in (
-        ("former_from", law.customer_retention, "former_ends"),  # CNIL référentiel
-        ("prospect_from", law.prospect_retention, "prospect_ends"),
-        ("suppression_from", law.suppression_record, "suppression_ends"),
-        ("collected_at", law.inform_delay, "inform_deadline"),  # RGPD art. 14(3)(a)
+        ("former_from", law.former_customer, "former_ends"),  # CNIL référentiel
+        ("prospect_from", law.prospect, "prospect_ends"),
+        ("suppression_from", law.suppression, "suppression_ends"),
+        ("collected_at", law.inform, "inform_deadline"),  # RGPD art. 14(3)(a)
         ("analysis_consent_at", law.analysis_consent, "consent_expires"),  # D. 98-5 I
     ):
         source = period_end(source, start, days=length.days, months=length.months, out=out)
@@ -400,19 +385,20 @@ def _ends(source: str, law: LawAt) -> str:
 
 @dataclass(frozen=True, slots=True)
 class LawAt:
-    """The periods the facts are read with, in force at the scrub's moment
-    (law/parameters.yaml): the SQL is written with them, as `read_facts` reads them."""
+    """The periods the facts are read with, in force at the scrub's moment: each field is a
+    clock of `licite.facts.declared.PERIODS`, read from the dated parameter it names there
+    (law/parameters.yaml), as `read_facts` reads it."""
 
-    customer_retention: Period
-    prospect_retention: Period
-    suppression_record: Period
-    inform_delay: Period
+    former_customer: Period
+    prospect: Period
+    suppression: Period
+    inform: Period
     analysis_consent: Period
-    refusal_cooldown: Period
+    refusal: Period
 
     @classmethod
     def of(cls, moment: datetime) -> LawAt:
-        return cls(**{f.name: period(f.name, moment) for f in fields(cls)})
+        return cls(**{f.name: period(PERIODS[f.name], moment) for f in fields(cls)})
 
 
 def steps(analysis: bool, law: LawAt, order: Order = COMPACT) -> tuple[str, ...]:
@@ -489,8 +475,8 @@ def steps(analysis: bool, law: LawAt, order: Order = COMPACT) -> tuple[str, ...]
             period_end(
                 refusals,
                 "at_us",
-                days=law.refusal_cooldown.days,
-                months=law.refusal_cooldown.months,
+                days=law.refusal.days,
+                months=law.refusal.months,
                 out="cooldown_ends",
             )
         })
@@ -521,6 +507,14 @@ def steps(analysis: bool, law: LawAt, order: Order = COMPACT) -> tuple[str, ...]
     )
 
 
+def _when(declaration: str, synthetic: str, moment: str) -> str:
+    """`moment` where the row's own event `synthetic` counts for `declaration`."""
+    selection = declared()[declaration]
+    fields = SYNTHETIC[synthetic]
+    assert selection.event == fields["type"], (declaration, synthetic)
+    return f"CASE WHEN {on_event(selection.when, fields).sql()} THEN {moment} END"
+
+
 def _row_facts(order: Order, law: LawAt) -> str:
     """A row's facts: its person's, with the row's own events (read_facts: the return)."""
     synthetic, at_of = order.synthetic("m.bloctel_at"), order.at_of
@@ -534,10 +528,12 @@ def _row_facts(order: Order, law: LawAt) -> str:
           OR m.stop_first IS NOT NULL AS known,
         least(pf.first_at, m.bloctel_at, m.erased_at, m.stop_first) AS first_seen,
         CASE WHEN m.bloctel_at IS NOT NULL THEN {synthetic} END AS bloctel_mark,
-        -- A STOP by SMS objects to the SMS of its sender (ledger.history.stops_by_sms).
-        greatest(x.objection_at, m.erased_at, CASE WHEN $ch = 'sms' THEN m.stop_last END)
-          AS objection_at,
-        greatest(x.suppression_from, m.erased_at, m.stop_last) AS suppression_from
+        -- An erasure's objection and a STOP by SMS, read by the declarations of
+        -- recorded objections (`declared.SYNTHETIC`, ledger.history).
+        greatest(x.objection_at, {_when("objection_here", "erasure", "m.erased_at")},
+          {_when("objection_here", "stop_sms", "m.stop_last")}) AS objection_at,
+        greatest(x.suppression_from, {_when("objection", "erasure", "m.erased_at")},
+          {_when("objection", "stop_sms", "m.stop_last")}) AS suppression_from
       FROM scrub_rows r
         LEFT JOIN pf ON pf.person_id = r.person_id
         LEFT JOIN person_rare x ON x.person_id = r.person_id

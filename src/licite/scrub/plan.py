@@ -7,12 +7,10 @@ from datetime import UTC, datetime
 
 from licite.case import Campaign, Request, Sender
 from licite.engine import check_modelled, make_ask
-from licite.facts import related_labels, scope_purpose
-from licite.moments import micros
-from licite.parameters import count, period, start
+from licite.facts.scope import Scope, SqlParam
 from licite.places import Place
 from licite.situation import Ask
-from licite.vocabulary import ADDRESS_OF_CHANNEL, Action, Channel, ConsentPurpose, PersonKind
+from licite.vocabulary import ADDRESS_OF_CHANNEL, Action, PersonKind
 
 _ADDRESS_COLUMNS = {"email": "email_norm", "phone": "phone_e164", "postal_code": "postal_norm"}
 """The list's normalized column for each of the person's address fields."""
@@ -49,24 +47,7 @@ class Plan:
             return None
         return _ADDRESS_COLUMNS[ADDRESS_OF_CHANNEL[request.channel]]
 
-    def sql_params(self) -> dict[str, tuple[str | int | bool | tuple[str, ...] | None, str]]:
-        """The values `facts_sql` is written against (see `licite.facts._Scope`)."""
-        request = self.request
-        purpose = scope_purpose(request)
-        return {
-            "s": (self.sender.id, "VARCHAR"),
-            "ch": (request.channel.value if request.channel else None, "VARCHAR"),
-            "pu": (purpose.value if purpose else None, "VARCHAR"),
-            "proc": (request.processing, "VARCHAR"),
-            "analysis": (request.action is Action.ANALYZE, "BOOLEAN"),
-            "at": (micros(self.at), "BIGINT"),
-            "related": (related_labels(request), "VARCHAR[]"),
-            "phone_opt_in": (micros(start("phone_opt_in")), "BIGINT"),
-            "phone_consent": (
-                request.channel is Channel.PHONE_CALL and purpose is ConsentPurpose.COMMERCIAL,
-                "BOOLEAN",
-            ),
-            "gdpr": (micros(start("gdpr")), "BIGINT"),
-            "calls_from": (micros(period("call_window", self.at).before(self.at)), "BIGINT"),
-            "call_cap": (count("call_cap", self.at), "INTEGER"),
-        }
+    def sql_params(self) -> dict[str, tuple[SqlParam, str]]:
+        """The values `facts_sql` is written against: the request's scope, as the engine's
+        reader has it (`licite.facts.scope.Scope`)."""
+        return Scope(self.request, self.sender.id, self.at).sql_params()

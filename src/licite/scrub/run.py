@@ -23,10 +23,11 @@ import duckdb
 from licite.case import Campaign, load_campaign
 from licite.documents import read_document
 from licite.errors import BatchError, LiciteError, batch_error, is_disk_full
+from licite.facts.scope import effective_sender
 from licite.i18n import Lang, Text
 from licite.ledger import Ledger
 from licite.ledger.config import Location, key_directory
-from licite.moments import micros, moment_of_micros
+from licite.moments import micros
 from licite.scrub.checks import campaign_problems
 from licite.scrub.contacts import read_contacts, release_normalized
 from licite.scrub.decisions import decide_rows
@@ -239,7 +240,8 @@ def ledger_files(location: Location) -> list[Path]:
 
 
 def _effective_sender(con: duckdb.DuckDBPyConnection, plan: Plan) -> Any:
-    """The ledger's latest opposition-list import stands for the list cleaning (R. 223-6)."""
+    """The sender, its list cleaning read from the ledger's imports (R. 223-6,
+    `licite.facts.scope.effective_sender`)."""
     if plan.sender.bloctel_checked_at is not None:
         return plan.sender
     row = con.execute(
@@ -247,6 +249,4 @@ def _effective_sender(con: duckdb.DuckDBPyConnection, plan: Plan) -> Any:
         " WHERE list = 'bloctel' AND imported_at_us <= ?",
         [micros(plan.at)],
     ).fetchone()
-    if row is None or row[0] is None:
-        return plan.sender
-    return plan.sender.model_copy(update={"bloctel_checked_at": moment_of_micros(row[0])})
+    return effective_sender(plan.sender, None if row is None else row[0])

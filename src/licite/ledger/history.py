@@ -161,10 +161,10 @@ class AsOf:
 def histories_as_of(ledger: Ledger, ids: Sequence[str], at: datetime) -> dict[str, AsOf]:
     """`ledger.person` and `history_as_of(…, at)` for a page of people at once: the same
     records and the same histories (`tests/test_retention_batched.py` holds them equal),
-    read by five statements for the whole page instead of five a person — the people,
-    their events, the opposition list (its latest import at or before `at` found once),
-    the suppression hashes other records' erasures left, and the STOPs by SMS — inside
-    one snapshot.
+    read by six statements for the whole page instead of five a person — the people,
+    their events, the opposition list (its latest import at or before `at`, then who is
+    on it), the suppression hashes other records' erasures left, and the STOPs by SMS —
+    inside one snapshot.
 
     `ids` in the store's order (`ORDER BY id`): the statements read the range from the
     first to the last and keep the ids asked for, which is cheap for a page of consecutive

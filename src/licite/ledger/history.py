@@ -32,6 +32,7 @@ from typing import Any
 
 from licite.case import Bloctel, BloctelRemoved, Event, Objection, Sender, load_events
 from licite.errors import LiciteError
+from licite.facts.declared import SYNTHETIC
 from licite.facts.scope import effective_sender as cleaned_by
 from licite.ledger.ledger import Ledger, unknown_person
 from licite.ledger.people import StoredPerson, person_select, read_person
@@ -39,7 +40,6 @@ from licite.ledger.rows import READ_SELECT, event_dict
 from licite.ledger.schema import SMS_INBOUND
 from licite.ledger.suppression import ever_listed, latest_import, listed
 from licite.moments import EARLIEST, LATEST, micros, moment_of_micros
-from licite.vocabulary import ChannelOrAll, Via
 
 _FAR = 2**62
 _EARLIEST_US, _LATEST_US = micros(EARLIEST), micros(LATEST) - 1
@@ -78,16 +78,14 @@ def stops_by_sms(ledger: Ledger, person: StoredPerson, at_us: int) -> list[Event
         " WHERE phone_hash = ? AND stop = ? AND received_at_us <= ? ORDER BY received_at_us",
         (person.phone_hash, True, at_us),
     )
-    return [
-        Objection(
-            at=moment_of_micros(int(received)),
-            type="objection",
-            channel=ChannelOrAll.SMS,
-            sender=str(sender),
-            via=Via.STOP_SMS,
-        )
-        for received, sender in rows
-    ]
+    return [_stop(received, sender) for received, sender in rows]
+
+
+def _stop(received_us: object, sender: object) -> Event:
+    """A STOP texted to `sender`, as `licite.facts.declared.SYNTHETIC` says it reads."""
+    return Objection(
+        at=moment_of_micros(int(str(received_us))), sender=str(sender), **SYNTHETIC["stop_sms"]
+    )
 
 
 def _opposition_list(ledger: Ledger, person: StoredPerson, at_us: int) -> list[Event]:
@@ -121,9 +119,7 @@ def _suppressed(ledger: Ledger, person: StoredPerson, at_us: int) -> list[Event]
     if not marks:
         return []
     moment = moment_of_micros(min(marks))
-    return [
-        Objection(at=moment, type="objection", channel=ChannelOrAll.ALL, sender="all", via=Via.FORM)
-    ]
+    return [Objection(at=moment, **SYNTHETIC["erasure"])]
 
 
 def effective_sender(ledger: Ledger, sender: Sender, at: datetime) -> Sender:
@@ -309,9 +305,7 @@ def _suppression_mark(person: StoredPerson, first_us: int | None, at_us: int) ->
     if not marks:
         return []
     moment = moment_of_micros(min(marks))
-    return [
-        Objection(at=moment, type="objection", channel=ChannelOrAll.ALL, sender="all", via=Via.FORM)
-    ]
+    return [Objection(at=moment, **SYNTHETIC["erasure"])]
 
 
 def _stops_page(ledger: Ledger, span: tuple[str, str], at_us: int) -> dict[str, list[Event]]:
@@ -327,13 +321,5 @@ def _stops_page(ledger: Ledger, span: tuple[str, str], at_us: int) -> dict[str, 
     )
     found: dict[str, list[Event]] = {}
     for pid, received, sender in rows:
-        found.setdefault(str(pid), []).append(
-            Objection(
-                at=moment_of_micros(int(received)),
-                type="objection",
-                channel=ChannelOrAll.SMS,
-                sender=str(sender),
-                via=Via.STOP_SMS,
-            )
-        )
+        found.setdefault(str(pid), []).append(_stop(received, sender))
     return found

@@ -83,9 +83,10 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
         # Second records with the address and number of 30 people; 20 of those people
         # erased before AT, 10 after: the records left hold their suppression hashes.
         twins = [p for p in people if p.get("email") and p.get("phone")][:30]
-        lines = [{**p, "id": f"t-{p['id']}"} for p in twins]
-        collected = {"at": "2025-03-01", "type": "collected", "method": "form",
-                     "informed": True, "purpose": "commercial"}  # fmt: skip
+        lines: list[dict[str, object]] = [{**p, "id": f"t-{p['id']}"} for p in twins]
+        collected: dict[str, object] = {"at": "2025-03-01", "type": "collected",
+                                        "method": "form", "informed": True,
+                                        "purpose": "commercial"}  # fmt: skip
         lines += [{"person": f"t-{p['id']}", **collected} for p in twins]
         assert not import_file(opened, write_lines(tmp_path / "twins.jsonl", lines)).rejected
         erase_many(opened, [p["id"] for p in twins[:20]], parse_moment(ERASED_BEFORE))
@@ -114,8 +115,7 @@ def test_a_page_reads_every_record_and_history_as_one_person_does(ledger: Ledger
                 assert read[pid].stored == person
                 alone = history_as_of(ledger, person, moment)
                 assert read[pid].history == alone, (pid, moment)
-                seen.update(e.type + ("/" + e.via.value if hasattr(e, "via") else "")
-                            for e in alone)  # fmt: skip
+                seen.update(_kind(e) for e in alone)
     # What the page reads beyond the events was there to be read, each kind of it.
     assert {"bloctel", "bloctel_removed", "objection/form", "objection/stop_sms"} <= seen, seen
 
@@ -187,3 +187,9 @@ def test_an_unreadable_history_is_its_person_s_answer_only(ledger: Ledger) -> No
     batched = {v.person: v for v in plan.verdicts()}
     assert batched[broken] == plan.verdict(broken, tuple(a.sender for a in batched[broken].answers))
     assert batched[broken].code == "UNDECIDED"
+
+
+def _kind(event: object) -> str:
+    """An event's type, and for an objection how it came (`objection/stop_sms`)."""
+    via = getattr(event, "via", None)
+    return str(getattr(event, "type", "")) + (f"/{via}" if via else "")

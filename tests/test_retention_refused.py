@@ -89,9 +89,12 @@ def test_the_gateway_refuses_erased_objectors_with_550(side: Person) -> None:
             send(port, [address], mail())
         assert down.sink.received == []
     error = caught.value
+    code: int
+    text: bytes | str
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         code, text = error.recipients[address]
     else:
+        assert isinstance(error, smtplib.SMTPDataError)
         code, text = error.smtp_code, error.smtp_error
     shown = text.decode() if isinstance(text, bytes) else text
     assert code == 550 and shown.startswith("5.7.1 ") and "OBJECTED GDPR art. 21" in shown, shown

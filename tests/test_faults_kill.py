@@ -119,7 +119,11 @@ class Import(Operation):
         return ["ledger", "import", "--batch-lines", "40", str(world.state["path"])]
 
     def moment(self, world: World) -> dict[str, Any]:
-        return {"after_output": True, "wait": 0.25}
+        # Once the whole file is in, a round only finds every line recorded: it lives a few
+        # tens of milliseconds past its first line (less since the interpreter's shutdown
+        # skips the cycle search, `commands.root.main`), and most delays outlast it. More
+        # rounds, not shorter delays: a kill late in a real batch stays possible.
+        return {"after_output": True, "wait": 0.25, "max_rounds": KILLS * 8}
 
     def after_kill(self, world: World, round_: Killed) -> None:
         best = world.state["best"] = max(world.state["best"], acknowledged(round_.stdout))

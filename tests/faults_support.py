@@ -280,6 +280,22 @@ class Cluster:
     def running(self) -> bool:
         return self._ctl("status").returncode == 0
 
+    def accepting(self, timeout: float = 60.0) -> None:
+        """Wait until the server takes connections: a postmaster that survived a backend's
+        PANIC restarts the others and replays its WAL first ("the database system is not
+        yet accepting connections"), while `running` already says yes."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ready = subprocess.run(
+                [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-q"],
+                check=False,
+                timeout=30,
+            )
+            if ready.returncode == 0:
+                return
+            assert time.monotonic() < deadline, f"no connection after {timeout} s\n{self.log()}"
+            time.sleep(0.1)
+
     def log(self) -> str:
         return (self.data.parent / "log").read_text(errors="replace")
 

@@ -18,6 +18,8 @@ tests/test_public_api.py pins this list.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Collection, Mapping
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -71,14 +73,26 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+def lazy_exports(
+    package: str, where: Mapping[str, str], public: Collection[str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """The `__getattr__` and `__dir__` of `package` (PEP 562): each name of `where` is
+    imported from its module on first use, then kept in the package's namespace. Used
+    by this package and `licite.ledger`; here so that `import licite` loads nothing else."""
+    namespace = sys.modules[package].__dict__
+
+    def attribute(name: str) -> Any:
+        module = where.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(import_module(module), name)
+        namespace[name] = value
+        return value
+
+    def names() -> list[str]:
+        return sorted({*namespace, *public})
+
+    return attribute, names
 
 
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, __all__)

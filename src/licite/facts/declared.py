@@ -25,7 +25,6 @@ from typing import Any
 from licite.facts.expr import (
     TRUE,
     Expr,
-    Field,
     If,
     In,
     Missing,
@@ -313,7 +312,6 @@ __all__ = [
     "SAME_DOMAIN",
     "SOUND",
     "SYNTHETIC",
-    "Field",
     "Selection",
     "compiled",
     "declared",

@@ -33,7 +33,7 @@ from licite.case import (
 )
 from licite.facts.declared import PERIODS, compiled
 from licite.facts.scope import Scope, related_labels, scope_purpose
-from licite.parameters import start, values_at
+from licite.parameters import values_at
 from licite.situation import Facts
 from licite.vocabulary import (
     BOUGHT_LIST_METHODS,
@@ -159,7 +159,7 @@ def read_facts(
 
     # A consent a third party collected for a buyer counts only when the
     # list's own consent holds (RGPD art. 6, 7(1); CNIL SAN-2022-021, SAN-2023-015).
-    bought_list_unsound = collected is not None and _bought_list_unsound(collected, at)
+    bought_list_unsound = collected is not None and _bought_list_unsound(collected, at, q)
 
     specific = [c for c in consents if c.specific]
     valid: list[_Consent] = []
@@ -250,12 +250,12 @@ def _informed(collected: Collected, at: datetime) -> bool:
     )
 
 
-def _bought_list_unsound(collected: Collected, at: datetime) -> bool:
+def _bought_list_unsound(collected: Collected, at: datetime, q: Scope) -> bool:
     if collected.method not in BOUGHT_LIST_METHODS:
         return False
     if not (collected.partner_consent and collected.partners_named):
         return True
-    return at >= start("gdpr") and not collected.consent_proof
+    return at >= q.gdpr and not collected.consent_proof
 
 
 def _withdraw(consents: list[_Consent], w: Withdrawal, q: Scope, d: Any) -> None:

@@ -8,8 +8,9 @@ docs/ledger.md for the design and the schema.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from licite import lazy_exports
 
 if TYPE_CHECKING:
     from licite.errors import (
@@ -58,12 +59,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """The public names, imported when first asked for: a helper process that checks a
-    chain or prepares an import loads only what it uses."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, __all__)

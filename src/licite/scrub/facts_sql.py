@@ -74,8 +74,6 @@ def _values(members: frozenset[Any]) -> str:
     return "(" + ", ".join(f"'{m.value}'" for m in sorted(members)) + ")"
 
 
-ANY_CHANNEL = "(channel IS NULL OR channel = 'all')"
-
 READ_COLUMNS: tuple[str, ...] = tuple(
     c for c in FIELD_COLUMNS if c not in ("via", "source", "wording", "informed_at_text")
 )

@@ -204,7 +204,7 @@ def _no_address(value: str, what_fr: str, what_en: str, *, text: bool = False) -
 def _chained_text(value: object) -> object:
     """A text the ledger chains in the clear (sender, processing, source, object, products,
     wording): no email address nor phone number in it, whoever's."""
-    if isinstance(value, str):
+    if isinstance(value, str) and address_kind(value) is not None:  # remembered: one call
         _no_address(value, "texte", "text", text=True)
     return value
 

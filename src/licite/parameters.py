@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from functools import cache, lru_cache
 from importlib import resources
 from itertools import pairwise
@@ -158,7 +158,10 @@ def value(name: str, moment: datetime) -> Any:
 @cache
 def _all_latest() -> tuple[datetime, dict[str, Any]]:
     last = max(step.since for p in parameters().values() for step in p.steps)
-    return paris_day(last.isoformat()), {n: p.steps[-1].value for n, p in parameters().items()}
+    # In UTC: the moments compared with it are mostly instants (UTC), compared without a
+    # zone lookup.
+    since = paris_day(last.isoformat()).astimezone(UTC)
+    return since, {n: p.steps[-1].value for n, p in parameters().items()}
 
 
 @lru_cache(maxsize=1024)

@@ -34,7 +34,7 @@ OVERSEAS_NATIONAL_PREFIXES: dict[str, str] = {
 
 def normalize_phone(raw: str) -> str | None:
     """E.164 form of a French or international number, or None when it is not one."""
-    text = raw.translate(_SEPARATORS)
+    text = raw if raw.isdigit() else raw.translate(_SEPARATORS)  # most lists write digits only
     fast = _fast_path(text)
     if fast is not None:
         return fast

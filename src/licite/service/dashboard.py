@@ -1,4 +1,5 @@
-"""The DPO's dashboard: what the ledger says happened, on one page (admin key).
+"""The DPO's dashboard: what the ledger says happened, on one page (an admin key, or a
+browser session opened with one: `dpo_session`).
 
 Consents, withdrawals and objections a month over the last twelve (charts drawn as SVG,
 each with the table it is drawn from, so a screen reader reads the numbers); the analysis
@@ -26,7 +27,14 @@ from licite.ledger.ledger import Ledger
 from licite.ledger.schema import RETENTION as RETENTION_RUNS
 from licite.moments import PARIS, micros, moment_of_micros, paris_day
 from licite.parameters import fill
-from licite.service.context import Admin, Ctx
+from licite.service.context import Ctx
+from licite.service.dpo_session import (
+    COOKIE,
+    DpoAccess,
+    session_ended,
+    sign_in_page,
+    signed_in_bar,
+)
 from licite.service.pages import e, page
 from licite.service.renewals import due
 
@@ -270,8 +278,13 @@ def _rules(today: date, lang: Lang) -> str:
 
 
 @router.get("/dpo", response_class=HTMLResponse, include_in_schema=False)
-def dashboard(request: Request, ctx: Ctx, key: Admin) -> HTMLResponse:
+def dashboard(request: Request, ctx: Ctx, key: DpoAccess) -> HTMLResponse:
     lang: Lang = "en" if request.query_params.get("lang") == "en" else "fr"
+    if key is None:  # a browser without a session, or whose session ended
+        if COOKIE in request.cookies:
+            return session_ended(request)
+        return sign_in_page(lang)
+    by_session = "authorization" not in request.headers
     ledger = ctx.ledger()
     now = datetime.now(PARIS)
     counts = monthly(ledger, now)
@@ -279,7 +292,8 @@ def dashboard(request: Request, ctx: Ctx, key: Admin) -> HTMLResponse:
     charts = "".join(_chart(kind, counts[kind], months, lang) for kind in KINDS)
     renewals = len(due(ledger, RENEWAL_NOTICE, now))
     body = (
-        _chain(ledger, lang)
+        (signed_in_bar(key, lang) if by_session else "")
+        + _chain(ledger, lang)
         + f"<p>{e(RENEWALS(lang).format(n=renewals, days=RENEWAL_NOTICE.days))}</p>"
         + charts
         + _scrubs(ctx.settings.scrub_dir, lang)

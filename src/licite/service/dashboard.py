@@ -51,6 +51,7 @@ RENEWAL_NOTICE = timedelta(days=30)  # not law: how far ahead the dashboard look
 """How far ahead the dashboard counts renewals: a product choice, not a legal period (the
 consent's own year is law/parameters.yaml's `analysis_consent`)."""
 MONTH = Text("Mois", "Month")
+OVER_A_YEAR = Text("{name} : {n} sur douze mois", "{name}: {n} over twelve months")
 COUNT = Text("Nombre", "Count")
 RENEWALS = Text(
     "Consentements d'analyse à renouveler sous {days} jours : {n}",
@@ -107,19 +108,56 @@ def _months(now: datetime) -> list[str]:
     return out[::-1]
 
 
+_MONTH_NAMES = {
+    "fr": [
+        "janv.",
+        "févr.",
+        "mars",
+        "avr.",
+        "mai",
+        "juin",
+        "juil.",
+        "août",
+        "sept.",
+        "oct.",
+        "nov.",
+        "déc.",
+    ],
+    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+}
+_BAR, _GAP, _TOP, _HEIGHT = 26, 4, 18, 100  # the drawing's units (its viewBox)
+
+
 def _chart(kind: str, counts: dict[str, int], months: list[str], lang: Lang) -> str:
+    """Twelve bars, a month each, with the month under each bar and the count above it;
+    the numbers are also in the table below (a screen reader reads that)."""
     name = KINDS[kind](lang)
     top = max([1, *counts.values()])
-    bars = "".join(
-        f'<rect x="{i * 30 + 2}" y="{100 - counts.get(m, 0) * 100 // top}" width="26"'
-        f' height="{counts.get(m, 0) * 100 // top}" fill="#1a4d8f"><title>{e(m)} : '
-        f"{counts.get(m, 0)}</title></rect>"
-        for i, m in enumerate(months)
-    )
+    base = _TOP + _HEIGHT
+    parts = []
+    for i, m in enumerate(months):
+        count = counts.get(m, 0)
+        x, height = i * (_BAR + _GAP) + _GAP, count * _HEIGHT // top
+        label = _MONTH_NAMES[lang][int(m[5:7]) - 1]
+        parts.append(
+            f'<rect x="{x}" y="{base - height}" width="{_BAR}" height="{height}"'
+            f' fill="#1a4d8f"><title>{e(m)} : {count}</title></rect>'
+            f'<text x="{x + _BAR / 2}" y="{base + 14}" text-anchor="middle"'
+            f' font-size="9" fill="#1a1a1a">{e(label)}</text>'
+        )
+        if count:
+            parts.append(
+                f'<text x="{x + _BAR / 2}" y="{base - height - 4}" text-anchor="middle"'
+                f' font-size="10" fill="#1a1a1a">{count}</text>'
+            )
+    width = len(months) * (_BAR + _GAP) + _GAP
+    axis = f'<line x1="0" y1="{base}" x2="{width}" y2="{base}" stroke="#555" stroke-width="1"/>'
+    total = sum(counts.get(m, 0) for m in months)
+    title = OVER_A_YEAR(lang).format(name=name, n=total)
     svg = (
-        f'<svg role="img" aria-labelledby="chart-{kind}" viewBox="0 0 360 100" width="100%"'
-        f' height="120" preserveAspectRatio="none"><title id="chart-{kind}">{e(name)}</title>'
-        f"{bars}</svg>"
+        f'<svg role="img" aria-labelledby="chart-{kind}" viewBox="0 0 {width} {base + 20}"'
+        f' width="100%"><title id="chart-{kind}">{e(title)}</title>'
+        f"{axis}{''.join(parts)}</svg>"
     )
     rows = "".join(
         f'<tr><th scope="row">{e(m)}</th><td>{counts.get(m, 0)}</td></tr>' for m in months

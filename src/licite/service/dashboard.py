@@ -4,9 +4,11 @@ browser session opened with one: `dpo_session`).
 Consents, withdrawals and objections a month over the last twelve (charts drawn as SVG,
 each with the table it is drawn from, so a screen reader reads the numbers); the analysis
 consents due for renewal within `RENEWAL_NOTICE` (`renewals`, asked of the engine); the recent
-scrub jobs and their summaries; the signed head and the latest checkpoint (the witness a
-third party holds); the rules whose version changed in the last year or will in the next
-(the 11 August 2026 phone reform among them). Server-rendered, no script.
+scrub jobs and their summaries; the last `licite ledger verify` and what it found (flagged
+when it found a fault, never ran, or is older than `VERIFY_EVERY`); the signed head and the
+latest checkpoint (the witness a third party holds); the rules whose version changed in the
+last year or will in the next (the 11 August 2026 phone reform among them). Server-rendered,
+no script.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from licite.i18n import Lang, Text
 from licite.ledger.deliveries import report
 from licite.ledger.ledger import Ledger
 from licite.ledger.schema import RETENTION as RETENTION_RUNS
+from licite.ledger.verifications import latest_verification
 from licite.moments import PARIS, micros, moment_of_micros, paris_day
 from licite.parameters import fill
 from licite.service.context import Ctx
@@ -35,7 +38,7 @@ from licite.service.dpo_session import (
     sign_in_page,
     signed_in_bar,
 )
-from licite.service.pages import e, page
+from licite.service.pages import e, notice, page
 from licite.service.renewals import due
 
 router = APIRouter(tags=["person"])
@@ -77,6 +80,32 @@ GATEWAY_HEAD = (
     Text("Refus par code", "Refusals by code"),
 )
 NO_MAIL = Text("Aucun message passé par la passerelle.", "No message through the gateway.")
+VERIFIED = Text(
+    "Dernière vérification du registre (licite ledger verify) : {at} — intact, {events}"
+    " événement(s) ; {witness}.",
+    "Last verification of the ledger (licite ledger verify): {at} — intact, {events} event(s);"
+    " {witness}.",
+)
+WITNESSED = Text("comparé au journal d'un témoin", "compared with a witness log")
+NO_WITNESS = Text(
+    "sans témoin : un registre ramené en arrière tout entier n'y serait pas vu",
+    "without a witness: a whole ledger rolled back would not be seen",
+)
+TAMPERED = Text(
+    "Dernière vérification du registre : {at} — ALTÉRÉ : {fault}",
+    "Last verification of the ledger: {at} — TAMPERED: {fault}",
+)
+NEVER_VERIFIED = Text(
+    "Le registre n'a jamais été vérifié : lancez « licite ledger verify --witness … » chaque"
+    " jour (docs/security.md).",
+    "The ledger was never verified: run 'licite ledger verify --witness …' every day"
+    " (docs/security.md).",
+)
+STALE = Text(
+    "C'était il y a {days} jours : vérifiez-le au moins chaque semaine.",
+    "That was {days} days ago: verify it at least every week.",
+)
+VERIFY_EVERY = timedelta(days=7)  # not law: how old a verification the dashboard flags
 STARTS = Text("entre en vigueur", "comes into force")
 ENDS = Text("cesse de s'appliquer", "stops applying")
 
@@ -208,6 +237,23 @@ def _chain(ledger: Ledger, lang: Lang) -> str:
     return f"<p>{e(text)}</p>"
 
 
+def _verification(ledger: Ledger, lang: Lang, now: datetime) -> str:
+    found = latest_verification(ledger)
+    if found is None:
+        return notice(NEVER_VERIFIED(lang), refused=True)
+    at = moment_of_micros(found.at_us)
+    when = at.isoformat(timespec="seconds")
+    if not found.intact:
+        fault = found.fault(lang) if found.fault is not None else ""
+        return notice(TAMPERED(lang).format(at=when, fault=fault), refused=True)
+    witness = (WITNESSED if found.witnessed else NO_WITNESS)(lang)
+    text = VERIFIED(lang).format(at=when, events=found.events, witness=witness)
+    days = (now - at).days
+    if days >= VERIFY_EVERY.days:
+        return notice(text + " " + STALE(lang).format(days=days), refused=True)
+    return f"<p>{e(text)}</p>"
+
+
 def _gateway(ledger: Ledger, lang: Lang) -> str:
     """What `licite gateway` delivered and refused, a campaign a row (`ledger.deliveries`)."""
     rows = [
@@ -331,6 +377,7 @@ def dashboard(request: Request, ctx: Ctx, key: DpoAccess) -> HTMLResponse:
     renewals = len(due(ledger, RENEWAL_NOTICE, now))
     body = (
         (signed_in_bar(key, lang) if by_session else "")
+        + _verification(ledger, lang, now)
         + _chain(ledger, lang)
         + f"<p>{e(RENEWALS(lang).format(n=renewals, days=RENEWAL_NOTICE.days))}</p>"
         + charts

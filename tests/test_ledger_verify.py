@@ -173,6 +173,7 @@ def test_rewritten_chain_is_caught_by_held_checkpoints(url: str, tmp_path: Path)
     raw(url, "DROP TABLE sms_inbound")  # STOP by SMS (schema v8)
     raw(url, "DROP TABLE gateway_log")  # the mail gateway (schema v9)
     raw(url, "DROP TABLE retention_runs", "DROP TABLE retention_erasures")  # schema v10
+    raw(url, "DROP TABLE verifications")  # what verify found (schema v11)
     with open_ledger(url, tmp_path) as rebuilt:
         import_file(rebuilt, write_lines(tmp_path / "fake.jsonl", [person_line("p1")]))
         verify(rebuilt)  # internally consistent, and signed with the same key…

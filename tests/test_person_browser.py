@@ -3,10 +3,10 @@
 A person opens the preference centre from a link, withdraws the SMS consent by keyboard,
 and the ledger then holds the withdrawal with its proof and `/v1/decide` refuses the SMS;
 a forged link shows a refusal page and changes nothing; the unsubscribe GET changes
-nothing and its button objects; the DPO's dashboard renders its charts. Each page passes
-axe-core with no serious or critical violation. Screenshots go to `$LICITE_TEST_ARTEFACTS/person`
-(default `test-artefacts/person`). Skipped when Playwright or chromium is absent — and
-failed instead when CI=true, where both must be there.
+nothing and its button objects; the DPO signs in by keyboard and the dashboard renders its
+charts. Each page passes axe-core with no serious or critical violation. Screenshots go to
+`$LICITE_TEST_ARTEFACTS/person` (default `test-artefacts/person`). Skipped when Playwright
+or chromium is absent — and failed instead when CI=true, where both must be there.
 """
 
 from __future__ import annotations
@@ -232,4 +232,36 @@ def test_the_dashboard_renders_its_charts(served: tuple[Person, str], browser: A
         assert box is not None and box["width"] > 100 and box["height"] > 50
     assert page.locator("rect").count() == 48  # twelve months a chart
     _shot(page, "dpo-dashboard")
+    context.close()
+
+
+def test_a_dpo_signs_in_by_keyboard_and_out_again(served: tuple[Person, str], browser: Any) -> None:
+    from licite.service.keys import create_key
+
+    side, base = served
+    with side.ledger() as ledger:
+        key = create_key(ledger, "admin", "Claire Martin, DPO")[0]
+    context = browser.new_context()
+    page = context.new_page()
+    response = page.goto(f"{base}/dpo")
+    assert response.status == 401  # no session: the sign-in form, nothing of the dashboard
+    assert page.get_by_role("img").count() == 0
+    _accessible(page, "fr")
+    _shot(page, "dpo-sign-in")
+    field = page.get_by_label("Clé d'administration")
+    field.focus()
+    page.keyboard.type(key)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == f"{base}/dpo"
+    assert page.get_by_text("Connecté en tant que Claire Martin, DPO.").count() == 1
+    assert page.get_by_role("img").count() == 4
+    cookie = next(c for c in context.cookies() if c["name"] == "licite_dpo")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/dpo"
+    _accessible(page, "fr")
+    _shot(page, "dpo-signed-in")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Se déconnecter").click()
+    assert not [c for c in context.cookies() if c["name"] == "licite_dpo"]
+    assert page.goto(f"{base}/dpo").status == 401
     context.close()

@@ -11,7 +11,7 @@ import click
 
 from licite.commands.support import lang, parse_at, reports_errors, say
 from licite.documents import read_document
-from licite.errors import InvalidInput
+from licite.errors import InvalidInput, Tampered
 from licite.i18n import Text
 from licite.ledger.checkpoints import check_against, checkpoint_now, export_checkpoints
 from licite.ledger.dossier import dossier
@@ -95,8 +95,13 @@ def verify_command(against: Path | None, witness_log: Path | None) -> None:
         for warning in key_warnings(ledger):
             click.echo(f"licite: {warning(lang())}", err=True)
         log = read_witness(witness_log) if witness_log else None
-        found = verify(ledger, log)
-        held = check_against(ledger, read_document(against)) if against else None
+        try:
+            found = verify(ledger, log)
+            held = check_against(ledger, read_document(against)) if against else None
+        except Tampered as fault:
+            _keep(ledger, intact=False, events=0, witnessed=log is not None, fault=fault.text)
+            raise
+        _keep(ledger, intact=True, events=found.events, witnessed=found.witnessed is not None)
     say(
         Text(
             f"registre intact : {found.events} événement(s), {found.persons} fiche(s) personne,"
@@ -116,6 +121,26 @@ def verify_command(against: Path | None, witness_log: Path | None) -> None:
         say(witnessed_text(found.witnessed, witness_log))
     else:
         say(UNSEEN_WITHOUT_WITNESS)
+
+
+def _keep(
+    ledger: Ledger, *, intact: bool, events: int, witnessed: bool, fault: Text | None = None
+) -> None:
+    """What verify found, for the DPO's dashboard; a ledger it cannot write to is still
+    verified (a read-only replica): it says so and goes on."""
+    from licite.ledger.verifications import record_verification
+
+    try:
+        record_verification(ledger, intact=intact, events=events, witnessed=witnessed, fault=fault)
+    except Exception as error:  # best effort: the verification itself stands
+        click.echo(
+            "licite: "
+            + Text(
+                f"vérification non consignée pour le tableau de bord ({type(error).__name__})",
+                f"verification not recorded for the dashboard ({type(error).__name__})",
+            )(lang()),
+            err=True,
+        )
 
 
 @ledger_group.command("witness")

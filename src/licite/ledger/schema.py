@@ -296,6 +296,22 @@ erased, written in the erasure's own transaction — so a run killed half way le
 record of exactly the erasures that happened, and the person's id is the key: no one is
 recorded, or erased, twice. Codes and dates only: no personal data."""
 
+_VERIFICATIONS = """
+CREATE TABLE verifications (
+    at_us BIGINT NOT NULL,
+    intact BOOLEAN NOT NULL,
+    events BIGINT NOT NULL,
+    witnessed BOOLEAN NOT NULL,
+    fault TEXT
+);
+CREATE INDEX verifications_at ON verifications (at_us);
+"""
+"""v11: what each `licite ledger verify` found (issue 18: the DPO's dashboard shows the
+ledger's last verification), self-contained: when, intact or not, how many events it walked,
+whether a witness log was compared, and the first fault's text (record numbers and codes,
+never personal data). An operations record, not evidence: the chain and the witness are
+what prove; this says when someone last looked."""
+
 MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
     _V1,
     _V2,
@@ -307,6 +323,7 @@ MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
     _SMS,
     _GATEWAY,
     _RETENTION,
+    _VERIFICATIONS,
 )
 LATEST = len(MIGRATIONS)
 TIES = 4
@@ -319,6 +336,8 @@ SMS_INBOUND = 8
 """The version from which STOPs by SMS are kept by the number's hash (`sms_inbound`)."""
 RETENTION = 10
 """The version from which retention runs are recorded (`licite.retention`)."""
+VERIFICATIONS = 11
+"""The version from which `ledger verify` records what it found (`ledger.verifications`)."""
 
 
 def migrate(

@@ -23,6 +23,7 @@ from licite.service import (
     campaigns,
     dashboard,
     decisions,
+    dpo_session,
     preferences,
     records,
     renewals,
@@ -121,7 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (decisions.router, records.router, scrubs.router, catalogue, operations):
         app.include_router(router)
     # The person's side (issue 18): unsubscribe, preferences, STOP by SMS, renewals, DPO.
-    person_routers = (unsubscribe, preferences, sms, renewals, dashboard, retention)
+    person_routers = (unsubscribe, preferences, sms, renewals, dashboard, dpo_session, retention)
     for person_router in (module.router for module in person_routers):
         app.include_router(person_router)
     _install_openapi(app)

@@ -89,7 +89,7 @@ Ctx = Annotated[Context, Depends(_context)]
 BEARER = HTTPBearer(auto_error=False, description="`Authorization: Bearer lk_…`")
 
 
-def _guard(scope: Scope) -> Callable[..., Awaitable[ApiKey]]:
+def guard(scope: Scope) -> Callable[..., Awaitable[ApiKey]]:
     async def check(
         request: Request,
         ctx: Ctx,
@@ -130,9 +130,9 @@ def _guard(scope: Scope) -> Callable[..., Awaitable[ApiKey]]:
     return check
 
 
-Read = Annotated[ApiKey, Depends(_guard("read"))]
-Write = Annotated[ApiKey, Depends(_guard("write"))]
-Admin = Annotated[ApiKey, Depends(_guard("admin"))]
+Read = Annotated[ApiKey, Depends(guard("read"))]
+Write = Annotated[ApiKey, Depends(guard("write"))]
+Admin = Annotated[ApiKey, Depends(guard("admin"))]
 
 
 def as_json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -1,11 +1,14 @@
-"""The DPO's dashboard: what the ledger says happened, on one page (admin key).
+"""The DPO's dashboard: what the ledger says happened, on one page (an admin key, or a
+browser session opened with one: `dpo_session`).
 
 Consents, withdrawals and objections a month over the last twelve (charts drawn as SVG,
 each with the table it is drawn from, so a screen reader reads the numbers); the analysis
 consents due for renewal within `RENEWAL_NOTICE` (`renewals`, asked of the engine); the recent
-scrub jobs and their summaries; the signed head and the latest checkpoint (the witness a
-third party holds); the rules whose version changed in the last year or will in the next
-(the 11 August 2026 phone reform among them). Server-rendered, no script.
+scrub jobs and their summaries; the last `licite ledger verify` and what it found (flagged
+when it found a fault, never ran, or is older than `VERIFY_EVERY`); the signed head and the
+latest checkpoint (the witness a third party holds); the rules whose version changed in the
+last year or will in the next (the 11 August 2026 phone reform among them). Server-rendered,
+no script.
 """
 
 from __future__ import annotations
@@ -24,10 +27,18 @@ from licite.i18n import Lang, Text
 from licite.ledger.deliveries import report
 from licite.ledger.ledger import Ledger
 from licite.ledger.schema import RETENTION as RETENTION_RUNS
+from licite.ledger.verifications import latest_verification
 from licite.moments import PARIS, micros, moment_of_micros, paris_day
 from licite.parameters import fill
-from licite.service.context import Admin, Ctx
-from licite.service.pages import e, page
+from licite.service.context import Ctx
+from licite.service.dpo_session import (
+    COOKIE,
+    DpoAccess,
+    session_ended,
+    sign_in_page,
+    signed_in_bar,
+)
+from licite.service.pages import e, notice, page
 from licite.service.renewals import due
 
 router = APIRouter(tags=["person"])
@@ -43,6 +54,7 @@ RENEWAL_NOTICE = timedelta(days=30)  # not law: how far ahead the dashboard look
 """How far ahead the dashboard counts renewals: a product choice, not a legal period (the
 consent's own year is law/parameters.yaml's `analysis_consent`)."""
 MONTH = Text("Mois", "Month")
+OVER_A_YEAR = Text("{name} : {n} sur douze mois", "{name}: {n} over twelve months")
 COUNT = Text("Nombre", "Count")
 RENEWALS = Text(
     "Consentements d'analyse à renouveler sous {days} jours : {n}",
@@ -68,6 +80,32 @@ GATEWAY_HEAD = (
     Text("Refus par code", "Refusals by code"),
 )
 NO_MAIL = Text("Aucun message passé par la passerelle.", "No message through the gateway.")
+VERIFIED = Text(
+    "Dernière vérification du registre (licite ledger verify) : {at} — intact, {events}"
+    " événement(s) ; {witness}.",
+    "Last verification of the ledger (licite ledger verify): {at} — intact, {events} event(s);"
+    " {witness}.",
+)
+WITNESSED = Text("comparé au journal d'un témoin", "compared with a witness log")
+NO_WITNESS = Text(
+    "sans témoin : un registre ramené en arrière tout entier n'y serait pas vu",
+    "without a witness: a whole ledger rolled back would not be seen",
+)
+TAMPERED = Text(
+    "Dernière vérification du registre : {at} — ALTÉRÉ : {fault}",
+    "Last verification of the ledger: {at} — TAMPERED: {fault}",
+)
+NEVER_VERIFIED = Text(
+    "Le registre n'a jamais été vérifié : lancez « licite ledger verify --witness … » chaque"
+    " jour (docs/security.md).",
+    "The ledger was never verified: run 'licite ledger verify --witness …' every day"
+    " (docs/security.md).",
+)
+STALE = Text(
+    "C'était il y a {days} jours : vérifiez-le au moins chaque semaine.",
+    "That was {days} days ago: verify it at least every week.",
+)
+VERIFY_EVERY = timedelta(days=7)  # not law: how old a verification the dashboard flags
 STARTS = Text("entre en vigueur", "comes into force")
 ENDS = Text("cesse de s'appliquer", "stops applying")
 
@@ -99,19 +137,56 @@ def _months(now: datetime) -> list[str]:
     return out[::-1]
 
 
+_MONTH_NAMES = {
+    "fr": [
+        "janv.",
+        "févr.",
+        "mars",
+        "avr.",
+        "mai",
+        "juin",
+        "juil.",
+        "août",
+        "sept.",
+        "oct.",
+        "nov.",
+        "déc.",
+    ],
+    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+}
+_BAR, _GAP, _TOP, _HEIGHT = 26, 4, 18, 100  # the drawing's units (its viewBox)
+
+
 def _chart(kind: str, counts: dict[str, int], months: list[str], lang: Lang) -> str:
+    """Twelve bars, a month each, with the month under each bar and the count above it;
+    the numbers are also in the table below (a screen reader reads that)."""
     name = KINDS[kind](lang)
     top = max([1, *counts.values()])
-    bars = "".join(
-        f'<rect x="{i * 30 + 2}" y="{100 - counts.get(m, 0) * 100 // top}" width="26"'
-        f' height="{counts.get(m, 0) * 100 // top}" fill="#1a4d8f"><title>{e(m)} : '
-        f"{counts.get(m, 0)}</title></rect>"
-        for i, m in enumerate(months)
-    )
+    base = _TOP + _HEIGHT
+    parts = []
+    for i, m in enumerate(months):
+        count = counts.get(m, 0)
+        x, height = i * (_BAR + _GAP) + _GAP, count * _HEIGHT // top
+        label = _MONTH_NAMES[lang][int(m[5:7]) - 1]
+        parts.append(
+            f'<rect x="{x}" y="{base - height}" width="{_BAR}" height="{height}"'
+            f' fill="#1a4d8f"><title>{e(m)} : {count}</title></rect>'
+            f'<text x="{x + _BAR / 2}" y="{base + 14}" text-anchor="middle"'
+            f' font-size="9" fill="#1a1a1a">{e(label)}</text>'
+        )
+        if count:
+            parts.append(
+                f'<text x="{x + _BAR / 2}" y="{base - height - 4}" text-anchor="middle"'
+                f' font-size="10" fill="#1a1a1a">{count}</text>'
+            )
+    width = len(months) * (_BAR + _GAP) + _GAP
+    axis = f'<line x1="0" y1="{base}" x2="{width}" y2="{base}" stroke="#555" stroke-width="1"/>'
+    total = sum(counts.get(m, 0) for m in months)
+    title = OVER_A_YEAR(lang).format(name=name, n=total)
     svg = (
-        f'<svg role="img" aria-labelledby="chart-{kind}" viewBox="0 0 360 100" width="100%"'
-        f' height="120" preserveAspectRatio="none"><title id="chart-{kind}">{e(name)}</title>'
-        f"{bars}</svg>"
+        f'<svg role="img" aria-labelledby="chart-{kind}" viewBox="0 0 {width} {base + 20}"'
+        f' width="100%"><title id="chart-{kind}">{e(title)}</title>'
+        f"{axis}{''.join(parts)}</svg>"
     )
     rows = "".join(
         f'<tr><th scope="row">{e(m)}</th><td>{counts.get(m, 0)}</td></tr>' for m in months
@@ -159,6 +234,23 @@ def _chain(ledger: Ledger, lang: Lang) -> str:
         head=signed.isoformat(timespec="seconds") if signed else NONE(lang),
         checkpoint=checkpoint.isoformat(timespec="seconds") if checkpoint else NONE(lang),
     )
+    return f"<p>{e(text)}</p>"
+
+
+def _verification(ledger: Ledger, lang: Lang, now: datetime) -> str:
+    found = latest_verification(ledger)
+    if found is None:
+        return notice(NEVER_VERIFIED(lang), refused=True)
+    at = moment_of_micros(found.at_us)
+    when = at.isoformat(timespec="seconds")
+    if not found.intact:
+        fault = found.fault(lang) if found.fault is not None else ""
+        return notice(TAMPERED(lang).format(at=when, fault=fault), refused=True)
+    witness = (WITNESSED if found.witnessed else NO_WITNESS)(lang)
+    text = VERIFIED(lang).format(at=when, events=found.events, witness=witness)
+    days = (now - at).days
+    if days >= VERIFY_EVERY.days:
+        return notice(text + " " + STALE(lang).format(days=days), refused=True)
     return f"<p>{e(text)}</p>"
 
 
@@ -270,8 +362,13 @@ def _rules(today: date, lang: Lang) -> str:
 
 
 @router.get("/dpo", response_class=HTMLResponse, include_in_schema=False)
-def dashboard(request: Request, ctx: Ctx, key: Admin) -> HTMLResponse:
+def dashboard(request: Request, ctx: Ctx, key: DpoAccess) -> HTMLResponse:
     lang: Lang = "en" if request.query_params.get("lang") == "en" else "fr"
+    if key is None:  # a browser without a session, or whose session ended
+        if COOKIE in request.cookies:
+            return session_ended(request)
+        return sign_in_page(lang)
+    by_session = "authorization" not in request.headers
     ledger = ctx.ledger()
     now = datetime.now(PARIS)
     counts = monthly(ledger, now)
@@ -279,7 +376,9 @@ def dashboard(request: Request, ctx: Ctx, key: Admin) -> HTMLResponse:
     charts = "".join(_chart(kind, counts[kind], months, lang) for kind in KINDS)
     renewals = len(due(ledger, RENEWAL_NOTICE, now))
     body = (
-        _chain(ledger, lang)
+        (signed_in_bar(key, lang) if by_session else "")
+        + _verification(ledger, lang, now)
+        + _chain(ledger, lang)
         + f"<p>{e(RENEWALS(lang).format(n=renewals, days=RENEWAL_NOTICE.days))}</p>"
         + charts
         + _scrubs(ctx.settings.scrub_dir, lang)

@@ -108,6 +108,19 @@ def revoke_key(ledger: Ledger, key_id: str) -> ApiKey:
     return found[0]
 
 
+def key_by_id(ledger: Ledger, key_id: str) -> tuple[ApiKey, str] | None:
+    """The key's record and its secret's SHA-256, by id (a session names its key so)."""
+    rows = ledger.store.read(
+        "SELECT id, name, scope, created_at_us, revoked_at_us, secret_sha256 FROM api_keys"
+        " WHERE id = ?",
+        (key_id,),
+    )
+    if not rows:
+        return None
+    *fields, stored = rows[0]
+    return ApiKey(*fields), stored
+
+
 def authenticate(ledger: Ledger, presented: str) -> ApiKey | None:
     """The key's record when `presented` is a key of this ledger, not revoked; else None."""
     if not presented.startswith(PREFIX):
@@ -115,15 +128,11 @@ def authenticate(ledger: Ledger, presented: str) -> ApiKey | None:
     key_id, _, secret = presented[len(PREFIX) :].partition("_")
     if not key_id or not secret or len(presented) > 200:
         return None
-    rows = ledger.store.read(
-        "SELECT id, name, scope, created_at_us, revoked_at_us, secret_sha256 FROM api_keys"
-        " WHERE id = ?",
-        (key_id,),
-    )
-    if not rows:
+    found = key_by_id(ledger, key_id)
+    if found is None:
         hmac.compare_digest(_digest(secret), _digest(""))  # the same work either way
         return None
-    *fields, stored = rows[0]
-    if not hmac.compare_digest(_digest(secret), stored) or fields[4] is not None:
+    key, stored = found
+    if not hmac.compare_digest(_digest(secret), stored) or key.revoked_at_us is not None:
         return None
-    return ApiKey(*fields)
+    return key

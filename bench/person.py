@@ -118,9 +118,11 @@ def stop_calls(persons: list[Person], count: int, start: int = 0) -> list[Call]:
     return calls
 
 
-def in_process(env: dict[str, str], calls: list[Call], profile: bool = False) -> float:
+def in_process(
+    env: dict[str, str], calls: list[Call], concurrency: int, profile: bool = False
+) -> float:
     """Milliseconds of this process's CPU a request, the application driven directly (no
-    network, no client, no scheduler between them); the store's own CPU is not counted."""
+    network, no client), `concurrency` requests at a time; the store's CPU is not counted."""
     from licite.service import Settings, create_app
 
     profiles: list[cProfile.Profile] = []
@@ -163,14 +165,23 @@ def in_process(env: dict[str, str], calls: list[Call], profile: bool = False) ->
         if status != [200]:
             raise SystemExit(f"{path}: {status}")
 
+    async def concurrently(some: list[Call]) -> None:
+        # `concurrency` requests at a time, as a server's connections send them: the
+        # routes that group their commits group them here too.
+        pending = iter(some)
+
+        async def one_at_a_time() -> None:
+            for call_ in pending:
+                await call(*call_)
+
+        await asyncio.gather(*(one_at_a_time() for _ in range(concurrency)))
+
     async def run() -> float:
-        for call_ in calls[:20]:
-            await call(*call_)
+        await concurrently(calls[:20])
         started = time.process_time()
         if profiles:
             profiles[0].enable()
-        for call_ in calls[20:]:
-            await call(*call_)
+        await concurrently(calls[20:])
         spent = (time.process_time() - started) / (len(calls) - 20) * 1000
         if profiles:
             threading.setprofile(None)
@@ -338,6 +349,8 @@ def main() -> None:
     parser.add_argument("--routes", default="healthz,one-click,stop-sms")
     parser.add_argument("--profile", choices=("one-click", "stop-sms"), default=None)
     parser.add_argument("--in-process", type=int, default=500, help="requests, 0: none")
+    parser.add_argument("--concurrency", type=int, default=16, help="in process")
+    parser.add_argument("--in-process-only", action="store_true", help="no server, no load")
     args = parser.parse_args()
     if args.generator == "wrk" and shutil.which("wrk") is None:
         raise SystemExit(
@@ -370,12 +383,12 @@ def main() -> None:
                         if name == "one-click"
                         else stop_calls(persons, number, start)
                     )
-                    cpu = in_process(env, sample, profile=args.profile == name)
+                    cpu = in_process(env, sample, args.concurrency, args.profile == name)
                     found[f"{name}_in_process"] = {"cpu_ms_per_request": cpu}
                     print(
                         f"{kind:<11}{name:<10} in process: {cpu:.2f} ms CPU a request", flush=True
                     )
-            if args.profile:
+            if args.profile or args.in_process_only:
                 continue
             with server(env, args.workers) as base:
                 port = int(base.rsplit(":", 1)[1])

@@ -1,5 +1,6 @@
 """Grouped commits (issue 18): requests that arrive together are committed together, and
-one refused request refuses only itself."""
+one refused request refuses only itself; STOPs too, and a redelivered message among them
+records nothing new."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import pytest
 
 from licite.errors import LiciteError
 from licite.ledger import Ledger
+from licite.ledger.crypto import keyed_hash
 from licite.moments import PARIS
 from licite.service.grouped import Grouped
+from licite.service.stops import Message, messages_group
 from tests.test_ledger_support import BACKENDS, raw, store_url
 from tests.test_person_support import Person, person_side
 
@@ -69,3 +72,61 @@ def test_together_in_one_commit_and_a_refusal_stays_its_own(backend: str, tmp_pa
         assert int(raw(url, "SELECT event_seq FROM heads")[0][0]) == head_before + 2
         for person in ("p1", "p2"):
             assert side.decide(person, "email")["allowed"] is False
+
+
+def _stops(side: Person, messages: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """`messages` (id, number) sent by as many threads at once; each one's answer."""
+    group = messages_group(window=0.2)
+    start = threading.Barrier(len(messages))
+    answers: list[dict[str, Any]] = [{} for _ in messages]
+
+    def one(index: int) -> None:
+        mine: Ledger = side.ledger()
+        message_id, number = messages[index]
+        message = Message(
+            message_id, keyed_hash(mine.keys.hmac, number), True, "all", datetime.now(PARIS)
+        )
+        start.wait()
+        try:
+            answers[index] = group.submit(lambda: mine, message)
+        finally:
+            mine.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(messages))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return answers
+
+
+ANNE = "+33612345678"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stops_together_are_one_commit(backend: str, tmp_path: Path) -> None:
+    with store_url(backend, tmp_path) as url, person_side(url, tmp_path) as side:
+        before = int(raw(url, "SELECT count(*) FROM events")[0][0])
+        answers = _stops(side, [("m1", ANNE), ("m2", "+33698765432"), ("m3", ANNE)])
+        assert [(a["message_id"], a["persons"], a["redelivered"]) for a in answers] == [
+            ("m1", 1, False),
+            ("m2", 0, False),
+            ("m3", 1, False),
+        ]
+        assert raw(url, "SELECT count(DISTINCT received_at_us) FROM sms_inbound") == [(1,)]
+        assert int(raw(url, "SELECT count(*) FROM events")[0][0]) == before + 2
+        assert side.decide("p1", "sms")["allowed"] is False
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_redelivered_stop_in_a_group_records_nothing_new(backend: str, tmp_path: Path) -> None:
+    with store_url(backend, tmp_path) as url, person_side(url, tmp_path) as side:
+        assert _stops(side, [("m1", ANNE)])[0]["redelivered"] is False
+        before = int(raw(url, "SELECT count(*) FROM events")[0][0])
+        # m1 again, m2 new, and m3 twice in the same group.
+        answers = _stops(side, [("m1", ANNE), ("m2", ANNE), ("m3", ANNE), ("m3", ANNE)])
+        assert [a["redelivered"] for a in answers[:2]] == [True, False]
+        assert sorted(a["redelivered"] for a in answers[2:]) == [False, True]
+        assert all(a["persons"] == 1 and a["stop"] is True for a in answers)
+        assert int(raw(url, "SELECT count(*) FROM events")[0][0]) == before + 2
+        assert raw(url, "SELECT count(*) FROM sms_inbound") == [(3,)]

@@ -5,17 +5,19 @@ records nothing new."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from licite.errors import LiciteError
+from licite.i18n import Text
 from licite.ledger import Ledger
 from licite.ledger.crypto import keyed_hash
 from licite.moments import PARIS
-from licite.service.grouped import Grouped
+from licite.service.grouped import Group, Grouped
 from licite.service.stops import Message, messages_group
 from tests.test_ledger_support import BACKENDS, raw, store_url
 from tests.test_person_support import Person, person_side
@@ -130,3 +132,61 @@ def test_a_redelivered_stop_in_a_group_records_nothing_new(backend: str, tmp_pat
         assert all(a["persons"] == 1 and a["stop"] is True for a in answers)
         assert int(raw(url, "SELECT count(*) FROM events")[0][0]) == before + 2
         assert raw(url, "SELECT count(*) FROM sms_inbound") == [(3,)]
+
+
+def _pipeline(items: list[str]) -> tuple[list[list[str]], dict[str, str]]:
+    """`items[0]` submitted first and its commit held; the others submitted meanwhile."""
+    batches: list[list[str]] = []
+    overlapping: list[bool] = []
+    held = threading.Event()
+    started = threading.Event()
+
+    def commit(_: Ledger, group: list[str]) -> list[str]:
+        batches.append(list(group))
+        overlapping.append(len(batches) > 1 and not held.is_set())
+        if len(batches) == 1:
+            started.set()
+            held.wait(10)
+        if len(group) > 1 and "bad" in group:
+            raise LiciteError(Text("refusé", "refused"))
+        if group == ["bad"]:
+            raise LiciteError(Text("refusé seul", "refused alone"))
+        return [f"done {item}" for item in group]
+
+    group: Group[str, str] = Group(commit)
+    answers: dict[str, str] = {}
+
+    def one(item: str) -> None:
+        try:
+            answers[item] = group.submit(lambda: cast(Ledger, None), item)
+        except LiciteError as error:
+            answers[item] = error.text.en
+
+    first = threading.Thread(target=one, args=(items[0],))
+    first.start()
+    assert started.wait(10)
+    others = [threading.Thread(target=one, args=(item,)) for item in items[1:]]
+    for thread in others:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(group._pending) < len(others) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    held.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert not any(overlapping)  # one commit at a time
+    return batches, answers
+
+
+def test_what_arrives_during_a_commit_is_the_next_commit() -> None:
+    batches, answers = _pipeline(["a", "b", "c", "d"])
+    assert batches[0] == ["a"] and sorted(batches[1]) == ["b", "c", "d"]
+    assert len(batches) == 2  # b, c and d waited for a's commit, then went in one
+    assert answers == {item: f"done {item}" for item in "abcd"}
+
+
+def test_a_refused_group_is_committed_one_by_one() -> None:
+    batches, answers = _pipeline(["a", "b", "bad", "c"])
+    assert sorted(batches[1]) == ["b", "bad", "c"]
+    assert sorted(map(tuple, batches[2:])) == [("b",), ("bad",), ("c",)]
+    assert answers == {"a": "done a", "b": "done b", "c": "done c", "bad": "refused alone"}

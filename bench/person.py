@@ -403,9 +403,12 @@ def main() -> None:
                         return httpx_run(base, calls, seconds, args.connections)
 
                     run(warm_calls, args.warmup)
-                    before = parties.read()
+                    time.sleep(0.5)  # the warm-up's last requests answered
+                    before, kept = parties.read(), recorded(env)
                     row = run(calls, args.seconds)
                     server_cpu, store_cpu = Parties.spent(before, parties.read())
+                    time.sleep(0.5)
+                    row["recorded"] = {k: v - kept[k] for k, v in recorded(env).items()}
                     n = max(row["requests"], 1)
                     row |= {
                         "requests_per_s": row["requests"] / (row["duration_us"] / 1e6),
@@ -416,8 +419,13 @@ def main() -> None:
                     }
                     found[name] = row
                     flags = ""
-                    if row.get("status"):
-                        flags += f"  {row['status']} errors!"
+                    errors = sum(row.get(k, 0) for k in ERRORS)
+                    if errors:
+                        flags += f"  {errors} errors!"
+                    if name == "one-click" and row["recorded"]["objections"] < row["requests"]:
+                        flags += f"  only {row['recorded']['objections']} objections recorded!"
+                    if name == "stop-sms" and row["recorded"]["messages"] < row["requests"]:
+                        flags += f"  only {row['recorded']['messages']} messages recorded!"
                     if row.get("wrapped") and len(calls) > 1:
                         flags += f"  calls reused {row['wrapped']}×"
                     print(
@@ -425,11 +433,30 @@ def main() -> None:
                         f"  p50 {row['p50_us'] / 1000:6.1f} ms  p99 {row['p99_us'] / 1000:6.1f} ms"
                         f"  CPU a request: server {row['server_ms']:.2f} ms,"
                         f" PostgreSQL {row['store_ms']:.2f} ms, client {row['client_ms']:.2f} ms"
-                        f"  (load {row['load_avg_1m']:.2f}){flags}",
+                        f"  (load {row['load_avg_1m']:.2f}){flags}"
+                        + (f"  ledger: {_added(row['recorded'])}" if name != "healthz" else ""),
                         flush=True,
                     )
             results[kind] = found
     print(json.dumps({"args": vars(args), "load_avg": os.getloadavg(), "results": results}))
+
+
+ERRORS = ("connect", "read", "write", "status", "timeout")
+
+
+def _added(counts: dict[str, int]) -> str:
+    return ", ".join(f"+{count} {what}" for what, count in counts.items())
+
+
+def recorded(env: dict[str, str]) -> dict[str, int]:
+    """What the ledger holds: each answered request must have added its own."""
+    with Ledger.open(env["LICITE_DATABASE_URL"], environ=env) as opened:
+        ((objections,),) = opened.store.read(
+            "SELECT count(*) FROM events WHERE type = 'objection' AND proof_form LIKE ?",
+            ("/u %",),
+        )
+        ((messages,),) = opened.store.read("SELECT count(*) FROM sms_inbound")
+    return {"objections": int(objections), "messages": int(messages)}
 
 
 def _listener(port: int) -> int:

@@ -1,88 +1,140 @@
 """Person's side benchmark (issue 18): one-click unsubscribe POSTs and STOP webhooks a second.
 
-    .venv/bin/python bench/person.py --seconds 10 --workers 2 --connections 16
+    flock /work/bench.lock .venv/bin/python bench/person.py --seconds 10 --workers 2
 
 For each store (SQLite file, PostgreSQL schema) it builds a ledger of synthetic people
-(`licite.synthetic`), starts `licite serve --workers N` as its own process, then a load
-generator in another process (asyncio + httpx, keep-alive connections) sends, each for
-`--seconds` after a warm-up: `GET /healthz` (the baseline: what the HTTP stack and the
-load generator alone allow on the machine as it is), `POST /u/{link}` (RFC 8058 one-click:
-each records an objection with its proof, one journal commit) and `POST /v1/sms/inbound`
-(a signed STOP, a new message id each: the objection of every person with the number, and
-the message's row). Target (issue 18): each ≥ 500 requests/s with the ledger on PostgreSQL.
+(`licite.synthetic`), first measures the CPU one request costs with the application driven
+in-process (no network, no client), then starts `licite serve --workers N` as its own
+process and drives it with `wrk` (Debian's, C, a Lua script: bench/person.lua) for
+`--seconds` a route after a warm-up of its own: `GET /healthz` (the baseline: what the HTTP
+stack allows on the machine as it is, with the load generator in the same cores),
+`POST /u/{link}` (RFC 8058 one-click: each request its own signed link, each records an
+objection with its proof) and `POST /v1/sms/inbound` (each a signed STOP with a message id
+never sent before: the objection of every person with the number, and the message's row).
+Every call is prepared before the run, in a file the Lua script reads.
+
+Beside requests/s and latency it reports the CPU each party spent during the run, per
+request: the server's processes, the PostgreSQL backends serving them (found by their
+application_name), and the load generator. `--generator httpx` drives the routes with the
+former asyncio + httpx generator instead (far more CPU a request on the client's side).
+`--profile ROUTE` (one-click or stop-sms) prints the in-process profile of that route.
+
+Target (issue 18): each ≥ 500 requests/s with the ledger on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import hashlib
 import hmac
 import json
 import multiprocessing
 import os
+import pstats
+import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 
 from api import server, store  # bench/api.py, beside this script
 from licite.ledger import Ledger, import_file
 from licite.ledger.config import parse_url
 from licite.service.links import links_key, make_link
+from licite.synthetic import SyntheticPerson as Person
 from licite.synthetic import population
 
-LICITE = Path(sys.executable).with_name("licite")
 SECRET = "bench-sms-secret"
-ONE_CLICK = b"List-Unsubscribe=One-Click"
+APPLICATION = "licite_bench_person"
+LUA = Path(__file__).with_name("person.lua")
+FORM = "application/x-www-form-urlencoded"
 Call = tuple[str, bytes, dict[str, str]]
+TICK = os.sysconf("SC_CLK_TCK")
 
 
-async def _load(base: str, calls: list[Call], seconds: float, connections: int) -> list[float]:
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    latencies: list[float] = []
-    async with httpx.AsyncClient(base_url=base, limits=limits) as client:
-
-        async def worker(offset: int, until: float, keep: bool) -> None:
-            index = offset
-            while time.perf_counter() < until:
-                path, body, headers = calls[index % len(calls)]
-                index += connections
-                started = time.perf_counter()
-                if not body:
-                    response = await client.get(path, timeout=60)
-                else:
-                    response = await client.post(path, content=body, headers=headers, timeout=60)
-                if response.status_code != 200:
-                    raise SystemExit(f"{path}: {response.status_code} {response.text[:300]}")
-                if keep:
-                    latencies.append(time.perf_counter() - started)
-
-        for span, keep in ((min(2.0, seconds), False), (seconds, True)):
-            until = time.perf_counter() + span
-            await asyncio.gather(*(worker(i, until, keep) for i in range(connections)))
-    return latencies
-
-
-def _generate(args: tuple[str, list[Call], float, int]) -> list[float]:
-    return asyncio.run(_load(*args))
-
-
-def measure(base: str, calls: list[Call], seconds: float, connections: int) -> list[float]:
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_generate, ((base, calls, seconds, connections),))
+@contextmanager
+def ledger(
+    kind: str, postgres: str, people: int
+) -> Iterator[tuple[dict[str, str], bytes, list[Person]]]:
+    """A ledger of `people` synthetic people; its environment, links key and people."""
+    persons = list(population(people, seed=7))
+    with (
+        tempfile.TemporaryDirectory() as temporary,
+        store(kind, Path(temporary), postgres) as url,
+    ):
+        directory = Path(temporary)
+        if kind == "postgresql":
+            url += f"&application_name={APPLICATION}"
+        env = {
+            "LICITE_DATABASE_URL": url,
+            "LICITE_KEY_DIR": str(directory / "keys"),
+            "LICITE_SCRUB_DIR": str(directory / "scrub"),
+            "LICITE_SMS_SECRET": SECRET,
+            "LICITE_LOG_LEVEL": "warning",
+        }
+        lines = directory / "people.jsonl"
+        with lines.open("w") as out:
+            for p in persons:
+                out.write(json.dumps({"type": "person", "id": p.id, **p.person()}) + "\n")
+        with Ledger.open(url, environ=env) as opened:
+            import_file(opened, lines)
+        yield env, links_key(parse_url(url), env), persons
 
 
-def in_process(env: dict[str, str], calls: list[Call], count: int) -> float:
-    """Milliseconds of one process's CPU a request, the application driven directly (no
-    network, no client, no scheduler between them); the store's own CPU is not counted."""
+def one_click_calls(key: bytes, persons: list[Person], count: int, start: int = 0) -> list[Call]:
+    """`count` one-click POSTs, each with a link of its own (a person, a campaign)."""
+    headers = {"Content-Type": FORM}
+    calls: list[Call] = []
+    for n in range(start, start + count):
+        person = persons[n % len(persons)]
+        link = make_link(key, person.id, "shop", days=30, campaign=f"c{n // len(persons)}")
+        calls.append((f"/u/{link.token}", b"List-Unsubscribe=One-Click", headers))
+    return calls
+
+
+def stop_calls(persons: list[Person], count: int, start: int = 0) -> list[Call]:
+    """`count` signed STOP messages, each with a message id of its own."""
+    phones = [p.person().get("phone") or f"+3361{i:07d}" for i, p in enumerate(persons)]
+    calls: list[Call] = []
+    for i in range(start, start + count):
+        body = json.dumps(
+            {"from": phones[i % len(phones)], "text": "STOP", "message_id": f"m{i}"}
+        ).encode()
+        mac = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        headers = {"Content-Type": "application/json", "X-Licite-Signature": f"sha256={mac}"}
+        calls.append(("/v1/sms/inbound", body, headers))
+    return calls
+
+
+def in_process(
+    env: dict[str, str], calls: list[Call], concurrency: int, profile: bool = False
+) -> float:
+    """Milliseconds of this process's CPU a request, the application driven directly (no
+    network, no client), `concurrency` requests at a time; the store's CPU is not counted."""
     from licite.service import Settings, create_app
 
+    profiles: list[cProfile.Profile] = []
+    if profile:
+        # The routes run in the thread pool's threads: one profiler in each.
+        def start(*_: object) -> None:
+            sys.setprofile(None)
+            profiles.append(cProfile.Profile(time.thread_time))
+            profiles[-1].enable()
+
+        threading.setprofile(start)
+        profiles.append(cProfile.Profile(time.thread_time))
     app = create_app(Settings.from_environ(env))
 
     async def call(path: str, body: bytes, headers: dict[str, str]) -> None:
@@ -113,15 +165,168 @@ def in_process(env: dict[str, str], calls: list[Call], count: int) -> float:
         if status != [200]:
             raise SystemExit(f"{path}: {status}")
 
+    async def concurrently(some: list[Call]) -> None:
+        # `concurrency` requests at a time, as a server's connections send them: the
+        # routes that group their commits group them here too.
+        pending = iter(some)
+
+        async def one_at_a_time() -> None:
+            for call_ in pending:
+                await call(*call_)
+
+        await asyncio.gather(*(one_at_a_time() for _ in range(concurrency)))
+
     async def run() -> float:
-        for call_ in calls[:20]:
-            await call(*call_)
+        await concurrently(calls[:20])
         started = time.process_time()
-        for call_ in calls[20 : 20 + count]:
-            await call(*call_)
-        return (time.process_time() - started) / count * 1000
+        if profiles:
+            profiles[0].enable()
+        await concurrently(calls[20:])
+        spent = (time.process_time() - started) / (len(calls) - 20) * 1000
+        if profiles:
+            threading.setprofile(None)
+            for one in profiles:
+                one.disable()
+            stats = pstats.Stats(*profiles)
+            stats.sort_stats("tottime").print_stats(30)
+            stats.sort_stats("cumulative").print_stats(60)
+        return spent
 
     return asyncio.run(run())
+
+
+# --- CPU of the parties, read from /proc --------------------------------------------------
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _backends(postgres: str) -> list[int]:
+    with psycopg.connect(postgres, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (APPLICATION,)
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+class Parties:
+    """CPU seconds of the server's processes and of their PostgreSQL backends."""
+
+    def __init__(self, server_pid: int, postgres: str | None) -> None:
+        self.server_pid = server_pid
+        self.postgres = postgres
+
+    def read(self) -> dict[int, float]:
+        pids = _descendants(self.server_pid)
+        backends = _backends(self.postgres) if self.postgres else []
+        return {pid: _cpu_of(pid) for pid in pids} | {-pid: _cpu_of(pid) for pid in backends}
+
+    @staticmethod
+    def spent(before: dict[int, float], after: dict[int, float]) -> tuple[float, float]:
+        server = sum(v - before.get(k, 0.0) for k, v in after.items() if k > 0)
+        store_ = sum(v - before.get(k, 0.0) for k, v in after.items() if k < 0)
+        return server, store_
+
+
+# --- load generators ----------------------------------------------------------------------
+
+
+def wrk(
+    base: str, calls: list[Call], seconds: float, connections: int, threads: int
+) -> dict[str, Any]:
+    """One wrk run over `calls` (each sent once unless the run outlasts them)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as out:
+        for method_path, body, headers in calls:
+            method = "POST" if body else "GET"
+            kind = headers.get("Content-Type", "-")
+            mac = headers.get("X-Licite-Signature", "-")
+            out.write(f"{method}\t{method_path}\t{kind}\t{mac}\t{body.decode()}\n")
+    try:
+        command = [
+            "wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+            "--timeout", "10s", "-s", str(LUA), base, "--", out.name, str(threads),
+        ]  # fmt: skip
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    finally:
+        os.unlink(out.name)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if done.returncode != 0 or line is None:
+        raise SystemExit(f"wrk failed ({done.returncode}): {done.stdout}\n{done.stderr}")
+    found: dict[str, Any] = json.loads(line[len("RESULT ") :])
+    found["client_cpu_s"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return found
+
+
+async def _httpx(base: str, calls: list[Call], seconds: float, connections: int) -> list[float]:
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=base, limits=limits) as client:
+
+        async def worker(offset: int, until: float) -> None:
+            index = offset
+            while time.perf_counter() < until:
+                path, body, headers = calls[index % len(calls)]
+                index += connections
+                started = time.perf_counter()
+                if not body:
+                    response = await client.get(path, timeout=60)
+                else:
+                    response = await client.post(path, content=body, headers=headers, timeout=60)
+                if response.status_code != 200:
+                    raise SystemExit(f"{path}: {response.status_code} {response.text[:300]}")
+                latencies.append(time.perf_counter() - started)
+
+        until = time.perf_counter() + seconds
+        await asyncio.gather(*(worker(i, until) for i in range(connections)))
+    return latencies
+
+
+def _generate(args: tuple[str, list[Call], float, int]) -> tuple[list[float], float]:
+    started = time.process_time()
+    latencies = asyncio.run(_httpx(*args))
+    return latencies, time.process_time() - started
+
+
+def httpx_run(base: str, calls: list[Call], seconds: float, connections: int) -> dict[str, Any]:
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        latencies, cpu = pool.apply(_generate, ((base, calls, seconds, connections),))
+    ordered = sorted(latencies)
+    return {
+        "requests": len(ordered),
+        "duration_us": int(seconds * 1e6),
+        "p50_us": int(statistics.median(ordered) * 1e6),
+        "p99_us": int(ordered[int(len(ordered) * 0.99) - 1] * 1e6),
+        "status": 0,
+        "wrapped": 0,
+        "client_cpu_s": cpu,
+    }
+
+
+# --- main ---------------------------------------------------------------------------------
 
 
 def main() -> None:
@@ -135,78 +340,136 @@ def main() -> None:
     )
     parser.add_argument("--people", type=int, default=2_000)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=1, help="wrk's threads")
+    parser.add_argument("--rate", type=int, default=2_500, help="calls prepared a second")
+    parser.add_argument("--generator", choices=("wrk", "httpx"), default="wrk")
+    parser.add_argument("--routes", default="healthz,one-click,stop-sms")
+    parser.add_argument("--profile", choices=("one-click", "stop-sms"), default=None)
+    parser.add_argument("--in-process", type=int, default=500, help="requests, 0: none")
+    parser.add_argument("--concurrency", type=int, default=16, help="in process")
+    parser.add_argument("--in-process-only", action="store_true", help="no server, no load")
     args = parser.parse_args()
-    people = list(population(args.people, seed=7))
+    if args.generator == "wrk" and shutil.which("wrk") is None:
+        raise SystemExit(
+            "wrk is not installed (Debian: apt-get install wrk); --generator httpx drives the"
+            " routes without it, at a far higher CPU cost on the client's side"
+        )
+    routes = args.routes.split(",")
     results: dict[str, dict[str, dict[str, float]]] = {}
     for kind in args.stores.split(","):
-        with (
-            tempfile.TemporaryDirectory() as temporary,
-            store(kind, Path(temporary), args.postgres) as url,
-        ):
-            directory = Path(temporary)
-            env = {
-                "LICITE_DATABASE_URL": url,
-                "LICITE_KEY_DIR": str(directory / "keys"),
-                "LICITE_SCRUB_DIR": str(directory / "scrub"),
-                "LICITE_SMS_SECRET": SECRET,
-                "LICITE_LOG_LEVEL": "warning",
-            }
-            lines = directory / "people.jsonl"
-            with lines.open("w") as out:
-                for p in people:
-                    out.write(json.dumps({"type": "person", "id": p.id, **p.person()}) + "\n")
-            with Ledger.open(url, environ=env) as ledger:
-                import_file(ledger, lines)
-            key = links_key(parse_url(url), env)
-            form = {"Content-Type": "application/x-www-form-urlencoded"}
-            one_click: list[Call] = [
-                (
-                    f"/u/{make_link(key, p.id, 'shop', days=30).token}",
-                    b"List-Unsubscribe=One-Click",
-                    form,
-                )
-                for p in people
-            ]
-            phones = [p.person().get("phone") or f"+3361{i:07d}" for i, p in enumerate(people)]
-            stops: list[Call] = []
-            for i in range(200_000):
-                body = json.dumps(
-                    {"from": phones[i % len(phones)], "text": "STOP", "message_id": f"m{i}"}
-                ).encode()
-                mac = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-                headers = {
-                    "Content-Type": "application/json",
-                    "X-Licite-Signature": f"sha256={mac}",
-                }
-                stops.append(("/v1/sms/inbound", body, headers))
+        with ledger(kind, args.postgres, args.people) as (env, key, persons):
             found: dict[str, dict[str, float]] = {}
-            for name, calls in (("one-click", one_click[1000:]), ("stop-sms", stops[100_000:])):
-                cpu = in_process(env, calls, 500)
-                found[f"{name}_in_process"] = {"cpu_ms_per_request": cpu}
-                print(f"{kind:<11}{name:<10} in process: {cpu:.2f} ms CPU a request", flush=True)
-            baseline: list[Call] = [("/healthz", b"", {})]
+            # Disjoint calls for each use: no link or message id is sent twice.
+            count = int(args.rate * args.seconds)
+            warm = int(args.rate * args.warmup)
+            prepared: dict[str, tuple[list[Call], list[Call]]] = {
+                "healthz": ([("/healthz", b"", {})], [("/healthz", b"", {})]),
+                "one-click": (
+                    one_click_calls(key, persons, warm, 1_000_000),
+                    one_click_calls(key, persons, count),
+                ),
+                "stop-sms": (stop_calls(persons, warm, 1_000_000), stop_calls(persons, count)),
+            }
+            if args.in_process:
+                for name, start in (("one-click", 2_000_000), ("stop-sms", 2_000_000)):
+                    if name not in routes:
+                        continue
+                    number = args.in_process + 20
+                    sample = (
+                        one_click_calls(key, persons, number, start)
+                        if name == "one-click"
+                        else stop_calls(persons, number, start)
+                    )
+                    cpu = in_process(env, sample, args.concurrency, args.profile == name)
+                    found[f"{name}_in_process"] = {"cpu_ms_per_request": cpu}
+                    print(
+                        f"{kind:<11}{name:<10} in process: {cpu:.2f} ms CPU a request", flush=True
+                    )
+            if args.profile or args.in_process_only:
+                continue
             with server(env, args.workers) as base:
-                for name, calls in (
-                    ("healthz", baseline),
-                    ("one-click", one_click),
-                    ("stop-sms", stops),
-                ):
-                    ordered = sorted(measure(base, calls, args.seconds, args.connections))
-                    row = {
-                        "requests_per_s": len(ordered) / args.seconds,
-                        "p50_ms": statistics.median(ordered) * 1000,
-                        "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000,
+                port = int(base.rsplit(":", 1)[1])
+                server_pid = _listener(port)
+                parties = Parties(server_pid, args.postgres if kind == "postgresql" else None)
+                for name in routes:
+                    warm_calls, calls = prepared[name]
+
+                    def run(calls: list[Call], seconds: float) -> dict[str, Any]:
+                        if args.generator == "wrk":
+                            return wrk(base, calls, seconds, args.connections, args.threads)
+                        return httpx_run(base, calls, seconds, args.connections)
+
+                    run(warm_calls, args.warmup)
+                    time.sleep(0.5)  # the warm-up's last requests answered
+                    before, kept = parties.read(), recorded(env)
+                    row = run(calls, args.seconds)
+                    server_cpu, store_cpu = Parties.spent(before, parties.read())
+                    time.sleep(0.5)
+                    row["recorded"] = {k: v - kept[k] for k, v in recorded(env).items()}
+                    n = max(row["requests"], 1)
+                    row |= {
+                        "requests_per_s": row["requests"] / (row["duration_us"] / 1e6),
+                        "server_ms": server_cpu / n * 1000,
+                        "store_ms": store_cpu / n * 1000,
+                        "client_ms": row["client_cpu_s"] / n * 1000,
+                        "load_avg_1m": os.getloadavg()[0],
                     }
                     found[name] = row
+                    flags = ""
+                    errors = sum(row.get(k, 0) for k in ERRORS)
+                    if errors:
+                        flags += f"  {errors} errors!"
+                    if name == "one-click" and row["recorded"]["objections"] < row["requests"]:
+                        flags += f"  only {row['recorded']['objections']} objections recorded!"
+                    if name == "stop-sms" and row["recorded"]["messages"] < row["requests"]:
+                        flags += f"  only {row['recorded']['messages']} messages recorded!"
+                    if row.get("wrapped") and len(calls) > 1:
+                        flags += f"  calls reused {row['wrapped']}×"
                     print(
                         f"{kind:<11}{name:<10}{row['requests_per_s']:>8,.0f} req/s"
-                        f"  p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms",
+                        f"  p50 {row['p50_us'] / 1000:6.1f} ms  p99 {row['p99_us'] / 1000:6.1f} ms"
+                        f"  CPU a request: server {row['server_ms']:.2f} ms,"
+                        f" PostgreSQL {row['store_ms']:.2f} ms, client {row['client_ms']:.2f} ms"
+                        f"  (load {row['load_avg_1m']:.2f}){flags}"
+                        + (f"  ledger: {_added(row['recorded'])}" if name != "healthz" else ""),
                         flush=True,
                     )
             results[kind] = found
     print(json.dumps({"args": vars(args), "load_avg": os.getloadavg(), "results": results}))
+
+
+ERRORS = ("connect", "read", "write", "status", "timeout")
+
+
+def _added(counts: dict[str, int]) -> str:
+    return ", ".join(f"+{count} {what}" for what, count in counts.items())
+
+
+def recorded(env: dict[str, str]) -> dict[str, int]:
+    """What the ledger holds: each answered request must have added its own."""
+    with Ledger.open(env["LICITE_DATABASE_URL"], environ=env) as opened:
+        ((objections,),) = opened.store.read(
+            "SELECT count(*) FROM events WHERE type = 'objection' AND proof_form LIKE ?",
+            ("/u %",),
+        )
+        ((messages,),) = opened.store.read("SELECT count(*) FROM sms_inbound")
+    return {"objections": int(objections), "messages": int(messages)}
+
+
+def _listener(port: int) -> int:
+    """The pid of the process `server` started (the parent of the workers)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"serve" in command and str(port).encode() in command:
+                return int(entry.name)
+    raise SystemExit("the server's process was not found")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from licite.commands import cli
+from licite.ledger.erasure import erase
 from tests.test_ledger_support import BACKENDS, store_url
 from tests.test_person_support import Person, person_side
 
@@ -75,6 +76,18 @@ def test_a_forged_or_expired_link_changes_nothing(side: Person) -> None:
 def test_a_link_of_an_unknown_person_is_a_clear_page(side: Person) -> None:
     answer = side.client.post(f"/u/{side.token(person='nobody')}?lang=en")
     assert answer.status_code == 404 and "Nothing was changed" in answer.text
+
+
+def test_a_link_of_an_erased_person_is_a_clear_page_and_changes_nothing(side: Person) -> None:
+    token = side.token(person="p2")
+    with side.ledger() as ledger:
+        erase(ledger, "p2")
+    before = side.events()
+    for agent in (UA, None):  # with evidence to seal (no key left), and without
+        headers = {"User-Agent": agent} if agent else {"User-Agent": ""}
+        answer = side.client.post(f"/u/{token}?lang=en", headers=headers)
+        assert answer.status_code == 404 and "Nothing was changed" in answer.text
+    assert side.events() == before
 
 
 def test_headers_from_the_api_and_the_command(

@@ -195,7 +195,7 @@ class Journal:
         for *values, signature in head_rows:
             head = Head.from_row(values)
             if signature_holds(self._public, head.legacy_message(), str(signature)):
-                state = current_state(tx.execute, self.store.dialect).line()
+                state = current_state(tx.execute, self.store.dialect, tx.many).line()
                 tx.execute(
                     "UPDATE heads SET state = ?, signature = ? WHERE id = 1",
                     (state, sign(self._signer, head.head_message(state))),
@@ -329,11 +329,12 @@ class Journal:
             return
         have = {r[0] for r in tx.where_in("SELECT sha256 FROM wordings", "sha256", list(wordings))}
         fresh = [(sha, text, now) for sha, text in wordings.items() if sha not in have]
-        tx.insert("wordings", ("sha256", "text", "recorded_at_us"), fresh)
+        if fresh:  # a wording shown before (most are) costs no COPY
+            tx.insert("wordings", ("sha256", "text", "recorded_at_us"), fresh)
 
     def _move_head(self, tx: Transaction, head: Head) -> None:
         if self.schema >= SIGNED_STATE:
-            state = current_state(tx.execute, self.store.dialect).line()
+            state = current_state(tx.execute, self.store.dialect, tx.many).line()
             tx.execute(
                 "UPDATE heads SET event_seq = ?, event_hash = ?, person_seq = ?, person_hash = ?,"
                 " signed_at_us = ?, state = ?, signature = ? WHERE id = 1",

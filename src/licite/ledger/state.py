@@ -31,6 +31,7 @@ from typing import Any
 from licite.i18n import Text
 
 Query = Callable[[str], Sequence[Sequence[Any]]]
+Many = Callable[[Sequence[str]], Sequence[Sequence[Sequence[Any]]]]
 
 _PARTS: tuple[tuple[str, str, Text], ...] = (
     (
@@ -91,21 +92,24 @@ class State:
         return None
 
 
-def current_state(query: Query, dialect: str = "sqlite") -> State:
+def current_state(query: Query, dialect: str = "sqlite", many: Many | None = None) -> State:
     """The summary of the tables as they are, read through `query` inside a transaction
-    (a commit's, or verify's snapshot)."""
-    meta = sorted((str(n), str(v)) for n, v in query("SELECT name, value FROM meta"))
-    lines = "".join(f"{name}={value}\n" for name, value in meta)
-    parts = [("meta", hashlib.sha256(lines.encode()).hexdigest()[:32])]
+    (a commit's, or verify's snapshot); through `many` at once when given (a commit's)."""
+    statements = ["SELECT name, value FROM meta"]
     for name, sql, _ in _PARTS:
         if dialect == "postgresql" and name == "erased":
             # Through the partial index, whatever the statistics say: during a large
             # import they lag, and PostgreSQL then reads every person at every commit
             # (28 ms a commit at 40 000 persons, growing with the ledger).
-            query("SET LOCAL enable_seqscan = off")
-            count, total = query(sql)[0]
-            query("SET LOCAL enable_seqscan = on")
+            statements += ["SET LOCAL enable_seqscan = off", sql, "SET LOCAL enable_seqscan = on"]
         else:
-            count, total = query(sql)[0]
+            statements.append(sql)
+    answers = many(statements) if many is not None else [query(sql) for sql in statements]
+    rows = dict(zip(statements, answers, strict=True))
+    meta = sorted((str(n), str(v)) for n, v in rows[statements[0]])
+    lines = "".join(f"{name}={value}\n" for name, value in meta)
+    parts = [("meta", hashlib.sha256(lines.encode()).hexdigest()[:32])]
+    for name, sql, _ in _PARTS:
+        count, total = rows[sql][0]
         parts.append((name, f"{int(count)},{int(total)}"))
     return State(tuple(parts))

@@ -36,6 +36,11 @@ class Transaction(ABC):
     @abstractmethod
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
+    def many(self, statements: Sequence[str]) -> list[list[Row]]:
+        """Each statement's rows, in order (statements without parameters, none depending on
+        another's result): PostgreSQL sends them all before reading any answer."""
+        return [self.execute(sql) for sql in statements]
+
     @abstractmethod
     def insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None: ...
 

@@ -21,9 +21,10 @@ from licite.ledger.config import database_url, parse_url
 from licite.moments import PARIS
 from licite.service.config import Settings
 from licite.service.context import Context
-from licite.service.grouped import Grouped
+from licite.service.grouped import Group, Grouped
 from licite.service.links import Link, LinkRefused, links_key, read_token
 from licite.service.person_config import PersonSettings
+from licite.service.stops import Message, messages_group
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class PersonSide:
     links_key: bytes
     context: Context
     grouped: Grouped = field(default_factory=Grouped)
+    messages: Group[Message, dict[str, Any]] = field(default_factory=messages_group)
 
     @classmethod
     def of(cls, settings: Settings, context: Context) -> PersonSide:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 import unicodedata
 from datetime import datetime
 from typing import Any
@@ -29,22 +28,17 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
-from licite.case import Objection
 from licite.errors import ProblemError
 from licite.i18n import Text
 from licite.ledger.crypto import keyed_hash
-from licite.ledger.events import new_event
-from licite.ledger.journal import Batch
-from licite.ledger.ledger import Ledger
-from licite.ledger.proof import Proof
-from licite.ledger.store import Transaction
 from licite.moments import PARIS
 from licite.phones import normalize_phone
 from licite.service.context import as_json
 from licite.service.person import PersonSide, Side
 from licite.service.problems import responses
-from licite.vocabulary import ChannelOrAll, Via
+from licite.service.stops import Message
 
 router = APIRouter(tags=["person"])
 
@@ -77,7 +71,8 @@ async def inbound(request: Request, side: Side) -> Response:
     body = await request.body()
     _check_signature(side, body, request.headers.get(SIGNATURE, ""))
     fields = _fields(body, request.headers.get("content-type", ""))
-    return as_json(receive(side, fields))
+    # In a thread: the commit waits for the one under way (`grouped`), not the event loop.
+    return as_json(await run_in_threadpool(receive, side, fields))
 
 
 def _check_signature(side: PersonSide, body: bytes, given: str) -> None:
@@ -116,7 +111,8 @@ def _fields(body: bytes, content_type: str) -> dict[str, str]:
 
 
 def receive(side: PersonSide, fields: dict[str, str]) -> dict[str, Any]:
-    """Record one inbound message (once per message id); what was done with it."""
+    """Record one inbound message (once per message id); what was done with it. Blocks
+    until committed, with the messages that arrived meanwhile (`side.messages`)."""
     ledger = side.context.ledger()
     phone = normalize_phone(fields["from"])
     if phone is None:
@@ -124,52 +120,14 @@ def receive(side: PersonSide, fields: dict[str, str]) -> dict[str, Any]:
         raise _invalid(
             "from", f"numéro illisible (reçu : {shown!r})", f"not a phone number (got {shown!r})"
         )
-    phone_hash = keyed_hash(ledger.keys.hmac, phone)
-    stop = is_stop(fields["text"])
-    sender = side.settings.sms_sender
-    message_id = fields["message_id"]
-    persons = _persons(ledger, phone_hash) if stop else []
-    moment = datetime.now(PARIS)
-    digest = hashlib.sha256(message_id.encode()).hexdigest()[:16]
-    proof = Proof(form=f"/v1/sms/inbound · message {digest}", recorded_by="licite serve sms")
-    objection = Objection(
-        at=moment, type="objection", channel=ChannelOrAll.SMS, sender=sender, via=Via.STOP_SMS
+    message = Message(
+        fields["message_id"],
+        keyed_hash(ledger.keys.hmac, phone),
+        is_stop(fields["text"]),
+        side.settings.sms_sender,
+        datetime.now(PARIS),
     )
-    events = [new_event(ledger.keys, person, objection, proof) for person in persons]
-
-    def claim(tx: Transaction) -> None:
-        if tx.execute("SELECT 1 FROM sms_inbound WHERE message_id = ?", (message_id,)):
-            raise _Redelivered
-        tx.execute(
-            "INSERT INTO sms_inbound (message_id, phone_hash, sender, stop, persons,"
-            " received_at_us) VALUES (?, ?, ?, ?, ?, ?)",
-            (message_id, phone_hash, sender, stop, len(persons), time.time_ns() // 1000),
-        )
-
-    try:
-        ledger.journal.commit(Batch(events=events, also=[claim]))
-    except _Redelivered:
-        return {"message_id": message_id, "redelivered": True, **_earlier(ledger, message_id)}
-    return {"message_id": message_id, "redelivered": False, "stop": stop, "persons": len(persons)}
-
-
-class _Redelivered(Exception):
-    """This message id was already received: undo, answer from the first reception."""
-
-
-def _persons(ledger: Ledger, phone_hash: str) -> list[str]:
-    rows = ledger.store.read(
-        "SELECT id FROM persons WHERE phone_hash = ? AND erased_at_us IS NULL ORDER BY seq",
-        (phone_hash,),
-    )
-    return [r[0] for r in rows]
-
-
-def _earlier(ledger: Ledger, message_id: str) -> dict[str, Any]:
-    rows = ledger.store.read(
-        "SELECT stop, persons FROM sms_inbound WHERE message_id = ?", (message_id,)
-    )
-    return {"stop": bool(rows[0][0]), "persons": int(rows[0][1])}
+    return side.messages.submit(side.context.ledger, message)
 
 
 def _invalid(field: str, fr: str, en: str) -> ProblemError:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from licite.errors import ProblemError, UnknownPerson
+from licite.errors import LiciteError, ProblemError, UnknownPerson
 from licite.i18n import Lang, Text
 from licite.ledger.ledger import Ledger
 from licite.service import campaigns
@@ -112,17 +112,22 @@ def unsubscribe(token: str, request: Request, side: Side) -> HTMLResponse:
         link = side.read(token)
     except LinkRefused as refusal:
         return refused(lang, refusal.reason)
-    if not known(side, link):
-        return refused(lang, "unknown")
     objection = {
         "type": "objection",
         "channel": "email",
         "sender": link.sender,
         "via": "unsubscribe_link",
     }
-    record(
-        side, link, [objection], proof_of(request, link, "/u", ASK(lang).format(sender=link.sender))
-    )
+    wording = ASK(lang).format(sender=link.sender)
+    try:
+        record(side, link, [objection], proof_of(request, link, "/u", wording))
+    except LiciteError:
+        # The append refuses a person the ledger does not hold, or erased (no key to seal
+        # the proof with, or no such person under the journal's lock): asked only then,
+        # not at every request, whether that is why.
+        if not known(side, link):
+            return refused(lang, "unknown")
+        raise
     return page(lang, TITLE, notice(DONE(lang).format(sender=link.sender)))
 
 

@@ -40,7 +40,7 @@ from licite.gateway.message import (
     facts,
     read,
 )
-from licite.gateway.recipients import Decided, decide_address
+from licite.gateway.recipients import Decided, decide_all
 from licite.gateway.relay import Relay, Upstream
 from licite.i18n import Text
 from licite.ledger.deliveries import (
@@ -128,11 +128,7 @@ class Gateway:
             update={"request": campaign.request.model_copy(update={"message": facts(message)})}
         )
         now = datetime.now(PARIS)
-        decided: dict[str, Decided] = {}
-        for address in recipients:
-            one = decide_address(self.ledger, address, described, now)
-            decided.setdefault(one.recipient_hash, one)
-        everyone = list(decided.values())
+        everyone = decide_all(self.ledger, recipients, described, now)
         assert campaign.id is not None
         name = campaign.id
         refused = [d for d in everyone if not d.decision.allowed]

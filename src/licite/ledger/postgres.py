@@ -127,6 +127,20 @@ class PostgresStore(Store):
         except psycopg.Error as error:
             raise self.problem(error) from None
 
+    def read_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Row]]:
+        """Every statement sent before the first answer is awaited (libpq's pipeline mode):
+        one round trip to the server for all of them, inside one snapshot."""
+        connection = self._connection
+        if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            return [self.read(sql, params) for sql, params in statements]  # a snapshot is open
+        try:
+            with connection.pipeline(), connection.transaction():
+                connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cursors = [connection.execute(_pg(sql), params) for sql, params in statements]
+                return [cursor.fetchall() for cursor in cursors]
+        except psycopg.Error as error:
+            raise self.problem(error) from None
+
     def forget(self) -> None:
         """Nothing here: a VACUUM would not reach the WAL, replicas or backups. What they
         keep of an erased person's key is wrapped under the epoch key that the next

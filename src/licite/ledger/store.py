@@ -97,6 +97,12 @@ class Store(ABC):
     def snapshot(self) -> Any:
         """A context manager under which reads see one consistent state."""
 
+    def read_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Row]]:
+        """Each statement's rows, all read inside one snapshot: statements that do not
+        depend on each other's answers (PostgreSQL sends them at once, `PostgresStore`)."""
+        with self.snapshot():
+            return [self.read(sql, params) for sql, params in statements]
+
     @abstractmethod
     def close(self) -> None: ...
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -22,9 +23,10 @@ from licite.case import Campaign, Person, Sender
 from licite.decision import Decision
 from licite.ledger.crypto import keyed_hash
 from licite.ledger.decide import decide_read
-from licite.ledger.history import AsOf, addressed_as_of
+from licite.ledger.history import Addressed, AsOf, addressed_as_of, cleaned
 from licite.ledger.ledger import Ledger
 from licite.ledger.people import StoredPerson
+from licite.ledger.store import Row
 from licite.vocabulary import PersonKind
 
 
@@ -47,34 +49,46 @@ def normalized(address: str) -> str | None:
     return person.email
 
 
-def decide_all(
-    ledger: Ledger, addresses: Sequence[str], campaign: Campaign, at: datetime
-) -> list[Decided]:
-    """Each address decided at `at`, once per keyed hash (the first address given with
-    it), from one read of the ledger for them all (`addressed_as_of`)."""
-    wanted: dict[str, str] = {}
-    emails: dict[str, str] = {}
-    for address in addresses:
-        email = normalized(address)
-        if email is None:
-            raise ValueError("address")  # RCPT already refused it (handler.check_address)
-        digest = keyed_hash(ledger.keys.hmac, email)
-        if digest not in wanted:
-            wanted[digest], emails[digest] = address, email
-    read = addressed_as_of(ledger, list(wanted), campaign.sender, at)
-    decided: list[Decided] = []
-    for digest, address in wanted.items():
-        records = read.records.get(digest)
-        if records is None:
-            email = emails[digest]
+class Recipients:
+    """A message's recipients, once per keyed hash (the first address given with it):
+    `read` reads the ledger for them all at once (`addressed_as_of`), `decide` decides
+    each from what was read."""
+
+    def __init__(self, ledger: Ledger, addresses: Sequence[str]) -> None:
+        self.ledger = ledger
+        self.wanted: dict[str, str] = {}
+        self._emails: dict[str, str] = {}
+        for address in addresses:
+            email = normalized(address)
+            if email is None:
+                raise ValueError("address")  # RCPT already refused it (handler.check_address)
+            digest = keyed_hash(ledger.keys.hmac, email)
+            if digest not in self.wanted:
+                self.wanted[digest], self._emails[digest] = address, email
+        self._read: Addressed | None = None
+
+    def read(self, at: datetime, also: Sequence[tuple[str, Sequence[Any]]] = ()) -> list[list[Row]]:
+        """The ledger read as of `at`, with the caller's statements `also`: their rows."""
+        self._read = addressed_as_of(self.ledger, list(self.wanted), at, also)
+        return self._read.also
+
+    def decide(self, campaign: Campaign, at: datetime) -> list[Decided]:
+        """Each recipient decided at `at` (the moment `read` was given) from what was read."""
+        read = self._read
+        assert read is not None, "read first"
+        sender = cleaned(campaign.sender, read.latest)
+        decided: list[Decided] = []
+        for digest, address in self.wanted.items():
+            records = read.records.get(digest)
+            if records is not None:
+                decided.append(_strictest(address, digest, records, campaign, sender, at))
+                continue
+            email = self._emails[digest]
             stored = StoredPerson("", "consumer", email, None, None, digest, None, None)
             unknown = Person(kind=PersonKind.CONSUMER, email=email)
-            history = read.unknown[digest]
-            decision = decide_read(stored, unknown, history, campaign, read.sender, at)
+            decision = decide_read(stored, unknown, read.unknown[digest], campaign, sender, at)
             decided.append(Decided(address, digest, None, decision))
-            continue
-        decided.append(_strictest(address, digest, records, campaign, read.sender, at))
-    return decided
+        return decided
 
 
 def _strictest(

@@ -128,14 +128,7 @@ def effective_sender(ledger: Ledger, sender: Sender, at: datetime) -> Sender:
     `licite.facts.scope.effective_sender`)."""
     if sender.bloctel_checked_at is not None:
         return sender
-    return _cleaned(sender, latest_import(ledger, "bloctel", micros(at)))
-
-
-def _cleaned(sender: Sender, latest: tuple[int, int] | None) -> Sender:
-    """`effective_sender` once the latest import at the moment is read."""
-    if sender.bloctel_checked_at is not None:
-        return sender
-    return cleaned_by(sender, latest[1] if latest else None)
+    return cleaned(sender, latest_import(ledger, "bloctel", micros(at)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,23 +301,30 @@ class Addressed:
     """Each other email hash: the history of SPEC §2's unknown person with that address
     (`history_as_of` of a record with no id, events nor phone) — the objection an
     erasure's suppression of the address left, or nothing."""
-    sender: Sender
-    """The campaign's sender, its list cleaning as `effective_sender` reads it at `at`."""
+    latest: tuple[int, int] | None
+    """The opposition list's latest import at `at` (`latest_import`), for `cleaned`."""
+    also: list[list[Row]]
+    """The rows of the statements given as `also`."""
 
 
 def addressed_as_of(
-    ledger: Ledger, email_hashes: Sequence[str], sender: Sender, at: datetime
+    ledger: Ledger,
+    email_hashes: Sequence[str],
+    at: datetime,
+    also: Sequence[tuple[str, Sequence[Any]]] = (),
 ) -> Addressed:
     """Everything deciding a message's recipients reads, in one snapshot and, on
     PostgreSQL, one round trip whatever their number (the mail gateway, issue 19): the
     live records with each email hash, as `person_select` finds them, with their
     `history_as_of(…, at)`; the suppressions of the hashes no record holds; the latest
-    opposition list at `at` for `effective_sender`. Nothing here is kept between calls:
-    an objection or erasure recorded before the call is seen by it."""
+    opposition list at `at`, for `cleaned`; and the statements `also` (the caller's own,
+    read in the same snapshot). Nothing here is kept between calls: an objection or an
+    erasure recorded before the call is seen by it."""
     hashes = list(dict.fromkeys(email_hashes))
     at_us = micros(at)
     page = _Page(ledger, _live_with_email(hashes), None, at_us)
     statements = page.statements()
+    mine = len(statements)
     statements.append(
         (
             "SELECT hash, MIN(at_us) FROM suppressions"
@@ -332,12 +332,15 @@ def addressed_as_of(
             (*hashes, ""),
         )
     )
-    *answers, others = ledger.store.read_all(statements)
-    rows, found = page.read(answers)
+    statements.extend(also)
+    answers = ledger.store.read_all(statements) if hashes else ledger.store.read_all(also)
+    if not hashes:
+        return Addressed({}, {}, None, answers)
+    rows, found = page.read(answers[:mine])
     records: dict[str, list[AsOf]] = {}
     for row in rows:  # `seq` order; column 5 is the email hash (`person_select`)
         records.setdefault(str(row[5]), []).append(found[str(row[0])])
-    first = {str(h): int(us) for h, us in others}
+    first = {str(h): int(us) for h, us in answers[mine]}
     unknown: dict[str, list[Event]] = {}
     for digest in hashes:
         if digest not in records:
@@ -347,7 +350,14 @@ def addressed_as_of(
                 if mark is None
                 else [Objection(at=moment_of_micros(mark), **SYNTHETIC["erasure"])]
             )
-    return Addressed(records, unknown, _cleaned(sender, page.latest))
+    return Addressed(records, unknown, page.latest, answers[mine + 1 :])
+
+
+def cleaned(sender: Sender, latest: tuple[int, int] | None) -> Sender:
+    """`effective_sender` once the opposition list's latest import at the moment is read."""
+    if sender.bloctel_checked_at is not None:
+        return sender
+    return cleaned_by(sender, latest[1] if latest else None)
 
 
 def _alone(ledger: Ledger, pid: str, at: datetime) -> AsOf:

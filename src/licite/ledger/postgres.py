@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from itertools import compress
 from typing import Any
 
@@ -128,16 +128,43 @@ class PostgresStore(Store):
             raise self.problem(error) from None
 
     def read_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Row]]:
-        """Every statement sent before the first answer is awaited (libpq's pipeline mode):
-        one round trip to the server for all of them, inside one snapshot."""
+        """Every statement in one query string, between a BEGIN and a COMMIT: one round trip
+        to the server for all of them, inside one snapshot. Their values are bound by
+        psycopg on this side (`ClientCursor`, the server's own quoting rules), as a string of
+        several statements cannot carry server-side parameters."""
         connection = self._connection
         if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             return [self.read(sql, params) for sql, params in statements]  # a snapshot is open
+        query = ";".join(
+            ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", *(_pg(s) for s, _ in statements)]
+        )
+        values = [value for _, params in statements for value in params]
+        found: list[list[Row]] = []
         try:
-            with connection.pipeline(), connection.transaction():
-                connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                cursors = [connection.execute(_pg(sql), params) for sql, params in statements]
-                return [cursor.fetchall() for cursor in cursors]
+            with psycopg.ClientCursor(connection) as cursor:
+                cursor.execute(query + ";COMMIT", values)
+                while True:
+                    if cursor.description is not None:
+                        found.append(cursor.fetchall())
+                    if not cursor.nextset():
+                        break
+        except psycopg.Error as error:
+            if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                with suppress(psycopg.Error):
+                    connection.execute("ROLLBACK")
+            raise self.problem(error) from None
+        return found
+
+    def append(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        # One INSERT in autocommit mode: atomic on its own, without BEGIN and COMMIT.
+        marks = "(" + ",".join(["%s"] * len(columns)) + ")"
+        values = [value for row in rows for value in row]
+        try:
+            self._connection.execute(
+                f"INSERT INTO {table} ({','.join(columns)}) VALUES "
+                + ",".join([marks] * len(rows)),
+                values,
+            )
         except psycopg.Error as error:
             raise self.problem(error) from None
 

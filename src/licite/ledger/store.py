@@ -103,6 +103,12 @@ class Store(ABC):
         with self.snapshot():
             return [self.read(sql, params) for sql, params in statements]
 
+    def append(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """`rows` added to `table` at once, committed together (a table outside the chain,
+        such as the gateway's record; PostgreSQL: one statement, one round trip)."""
+        with self.write() as tx:
+            tx.insert(table, columns, rows)
+
     @abstractmethod
     def close(self) -> None: ...
 

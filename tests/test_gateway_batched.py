@@ -173,8 +173,13 @@ def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
 def test_read_all_binds_values_as_values_and_survives_an_error(empty: Ledger) -> None:
     store = empty.store
     tricky = "o'k\\; DROP TABLE persons; -- é ?"
-    got = store.read_all([("SELECT ?, ?", (tricky, 7)), ("SELECT COUNT(*) FROM persons", ())])
-    assert got == [[(tricky, 7)], [(0,)]]
+    batch: list[tuple[str, tuple[Any, ...]]] = [
+        ("SELECT CAST(? AS TEXT), CAST(? AS BIGINT)", (tricky, 7)),
+        ("SELECT COUNT(*) FROM persons", ()),
+        ("SELECT COUNT(*) FROM persons WHERE ? IS NULL", (None,)),  # PostgreSQL cannot prepare it
+    ]
+    for _ in range(3):  # prepared on the first batch, executed by name after
+        assert store.read_all(batch) == [[(tricky, 7)], [(0,)], [(0,)]]
     with pytest.raises(LiciteError):
         store.read_all([("SELECT 1", ()), ("SELECT * FROM no_such_table", ())])
     # No transaction left open by the failure: a write and a read go on as before.

@@ -8,6 +8,7 @@ COPY, the fastest way into PostgreSQL.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from itertools import compress
@@ -20,6 +21,8 @@ from licite.ledger.config import Location
 from licite.ledger.store import Row, Store, Transaction, no_ledger
 
 _names = itertools.count()
+_PREPARED = 1000
+"""Statements `read_all` prepares on a connection at most."""
 
 
 def _pg(sql: str) -> str:
@@ -82,6 +85,8 @@ class PostgresStore(Store):
             self._connection = psycopg.connect(location.path, autocommit=True)
         except psycopg.Error as error:
             raise store_error(error, "PostgreSQL", connecting=True) from None
+        self._prepared: dict[str, str] = {}
+        """`read_all`'s statements: the name each is prepared under, or "" (`_prepare`)."""
         if must_exist and self.read("SELECT to_regclass('schema_version')")[0][0] is None:
             self.close()
             raise no_ledger(location)
@@ -129,20 +134,28 @@ class PostgresStore(Store):
 
     def read_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Row]]:
         """Every statement in one query string, between a BEGIN and a COMMIT: one round trip
-        to the server for all of them, inside one snapshot. Their values are bound by
-        psycopg on this side (`ClientCursor`, the server's own quoting rules), as a string of
-        several statements cannot carry server-side parameters."""
+        to the server for all of them, inside one snapshot. A string of several statements
+        cannot carry server-side parameters: each statement is prepared once on this
+        connection (`PREPARE`, so the server plans it once, as psycopg's own preparation
+        would) and run by `EXECUTE` with its values bound by psycopg on this side
+        (`ClientCursor`, the server's quoting rules)."""
         connection = self._connection
         if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             return [self.read(sql, params) for sql, params in statements]  # a snapshot is open
-        query = ";".join(
-            ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", *(_pg(s) for s, _ in statements)]
-        )
-        values = [value for _, params in statements for value in params]
-        found: list[list[Row]] = []
+        parts = ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"]
+        values: list[Any] = []
         try:
+            for sql, params in statements:
+                name = self._prepared.get(sql) or self._prepare(sql)
+                if name:
+                    marks = f"({','.join(['%s'] * len(params))})" if params else ""
+                    parts.append(f"EXECUTE {name}{marks}")
+                else:
+                    parts.append(_pg(sql))
+                values.extend(params)
+            found: list[list[Row]] = []
             with psycopg.ClientCursor(connection) as cursor:
-                cursor.execute(query + ";COMMIT", values)
+                cursor.execute(";".join([*parts, "COMMIT"]), values)
                 while True:
                     if cursor.description is not None:
                         found.append(cursor.fetchall())
@@ -154,6 +167,22 @@ class PostgresStore(Store):
                     connection.execute("ROLLBACK")
             raise self.problem(error) from None
         return found
+
+    def _prepare(self, sql: str) -> str:
+        """The name `sql` is prepared under on this connection; "" when it is not (its
+        parameters' types cannot be inferred, or enough statements are prepared already:
+        the gateway's vary with the number of recipients)."""
+        name = ""
+        if len(self._prepared) < _PREPARED:
+            name = f"licite_read_{len(self._prepared)}"
+            numbered = iter(range(1, sql.count("?") + 1))
+            text = re.sub(r"\?", lambda _: f"${next(numbered)}", sql)
+            try:
+                self._connection.execute(f"PREPARE {name} AS {text}")
+            except psycopg.errors.IndeterminateDatatype:
+                name = ""
+        self._prepared[sql] = name
+        return name
 
     def append(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         # One INSERT in autocommit mode: atomic on its own, without BEGIN and COMMIT.

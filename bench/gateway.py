@@ -1,7 +1,7 @@
 """Mail gateway benchmark (issue 19): messages a second through `licite gateway`, decided
 from the ledger, and what each extra recipient costs.
 
-    .venv/bin/python bench/gateway.py --seconds 8 --connections 4 --workers 2
+    .venv/bin/python bench/gateway.py --seconds 8 --connections 4
 
 For each store (SQLite file, PostgreSQL schema) it builds a ledger of synthetic people
 with their histories (`licite.synthetic`: customers, subscribers, bought leads,
@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from api import store  # bench/api.py, beside this script
+from licite.gateway import GatewaySettings
 from licite.ledger import Ledger, import_file
 from licite.service.campaigns import add_campaign
 from licite.synthetic import population
@@ -165,7 +166,7 @@ def _in_process(
 ) -> dict[str, float]:
     """The gateway's own cost, without its SMTP front end: `Gateway.handle` called in this
     process, one message after another, relaying to the downstream server."""
-    from licite.gateway import Gateway, GatewaySettings
+    from licite.gateway import Gateway
 
     settings = GatewaySettings.from_environ(f"127.0.0.1:{down}", env)
     rng = random.Random(3)
@@ -200,7 +201,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--recipients", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=2, help="LICITE_GATEWAY_WORKERS")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="LICITE_GATEWAY_WORKERS (default: the store's)"
+    )
     args = parser.parse_args()
     people = list(population(args.people, seed=7))
     addresses = [p.email for p in people if p.email]
@@ -216,8 +219,9 @@ def main() -> None:
                 "LICITE_KEY_DIR": str(directory / "keys"),
                 "LICITE_LOG_LEVEL": "warning",
                 "LICITE_PUBLIC_URL": "https://prefs.example",
-                "LICITE_GATEWAY_WORKERS": str(args.workers),
             }
+            if args.workers is not None:
+                env["LICITE_GATEWAY_WORKERS"] = str(args.workers)
             lines = directory / "people.jsonl"
             with lines.open("w") as out:
                 for p in people:
@@ -236,6 +240,7 @@ def main() -> None:
                 alone = _in_process(url, env, down, addresses)
             per_extra = (1 / many["per_second"] - 1 / one["per_second"]) / (args.recipients - 1)
             results[kind] = {
+                "workers": GatewaySettings.from_environ("127.0.0.1:25", env).workers,
                 "baseline: straight to the downstream server": direct,
                 "single": one,
                 f"{args.recipients} recipients": many,

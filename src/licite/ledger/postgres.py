@@ -23,6 +23,8 @@ from licite.ledger.store import Row, Store, Transaction, no_ledger
 _names = itertools.count()
 _PREPARED = 1000
 """Statements `read_all` prepares on a connection at most."""
+_TUPLES = psycopg.pq.ExecStatus.TUPLES_OK
+"""Statements `read_all` prepares on a connection at most."""
 
 
 def _pg(sql: str) -> str:
@@ -157,7 +159,8 @@ class PostgresStore(Store):
             with psycopg.ClientCursor(connection) as cursor:
                 cursor.execute(";".join([*parts, "COMMIT"]), values)
                 while True:
-                    if cursor.description is not None:
+                    result = cursor.pgresult  # (`description` would build every column's)
+                    if result is not None and result.status == _TUPLES:
                         found.append(cursor.fetchall())
                     if not cursor.nextset():
                         break

@@ -5,7 +5,10 @@ In order, each step able to end it:
    email contact — else 550 naming the header (the gateway fails closed);
 2. every recipient decided from the ledger at this moment, the message's own facts
    (sender, subject, a way to object: L34-5 al. 5–6) given to the engine with the
-   campaign's request — a MSG-* refusal refuses the whole message;
+   campaign's request — a MSG-* refusal refuses the whole message. The campaign, who an
+   earlier try reached and every recipient's records and history are read in one batch
+   inside one snapshot (`recipients.Recipients`; one round trip to PostgreSQL), nothing
+   about a person kept from one message to the next;
 3. each allowed recipient, not already reached by an earlier try of the same bytes, sent
    its own copy upstream: `List-Unsubscribe` with that person's one-click link
    (`licite unsubscribe-headers`' values, RFC 8058) and `List-Unsubscribe-Post`, the campaign
@@ -16,8 +19,8 @@ In order, each step able to end it:
    (`bounce`, RFC 3464); 451 when the upstream failed, after
    recording who was reached, so that the client's retry reaches only the others.
 
-Runs in one thread (`handler`): the ledger's SQLite connection and the upstream
-connection belong to it.
+Runs in one thread (`handler`): the ledger's connection and the upstream connection
+belong to it.
 """
 
 from __future__ import annotations

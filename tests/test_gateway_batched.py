@@ -180,6 +180,9 @@ def test_read_all_binds_values_as_values_and_survives_an_error(empty: Ledger) ->
     ]
     for _ in range(3):  # prepared on the first batch, executed by name after
         assert store.read_all(batch) == [[(tricky, 7)], [(0,)], [(0,)]]
+    if store.dialect == "postgresql":  # the session lost its prepared statements
+        store.read("DEALLOCATE ALL")
+        assert store.read_all(batch) == [[(tricky, 7)], [(0,)], [(0,)]]
     with pytest.raises(LiciteError):
         store.read_all([("SELECT 1", ()), ("SELECT * FROM no_such_table", ())])
     # No transaction left open by the failure: a write and a read go on as before.

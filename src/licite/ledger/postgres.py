@@ -140,36 +140,49 @@ class PostgresStore(Store):
         cannot carry server-side parameters: each statement is prepared once on this
         connection (`PREPARE`, so the server plans it once, as psycopg's own preparation
         would) and run by `EXECUTE` with its values bound by psycopg on this side
-        (`ClientCursor`, the server's quoting rules)."""
+        (`ClientCursor`, the server's quoting rules). Statements the session lost (`DISCARD
+        ALL`, `DEALLOCATE`) are prepared again."""
         connection = self._connection
         if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             return [self.read(sql, params) for sql, params in statements]  # a snapshot is open
+        try:
+            try:
+                return self._batch(statements)
+            except psycopg.errors.InvalidSqlStatementName:
+                self._roll_back()
+                self._prepared.clear()
+                return self._batch(statements)
+        except psycopg.Error as error:
+            self._roll_back()
+            raise self.problem(error) from None
+
+    def _batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Row]]:
         parts = ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"]
         values: list[Any] = []
-        try:
-            for sql, params in statements:
-                name = self._prepared.get(sql) or self._prepare(sql)
-                if name:
-                    marks = f"({','.join(['%s'] * len(params))})" if params else ""
-                    parts.append(f"EXECUTE {name}{marks}")
-                else:
-                    parts.append(_pg(sql))
-                values.extend(params)
-            found: list[list[Row]] = []
-            with psycopg.ClientCursor(connection) as cursor:
-                cursor.execute(";".join([*parts, "COMMIT"]), values)
-                while True:
-                    result = cursor.pgresult  # (`description` would build every column's)
-                    if result is not None and result.status == _TUPLES:
-                        found.append(cursor.fetchall())
-                    if not cursor.nextset():
-                        break
-        except psycopg.Error as error:
-            if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                with suppress(psycopg.Error):
-                    connection.execute("ROLLBACK")
-            raise self.problem(error) from None
+        for sql, params in statements:
+            name = self._prepared[sql] if sql in self._prepared else self._prepare(sql)
+            if name:
+                marks = f"({','.join(['%s'] * len(params))})" if params else ""
+                parts.append(f"EXECUTE {name}{marks}")
+            else:
+                parts.append(_pg(sql))
+            values.extend(params)
+        found: list[list[Row]] = []
+        with psycopg.ClientCursor(self._connection) as cursor:
+            cursor.execute(";".join([*parts, "COMMIT"]), values)
+            while True:
+                result = cursor.pgresult  # (`description` would build every column's)
+                if result is not None and result.status == _TUPLES:
+                    found.append(cursor.fetchall())
+                if not cursor.nextset():
+                    break
         return found
+
+    def _roll_back(self) -> None:
+        """End the transaction a failed batch left open (else every later statement fails)."""
+        if self._connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            with suppress(psycopg.Error):
+                self._connection.execute("ROLLBACK")
 
     def _prepare(self, sql: str) -> str:
         """The name `sql` is prepared under on this connection; "" when it is not (its

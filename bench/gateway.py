@@ -1,7 +1,7 @@
 """Mail gateway benchmark (issue 19): messages a second through `licite gateway`, decided
 from the ledger, and what each extra recipient costs.
 
-    .venv/bin/python bench/gateway.py --seconds 8 --connections 4 --workers 2
+    .venv/bin/python bench/gateway.py --seconds 8 --connections 4
 
 For each store (SQLite file, PostgreSQL schema) it builds a ledger of synthetic people
 with their histories (`licite.synthetic`: customers, subscribers, bought leads,
@@ -13,7 +13,9 @@ downstream server (the baseline: what the SMTP stack and the load generator alon
 on the machine as it is), then through the gateway after a warm-up, messages of 1
 recipient and of `--recipients` recipients, each drawn from the ledger's addresses (so some are
 allowed and relayed with their own unsubscribe link, others refused with 550). Every
-recipient is decided from the ledger and recorded. Target (issue 19): ≥ 300
+recipient is decided from the ledger and recorded. With each rate, the CPU the gateway's
+process spent a message (its SMTP front end and its workers, read from /proc), which the
+machine's other load moves much less than the rate. Target (issue 19): ≥ 300
 single-recipient messages/s on this machine.
 """
 
@@ -37,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from api import store  # bench/api.py, beside this script
+from licite.gateway import GatewaySettings
 from licite.ledger import Ledger, import_file
 from licite.service.campaigns import add_campaign
 from licite.synthetic import population
@@ -80,8 +83,25 @@ def _sink(port: int, ready: Any) -> None:
     asyncio.run(serve())
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process so far (Linux's /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measured(pid: int, run: Any) -> dict[str, float]:
+    """`run()`'s figures, and the CPU the gateway's process spent a message meanwhile."""
+    before = _cpu_seconds(pid)
+    figures: dict[str, float] = run()
+    spent = _cpu_seconds(pid) - before
+    return {
+        **figures,
+        "gateway process CPU ms a message": round(spent / figures["messages"] * 1000, 3),
+    }
+
+
 @contextmanager
-def gateway(env: dict[str, str]) -> Iterator[tuple[int, int]]:
+def gateway(env: dict[str, str]) -> Iterator[tuple[int, int, int]]:
     down = _free_port()
     ready = multiprocessing.Event()
     sink = multiprocessing.Process(target=_sink, args=(down, ready), daemon=True)
@@ -111,7 +131,7 @@ def gateway(env: dict[str, str]) -> Iterator[tuple[int, int]]:
                 if time.monotonic() > deadline:
                     raise SystemExit("the gateway did not start") from None
                 time.sleep(0.3)
-        yield port, down
+        yield port, down, process.pid
     finally:
         process.terminate()
         process.wait(timeout=60)
@@ -165,7 +185,7 @@ def _in_process(
 ) -> dict[str, float]:
     """The gateway's own cost, without its SMTP front end: `Gateway.handle` called in this
     process, one message after another, relaying to the downstream server."""
-    from licite.gateway import Gateway, GatewaySettings
+    from licite.gateway import Gateway
 
     settings = GatewaySettings.from_environ(f"127.0.0.1:{down}", env)
     rng = random.Random(3)
@@ -200,7 +220,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--recipients", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=2, help="LICITE_GATEWAY_WORKERS")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="LICITE_GATEWAY_WORKERS (default: the store's)"
+    )
     args = parser.parse_args()
     people = list(population(args.people, seed=7))
     addresses = [p.email for p in people if p.email]
@@ -216,8 +238,9 @@ def main() -> None:
                 "LICITE_KEY_DIR": str(directory / "keys"),
                 "LICITE_LOG_LEVEL": "warning",
                 "LICITE_PUBLIC_URL": "https://prefs.example",
-                "LICITE_GATEWAY_WORKERS": str(args.workers),
             }
+            if args.workers is not None:
+                env["LICITE_GATEWAY_WORKERS"] = str(args.workers)
             lines = directory / "people.jsonl"
             with lines.open("w") as out:
                 for p in people:
@@ -228,14 +251,20 @@ def main() -> None:
             with Ledger.open(url, environ=env) as ledger:
                 import_file(ledger, lines)
                 add_campaign(ledger, CAMPAIGN)
-            with gateway(env) as (port, down):
+            with gateway(env) as (port, down, pid):
                 direct = _load(down, addresses, 1, args.seconds, args.connections)
                 _load(port, addresses, 1, args.warmup, args.connections)
-                one = _load(port, addresses, 1, args.seconds, args.connections)
-                many = _load(port, addresses, args.recipients, args.seconds, args.connections)
+                one = _measured(
+                    pid, lambda: _load(port, addresses, 1, args.seconds, args.connections)
+                )
+                many = _measured(
+                    pid,
+                    lambda: _load(port, addresses, args.recipients, args.seconds, args.connections),
+                )
                 alone = _in_process(url, env, down, addresses)
             per_extra = (1 / many["per_second"] - 1 / one["per_second"]) / (args.recipients - 1)
             results[kind] = {
+                "workers": GatewaySettings.from_environ("127.0.0.1:25", env).workers,
                 "baseline: straight to the downstream server": direct,
                 "single": one,
                 f"{args.recipients} recipients": many,

@@ -163,3 +163,19 @@ def test_bad_settings_name_the_variable(env: dict[str, str], named: str) -> None
     with pytest.raises(InvalidInput) as caught:
         GatewaySettings.from_environ("127.0.0.1:25", env)
     assert named in caught.value.text.en and named in caught.value.text.fr
+
+
+@pytest.mark.parametrize(
+    ("url", "workers"),
+    [
+        ("postgresql://relay@db.example/licite", 4),
+        ("postgres://relay@db.example/licite", 4),
+        ("sqlite:///var/lib/licite/ledger.db", 2),
+        ("", 2),  # the default ledger, SQLite
+    ],
+)
+def test_the_default_workers_follow_the_store(url: str, workers: int) -> None:
+    env = {"LICITE_DATABASE_URL": url} if url else {}
+    assert GatewaySettings.from_environ("127.0.0.1:25", env).workers == workers
+    chosen = {**env, "LICITE_GATEWAY_WORKERS": "3"}
+    assert GatewaySettings.from_environ("127.0.0.1:25", chosen).workers == 3

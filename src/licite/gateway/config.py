@@ -8,9 +8,11 @@
   upstream's TLS certificate is checked against (a private relay's own CA).
 - `LICITE_GATEWAY_MAX_RECIPIENTS` (100): recipients a transaction, then `452 4.5.3`
   (RFC 5321 §4.5.3.1.8: the client sends the rest in another transaction).
-- `LICITE_GATEWAY_WORKERS` (2): messages handled at once, each on its own thread with
-  its own ledger and upstream connections (while one waits for the store or the
-  upstream, another decides).
+- `LICITE_GATEWAY_WORKERS` (4 on PostgreSQL, 2 on SQLite): messages handled at once,
+  each on its own thread with its own ledger and upstream connections (while one waits
+  for the store or the upstream, another decides). A worker on PostgreSQL waits for the
+  server as well as for the upstream: four relay more messages of several recipients
+  than two (docs/benchmarks.md, issue 19).
 - `LICITE_GATEWAY_TIMEOUT` (30): seconds the upstream has to answer.
 - The person's side (`licite.service.person_config`): `LICITE_PUBLIC_URL`, where the
   unsubscribe links point, `LICITE_UNSUBSCRIBE_MAILTO`, `LICITE_LINK_DAYS`.
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 
 from licite.errors import InvalidInput
 from licite.i18n import Text
+from licite.ledger.config import POSTGRES_SCHEMES, database_url
 from licite.service.person_config import PersonSettings
 
 STARTTLS = ("auto", "require", "off")
@@ -41,6 +44,7 @@ class GatewaySettings:
     ca_file: str | None = None
     max_recipients: int = 100
     workers: int = 2
+    """Its default depends on the store (`default_workers`)."""
     timeout: float = 30.0
     person: PersonSettings = field(default_factory=PersonSettings)
 
@@ -67,7 +71,7 @@ class GatewaySettings:
         most = env.get("LICITE_GATEWAY_MAX_RECIPIENTS", "").strip() or "100"
         if not most.isdigit() or not 1 <= int(most) <= 10_000:
             raise _bad("LICITE_GATEWAY_MAX_RECIPIENTS", most, "1…10000")
-        workers = env.get("LICITE_GATEWAY_WORKERS", "").strip() or "2"
+        workers = env.get("LICITE_GATEWAY_WORKERS", "").strip() or str(default_workers(env))
         if not workers.isdigit() or not 1 <= int(workers) <= 32:
             raise _bad("LICITE_GATEWAY_WORKERS", workers, "1…32")
         timeout = env.get("LICITE_GATEWAY_TIMEOUT", "").strip() or "30"
@@ -85,6 +89,12 @@ class GatewaySettings:
             float(timeout),
             PersonSettings.from_environ(env),
         )
+
+
+def default_workers(environ: Mapping[str, str]) -> int:
+    """4 when the ledger is on PostgreSQL (`LICITE_DATABASE_URL`), else 2."""
+    url = database_url(environ)
+    return 4 if url.startswith(POSTGRES_SCHEMES) else 2
 
 
 def host_port(option: str, text: str) -> tuple[str, int]:

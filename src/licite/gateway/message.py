@@ -179,15 +179,22 @@ def _field(name: str, value: str) -> bytes:
 
 def plain(text: str) -> str:
     """Lower case, accents removed (désabonner → desabonner)."""
+    if text.isascii():  # nothing to decompose: most messages, read a character at a time else
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def ascii_only(text: str) -> str:
     """What an SMTP reply can carry: printable ASCII, accents dropped."""
-    return "".join(c if " " <= c <= "~" else "?" for c in plain_keep_case(text))
+    return _NOT_PRINTABLE.sub("?", plain_keep_case(text))
+
+
+_NOT_PRINTABLE = re.compile(r"[^ -~]")
 
 
 def plain_keep_case(text: str) -> str:
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -5,7 +5,10 @@ In order, each step able to end it:
    email contact — else 550 naming the header (the gateway fails closed);
 2. every recipient decided from the ledger at this moment, the message's own facts
    (sender, subject, a way to object: L34-5 al. 5–6) given to the engine with the
-   campaign's request — a MSG-* refusal refuses the whole message;
+   campaign's request — a MSG-* refusal refuses the whole message. The campaign, who an
+   earlier try reached and every recipient's records and history are read in one batch
+   inside one snapshot (`recipients.Recipients`; one round trip to PostgreSQL), nothing
+   about a person kept from one message to the next;
 3. each allowed recipient, not already reached by an earlier try of the same bytes, sent
    its own copy upstream: `List-Unsubscribe` with that person's one-click link
    (`licite unsubscribe-headers`' values, RFC 8058) and `List-Unsubscribe-Post`, the campaign
@@ -16,8 +19,8 @@ In order, each step able to end it:
    (`bounce`, RFC 3464); 451 when the upstream failed, after
    recording who was reached, so that the client's retry reaches only the others.
 
-Runs in one thread (`handler`): the ledger's SQLite connection and the upstream
-connection belong to it.
+Runs in one thread (`handler`): the ledger's connection and the upstream connection
+belong to it.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from licite.gateway.message import (
     facts,
     read,
 )
-from licite.gateway.recipients import Decided, decide_address
+from licite.gateway.recipients import Decided, Recipients
 from licite.gateway.relay import Relay, Upstream
 from licite.i18n import Text
 from licite.ledger.deliveries import (
@@ -48,17 +51,20 @@ from licite.ledger.deliveries import (
     REFUSED,
     UPSTREAM_REFUSED,
     Entry,
-    delivered_before,
+    delivered_hashes,
+    delivered_statement,
     message_key,
     record,
 )
 from licite.ledger.ledger import Ledger
+from licite.ledger.store import Row
 from licite.moments import PARIS
 from licite.service.links import links_key
 from licite.service.unsubscribe import ONE_CLICK, header_values
 from licite.vocabulary import Action, Channel
 
 log = logging.getLogger("licite.service.gateway")
+_CAMPAIGN = "SELECT version, document FROM campaigns WHERE id = ? ORDER BY version DESC LIMIT 1"
 
 
 class Gateway:
@@ -74,7 +80,7 @@ class Gateway:
     def close(self) -> None:
         self.relay.close()
 
-    def handle(self, mail_from: str, recipients: list[str], content: bytes) -> str:
+    def handle(self, mail_from: str, addresses: list[str], content: bytes) -> str:
         try:
             message = read(content)
         except BadMessage as error:
@@ -85,11 +91,30 @@ class Gateway:
         if isinstance(named, tuple):
             return replies.campaign_refused(*named)
         try:
-            found = self._campaign(named)
+            recipients = Recipients(self.ledger, addresses)
+            key = message_key(message.content)
+            now = datetime.now(PARIS)
+            # The campaign and who an earlier try reached, read with the recipients.
+            named_rows, earlier_rows = recipients.read(
+                now, [(_CAMPAIGN, (named,)), delivered_statement(key)]
+            )
+            found = self._campaign(named, named_rows)
             if isinstance(found, str):
                 return found
             campaign, version = found
-            return self._send(mail_from, recipients, message, campaign, version)
+            described = campaign.model_copy(
+                update={"request": campaign.request.model_copy(update={"message": facts(message)})}
+            )
+            everyone = recipients.decide(described, now)
+            return self._send(
+                mail_from,
+                message,
+                key,
+                (campaign, version),
+                everyone,
+                delivered_hashes(earlier_rows),
+                now,
+            )
         except LiciteError as error:
             log.error("gateway: ledger error (%s)", type(error).__name__)
             return replies.reply(
@@ -98,11 +123,7 @@ class Gateway:
                 [replies.bilingual(Text("registre indisponible", "ledger unavailable"))],
             )
 
-    def _campaign(self, named: str) -> tuple[Campaign, int] | str:
-        rows = self.ledger.store.read(
-            "SELECT version, document FROM campaigns WHERE id = ? ORDER BY version DESC LIMIT 1",
-            (named,),
-        )
+    def _campaign(self, named: str, rows: list[Row]) -> tuple[Campaign, int] | str:
         if not rows:
             return replies.campaign_refused("unknown", named)
         version = int(rows[0][0])
@@ -119,33 +140,25 @@ class Gateway:
     def _send(
         self,
         mail_from: str,
-        recipients: list[str],
         message: Received,
-        campaign: Campaign,
-        version: int,
+        key: str,
+        found: tuple[Campaign, int],
+        everyone: list[Decided],
+        earlier: set[str],
+        now: datetime,
     ) -> str:
-        described = campaign.model_copy(
-            update={"request": campaign.request.model_copy(update={"message": facts(message)})}
-        )
-        now = datetime.now(PARIS)
-        decided: dict[str, Decided] = {}
-        for address in recipients:
-            one = decide_address(self.ledger, address, described, now)
-            decided.setdefault(one.recipient_hash, one)
-        everyone = list(decided.values())
+        campaign, version = found
         assert campaign.id is not None
         name = campaign.id
         refused = [d for d in everyone if not d.decision.allowed]
         if any(r.code.startswith("MSG-") for d in refused for r in d.decision.reasons):
-            record(self.ledger, message_key(message.content), name, version, _refusals(refused))
+            record(self.ledger, key, name, version, _refusals(refused))
             worst = next(d for d in refused if replies.reasons(d.decision, "MSG-"))
             return replies.message_refused(worst.decision)
-        key = message_key(message.content)
-        earlier = delivered_before(self.ledger, key)
         to_send = [d for d in everyone if d.decision.allowed and d.recipient_hash not in earlier]
         reached: list[Entry] = []
         upstream_refused: list[tuple[Decided, Upstream]] = []
-        eight_bit = any(b > 127 for b in message.content)
+        eight_bit = not message.content.isascii()
         failure: Upstream | None = None
         if to_send:
             try:

@@ -95,8 +95,11 @@ def database_url(environ: Mapping[str, str] | None = None) -> str:
     return env.get("LICITE_DATABASE_URL") or DEFAULT_URL
 
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
 def parse_url(url: str) -> Location:
-    if url.startswith(("postgresql://", "postgres://")):
+    if url.startswith(POSTGRES_SCHEMES):
         return Location(url, "postgresql", url)
     if url == MEMORY_URL or url == "sqlite:///:memory:":
         return Location(url, "sqlite", ":memory:")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from licite.ledger.ledger import Ledger
+from licite.ledger.store import Row
 from licite.moments import iso, moment_of_micros
 
 DELIVERED = "delivered"
@@ -47,11 +48,20 @@ def message_key(content: bytes) -> str:
 
 
 def delivered_before(ledger: Ledger, key: str) -> set[str]:
-    rows = ledger.store.read(
+    return delivered_hashes(ledger.store.read(*delivered_statement(key)))
+
+
+def delivered_statement(key: str) -> tuple[str, tuple[str, str]]:
+    """The statement reading who an earlier try of the message reached (`delivered_hashes`)."""
+    return (
         "SELECT recipient_hash FROM gateway_log WHERE message_key = ? AND outcome = ?",
         (key, DELIVERED),
     )
-    return {r[0] for r in rows}
+
+
+def delivered_hashes(rows: list[Row]) -> set[str]:
+    """The recipients' keyed hashes `delivered_statement` read."""
+    return {str(r[0]) for r in rows}
 
 
 def record(ledger: Ledger, key: str, campaign: str, version: int, entries: list[Entry]) -> None:
@@ -63,8 +73,7 @@ def record(ledger: Ledger, key: str, campaign: str, version: int, entries: list[
         for e in entries
     ]
 
-    with ledger.store.write() as tx:
-        tx.insert("gateway_log", COLUMNS, rows)
+    ledger.store.append("gateway_log", COLUMNS, rows)
 
 
 def report(ledger: Ledger, campaign: str | None = None) -> dict[str, dict[str, Any]]:

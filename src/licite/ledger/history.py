@@ -38,6 +38,7 @@ from licite.ledger.ledger import Ledger, unknown_person
 from licite.ledger.people import StoredPerson, person_select, read_person
 from licite.ledger.rows import READ_SELECT, event_dict
 from licite.ledger.schema import SMS_INBOUND
+from licite.ledger.store import Row
 from licite.ledger.suppression import ever_listed, latest_import, listed
 from licite.moments import EARLIEST, LATEST, micros, moment_of_micros
 
@@ -127,8 +128,7 @@ def effective_sender(ledger: Ledger, sender: Sender, at: datetime) -> Sender:
     `licite.facts.scope.effective_sender`)."""
     if sender.bloctel_checked_at is not None:
         return sender
-    latest = latest_import(ledger, "bloctel", micros(at))
-    return cleaned_by(sender, latest[1] if latest else None)
+    return cleaned(sender, latest_import(ledger, "bloctel", micros(at)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +154,119 @@ class AsOf:
         return self.events
 
 
+@dataclass(frozen=True, slots=True)
+class _Among:
+    """The person records a page's statements read: `persons p` rows where `persons` holds,
+    their events where `events` holds (on `events.person_id`), both with `params`."""
+
+    persons: str
+    events: str
+    params: tuple[Any, ...]
+    order: str = ""
+
+
+def _span(first: str, last: str) -> _Among:
+    return _Among(" p.id >= ? AND p.id <= ?", " person_id >= ? AND person_id <= ?", (first, last))
+
+
+def _live_with_email(hashes: Sequence[str]) -> _Among:
+    """The records not erased with one of the email `hashes`, in the ledger's order."""
+    marks = ",".join("?" * len(hashes))
+    return _Among(
+        f" p.email_hash IN ({marks}) AND p.erased_at_us IS NULL",
+        " person_id IN (SELECT id FROM persons"
+        f" WHERE email_hash IN ({marks}) AND erased_at_us IS NULL)",
+        tuple(hashes),
+        " ORDER BY p.seq",
+    )
+
+
+class _Page:
+    """The statements reading a page's records and histories at `at_us`, and what their
+    rows say: every one independent of the others' answers (`Store.read_all` sends them
+    at once)."""
+
+    def __init__(self, ledger: Ledger, among: _Among, wanted: set[str] | None, at_us: int):
+        self.ledger, self.among, self.wanted, self.at_us = ledger, among, wanted, at_us
+
+    def statements(self) -> list[tuple[str, Sequence[Any]]]:
+        among, at_us = self.among, self.at_us
+        schema = self.ledger.journal.schema
+        found: list[tuple[str, Sequence[Any]]] = [
+            (person_select(schema) + " WHERE" + among.persons + among.order, among.params),
+            (
+                f"SELECT person_id, {READ_SELECT} FROM events WHERE"
+                + among.events
+                + " AND at_us >= ? AND at_us <= ? ORDER BY person_id, at_us, seq",
+                (*among.params, _EARLIEST_US, min(at_us, _LATEST_US)),
+            ),
+            (_LATEST, ("bloctel", at_us)),
+            (
+                "SELECT p.id, MAX(CASE WHEN e.import_id = (" + _LATEST_ID + ") THEN 1 ELSE 0 END)"
+                " FROM persons p JOIN suppression_entries e ON e.phone_hash = p.phone_hash"
+                " JOIN suppression_imports i ON i.id = e.import_id"
+                " WHERE i.list = ? AND i.imported_at_us <= ? AND"
+                + among.persons
+                + " GROUP BY p.id",
+                ("bloctel", at_us, "bloctel", at_us, *among.params),
+            ),
+            (
+                "SELECT p.id, MIN(s.at_us) FROM persons p JOIN suppressions s"
+                " ON s.hash = p.email_hash AND s.person_id <> p.id WHERE"
+                + among.persons
+                + " GROUP BY p.id UNION ALL SELECT p.id, MIN(s.at_us) FROM persons p"
+                " JOIN suppressions s ON s.hash = p.phone_hash AND s.person_id <> p.id WHERE"
+                + among.persons
+                + " GROUP BY p.id",
+                (*among.params, *among.params),
+            ),
+        ]
+        if schema >= SMS_INBOUND:
+            found.append(
+                (
+                    "SELECT p.id, s.received_at_us, s.sender FROM persons p JOIN sms_inbound s"
+                    " ON s.phone_hash = p.phone_hash WHERE s.stop = ? AND s.received_at_us <= ?"
+                    " AND" + among.persons + " ORDER BY p.id, s.received_at_us",
+                    (True, at_us, *among.params),
+                )
+            )
+        return found
+
+    def read(self, answers: Sequence[list[Row]]) -> tuple[list[Row], dict[str, AsOf]]:
+        """The page's `persons` rows, and each wanted person's record and history; the
+        latest import of the opposition list is `self.latest` afterwards."""
+        people, events, latest, on_list, suppressed, *stops = answers
+        self.latest: tuple[int, int] | None = (latest[0][0], latest[0][1]) if latest else None
+        records = _records(self.ledger, people, self.wanted)
+        recorded = _recorded_page(events, self.wanted)
+        listed = _listed_page(self.latest, on_list)
+        marks = _suppressed_page(suppressed)
+        by_sms = _stops_page(stops[0]) if stops else {}
+        found: dict[str, AsOf] = {}
+        for pid, person in records.items():
+            if isinstance(person, LiciteError):
+                found[pid] = AsOf(pid, None, None, person)
+                continue
+            given = recorded.get(pid, ())
+            if isinstance(given, LiciteError):
+                found[pid] = AsOf(pid, person, None, given)
+                continue
+            history: list[Event] = list(given)
+            history.extend(listed.get(pid, ()))
+            history.extend(_suppression_mark(person, marks.get(pid), self.at_us))
+            history.extend(by_sms.get(pid, ()))
+            found[pid] = AsOf(pid, person, sorted(history, key=lambda e: e.at))
+        return people, found
+
+
+_LATEST = (
+    "SELECT id, imported_at_us FROM suppression_imports WHERE list = ? AND imported_at_us <= ?"
+    " ORDER BY imported_at_us DESC, id DESC LIMIT 1"
+)
+"""`latest_import`'s statement."""
+_LATEST_ID = _LATEST.replace("id, imported_at_us", "id", 1)
+
+
 def histories_as_of(ledger: Ledger, ids: Sequence[str], at: datetime) -> dict[str, AsOf]:
     """`ledger.person` and `history_as_of(…, at)` for a page of people at once: the same
     records and the same histories (`tests/test_retention_batched.py` holds them equal),
@@ -170,33 +283,81 @@ def histories_as_of(ledger: Ledger, ids: Sequence[str], at: datetime) -> dict[st
     wanted = set(ids)
     if not wanted:
         return {}
-    span = (ids[0], ids[-1])
-    at_us = micros(at)
-    with ledger.store.snapshot():
-        records = _records(ledger, span, wanted)
-        recorded = _recorded_page(ledger, span, wanted, at_us)
-        listed = _listed_page(ledger, span, at_us)
-        suppressed = _suppressed_page(ledger, span)
-        stops = _stops_page(ledger, span, at_us)
-    found: dict[str, AsOf] = {}
-    for pid in wanted:
-        person = records.get(pid)
-        if person is None:
-            found[pid] = _alone(ledger, pid, at)
-            continue
-        if isinstance(person, LiciteError):
-            found[pid] = AsOf(pid, None, None, person)
-            continue
-        events = recorded.get(pid, ())
-        if isinstance(events, LiciteError):
-            found[pid] = AsOf(pid, person, None, events)
-            continue
-        history: list[Event] = list(events)
-        history.extend(listed.get(pid, ()))
-        history.extend(_suppression_mark(person, suppressed.get(pid), at_us))
-        history.extend(stops.get(pid, ()))
-        found[pid] = AsOf(pid, person, sorted(history, key=lambda e: e.at))
+    page = _Page(ledger, _span(ids[0], ids[-1]), wanted, micros(at))
+    _, found = page.read(ledger.store.read_all(page.statements()))
+    for pid in wanted - found.keys():
+        found[pid] = _alone(ledger, pid, at)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Addressed:
+    """What `addressed_as_of` read for a message's recipients."""
+
+    records: dict[str, list[AsOf]]
+    """Each email hash the ledger holds live records with: those records and their
+    histories, in the ledger's order (`seq`)."""
+    unknown: dict[str, list[Event]]
+    """Each other email hash: the history of SPEC §2's unknown person with that address
+    (`history_as_of` of a record with no id, events nor phone) — the objection an
+    erasure's suppression of the address left, or nothing."""
+    latest: tuple[int, int] | None
+    """The opposition list's latest import at `at` (`latest_import`), for `cleaned`."""
+    also: list[list[Row]]
+    """The rows of the statements given as `also`."""
+
+
+def addressed_as_of(
+    ledger: Ledger,
+    email_hashes: Sequence[str],
+    at: datetime,
+    also: Sequence[tuple[str, Sequence[Any]]] = (),
+) -> Addressed:
+    """Everything deciding a message's recipients reads, in one snapshot and, on
+    PostgreSQL, one round trip whatever their number (the mail gateway, issue 19): the
+    live records with each email hash, as `person_select` finds them, with their
+    `history_as_of(…, at)`; the suppressions of the hashes no record holds; the latest
+    opposition list at `at`, for `cleaned`; and the statements `also` (the caller's own,
+    read in the same snapshot). Nothing here is kept between calls: an objection or an
+    erasure recorded before the call is seen by it."""
+    hashes = list(dict.fromkeys(email_hashes))
+    at_us = micros(at)
+    page = _Page(ledger, _live_with_email(hashes), None, at_us)
+    statements = page.statements()
+    mine = len(statements)
+    statements.append(
+        (
+            "SELECT hash, MIN(at_us) FROM suppressions"
+            f" WHERE hash IN ({','.join('?' * len(hashes))}) AND person_id <> ? GROUP BY hash",
+            (*hashes, ""),
+        )
+    )
+    statements.extend(also)
+    answers = ledger.store.read_all(statements) if hashes else ledger.store.read_all(also)
+    if not hashes:
+        return Addressed({}, {}, None, answers)
+    rows, found = page.read(answers[:mine])
+    records: dict[str, list[AsOf]] = {}
+    for row in rows:  # `seq` order; column 5 is the email hash (`person_select`)
+        records.setdefault(str(row[5]), []).append(found[str(row[0])])
+    first = {str(h): int(us) for h, us in answers[mine]}
+    unknown: dict[str, list[Event]] = {}
+    for digest in hashes:
+        if digest not in records:
+            mark = min(first[digest], at_us) if digest in first else None
+            unknown[digest] = (
+                []
+                if mark is None
+                else [Objection(at=moment_of_micros(mark), **SYNTHETIC["erasure"])]
+            )
+    return Addressed(records, unknown, page.latest, answers[mine + 1 :])
+
+
+def cleaned(sender: Sender, latest: tuple[int, int] | None) -> Sender:
+    """`effective_sender` once the opposition list's latest import at the moment is read."""
+    if sender.bloctel_checked_at is not None:
+        return sender
+    return cleaned_by(sender, latest[1] if latest else None)
 
 
 def _alone(ledger: Ledger, pid: str, at: datetime) -> AsOf:
@@ -210,17 +371,13 @@ def _alone(ledger: Ledger, pid: str, at: datetime) -> AsOf:
         return AsOf(pid, person, None, error)
 
 
-_IN_SPAN = " p.id >= ? AND p.id <= ?"
-
-
 def _records(
-    ledger: Ledger, span: tuple[str, str], wanted: set[str]
+    ledger: Ledger, rows: list[Row], wanted: set[str] | None
 ) -> dict[str, StoredPerson | LiciteError]:
-    rows = ledger.store.read(person_select(ledger.journal.schema) + " WHERE" + _IN_SPAN, span)
     found: dict[str, StoredPerson | LiciteError] = {}
     for row in rows:
         pid = str(row[0])
-        if pid not in wanted:
+        if wanted is not None and pid not in wanted:
             continue
         try:
             found[pid] = read_person(row, ledger.epochs)
@@ -230,19 +387,14 @@ def _records(
 
 
 def _recorded_page(
-    ledger: Ledger, span: tuple[str, str], wanted: set[str], at_us: int
+    rows: list[Row], wanted: set[str] | None
 ) -> dict[str, tuple[Event, ...] | LiciteError]:
-    """`recorded_events` of each person of the span, validated a person at a time (one
+    """`recorded_events` of each person of the page, validated a person at a time (one
     person's unreadable event is that person's error, as it is `decide_person`'s)."""
-    rows = ledger.store.read(
-        f"SELECT person_id, {READ_SELECT} FROM events WHERE person_id >= ? AND person_id <= ?"
-        " AND at_us >= ? AND at_us <= ? ORDER BY person_id, at_us, seq",
-        (*span, _EARLIEST_US, min(at_us, _LATEST_US)),
-    )
     people: list[tuple[str, int, int]] = []
     given: list[dict[str, Any]] = []
     for pid, group in groupby(rows, key=lambda r: str(r[0])):
-        if pid in wanted:
+        if wanted is None or pid in wanted:
             first = len(given)
             given.extend(event_dict(r[1:]) for r in group)
             people.append((pid, first, len(given)))
@@ -260,34 +412,19 @@ def _loaded(pid: str, given: list[dict[str, Any]]) -> tuple[Event, ...] | Licite
         return error
 
 
-def _listed_page(ledger: Ledger, span: tuple[str, str], at_us: int) -> dict[str, list[Event]]:
-    """`_opposition_list` for each person of the span with a phone hash."""
-    latest = latest_import(ledger, "bloctel", at_us)
+def _listed_page(latest: tuple[int, int] | None, rows: list[Row]) -> dict[str, list[Event]]:
+    """`_opposition_list` for each person of the page with a phone hash: on the latest
+    list at `at` (`latest`), or only on earlier ones."""
     if latest is None:
         return {}
-    import_id, imported_at_us = latest
-    rows = ledger.store.read(
-        "SELECT p.id, MAX(CASE WHEN e.import_id = ? THEN 1 ELSE 0 END) FROM persons p"
-        " JOIN suppression_entries e ON e.phone_hash = p.phone_hash"
-        " JOIN suppression_imports i ON i.id = e.import_id"
-        " WHERE i.list = ? AND i.imported_at_us <= ? AND" + _IN_SPAN + " GROUP BY p.id",
-        (import_id, "bloctel", at_us, *span),
-    )
-    moment = moment_of_micros(imported_at_us)
+    moment = moment_of_micros(latest[1])
     on_list: list[Event] = [Bloctel(at=moment, type="bloctel")]
     removed: list[Event] = [BloctelRemoved(at=moment, type="bloctel_removed")]
     return {str(pid): on_list if int(latest_one) else removed for pid, latest_one in rows}
 
 
-def _suppressed_page(ledger: Ledger, span: tuple[str, str]) -> dict[str, int]:
+def _suppressed_page(rows: list[Row]) -> dict[str, int]:
     """The earliest suppression another record left on each person's email or phone hash."""
-    rows = ledger.store.read(
-        "SELECT p.id, MIN(s.at_us) FROM persons p JOIN suppressions s"
-        " ON s.hash = p.email_hash AND s.person_id <> p.id WHERE" + _IN_SPAN + " GROUP BY p.id"
-        " UNION ALL SELECT p.id, MIN(s.at_us) FROM persons p JOIN suppressions s"
-        " ON s.hash = p.phone_hash AND s.person_id <> p.id WHERE" + _IN_SPAN + " GROUP BY p.id",
-        (*span, *span),
-    )
     found: dict[str, int] = {}
     for pid, first in rows:
         key, value = str(pid), int(first)
@@ -308,17 +445,8 @@ def _suppression_mark(person: StoredPerson, first_us: int | None, at_us: int) ->
     return [Objection(at=moment, **SYNTHETIC["erasure"])]
 
 
-def _stops_page(ledger: Ledger, span: tuple[str, str], at_us: int) -> dict[str, list[Event]]:
-    """`stops_by_sms` for each person of the span with a phone hash."""
-    if ledger.journal.schema < SMS_INBOUND:
-        return {}
-    rows = ledger.store.read(
-        "SELECT p.id, s.received_at_us, s.sender FROM persons p JOIN sms_inbound s"
-        " ON s.phone_hash = p.phone_hash WHERE s.stop = ? AND s.received_at_us <= ? AND"
-        + _IN_SPAN
-        + " ORDER BY p.id, s.received_at_us",
-        (True, at_us, *span),
-    )
+def _stops_page(rows: list[Row]) -> dict[str, list[Event]]:
+    """`stops_by_sms` for each person of the page with a phone hash."""
     found: dict[str, list[Event]] = {}
     for pid, received, sender in rows:
         found.setdefault(str(pid), []).append(_stop(received, sender))

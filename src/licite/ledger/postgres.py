@@ -8,8 +8,9 @@ COPY, the fastest way into PostgreSQL.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from itertools import compress
 from typing import Any
 
@@ -20,6 +21,10 @@ from licite.ledger.config import Location
 from licite.ledger.store import Row, Store, Transaction, no_ledger
 
 _names = itertools.count()
+_PREPARED = 1000
+"""Statements `read_all` prepares on a connection at most."""
+_TUPLES = psycopg.pq.ExecStatus.TUPLES_OK
+"""Statements `read_all` prepares on a connection at most."""
 
 
 def _pg(sql: str) -> str:
@@ -89,6 +94,8 @@ class PostgresStore(Store):
             self._connection = psycopg.connect(location.path, autocommit=True)
         except psycopg.Error as error:
             raise store_error(error, "PostgreSQL", connecting=True) from None
+        self._prepared: dict[str, str] = {}
+        """`read_all`'s statements: the name each is prepared under, or "" (`_prepare`)."""
         if must_exist and self.read("SELECT to_regclass('schema_version')")[0][0] is None:
             self.close()
             raise no_ledger(location)
@@ -131,6 +138,85 @@ class PostgresStore(Store):
             with self._connection.transaction():
                 self._connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 yield
+        except psycopg.Error as error:
+            raise self.problem(error) from None
+
+    def read_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Row]]:
+        """Every statement in one query string, between a BEGIN and a COMMIT: one round trip
+        to the server for all of them, inside one snapshot. A string of several statements
+        cannot carry server-side parameters: each statement is prepared once on this
+        connection (`PREPARE`, so the server plans it once, as psycopg's own preparation
+        would) and run by `EXECUTE` with its values bound by psycopg on this side
+        (`ClientCursor`, the server's quoting rules). Statements the session lost (`DISCARD
+        ALL`, `DEALLOCATE`) are prepared again."""
+        connection = self._connection
+        if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            return [self.read(sql, params) for sql, params in statements]  # a snapshot is open
+        try:
+            try:
+                return self._batch(statements)
+            except psycopg.errors.InvalidSqlStatementName:
+                self._roll_back()
+                self._prepared.clear()
+                return self._batch(statements)
+        except psycopg.Error as error:
+            self._roll_back()
+            raise self.problem(error) from None
+
+    def _batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Row]]:
+        parts = ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"]
+        values: list[Any] = []
+        for sql, params in statements:
+            name = self._prepared[sql] if sql in self._prepared else self._prepare(sql)
+            if name:
+                marks = f"({','.join(['%s'] * len(params))})" if params else ""
+                parts.append(f"EXECUTE {name}{marks}")
+            else:
+                parts.append(_pg(sql))
+            values.extend(params)
+        found: list[list[Row]] = []
+        with psycopg.ClientCursor(self._connection) as cursor:
+            cursor.execute(";".join([*parts, "COMMIT"]), values)
+            while True:
+                result = cursor.pgresult  # (`description` would build every column's)
+                if result is not None and result.status == _TUPLES:
+                    found.append(cursor.fetchall())
+                if not cursor.nextset():
+                    break
+        return found
+
+    def _roll_back(self) -> None:
+        """End the transaction a failed batch left open (else every later statement fails)."""
+        if self._connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            with suppress(psycopg.Error):
+                self._connection.execute("ROLLBACK")
+
+    def _prepare(self, sql: str) -> str:
+        """The name `sql` is prepared under on this connection; "" when it is not (its
+        parameters' types cannot be inferred, or enough statements are prepared already:
+        the gateway's vary with the number of recipients)."""
+        name = ""
+        if len(self._prepared) < _PREPARED:
+            name = f"licite_read_{len(self._prepared)}"
+            numbered = iter(range(1, sql.count("?") + 1))
+            text = re.sub(r"\?", lambda _: f"${next(numbered)}", sql)
+            try:
+                self._connection.execute(f"PREPARE {name} AS {text}")
+            except psycopg.errors.IndeterminateDatatype:
+                name = ""
+        self._prepared[sql] = name
+        return name
+
+    def append(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        # One INSERT in autocommit mode: atomic on its own, without BEGIN and COMMIT.
+        marks = "(" + ",".join(["%s"] * len(columns)) + ")"
+        values = [value for row in rows for value in row]
+        try:
+            self._connection.execute(
+                f"INSERT INTO {table} ({','.join(columns)}) VALUES "
+                + ",".join([marks] * len(rows)),
+                values,
+            )
         except psycopg.Error as error:
             raise self.problem(error) from None
 

@@ -102,6 +102,18 @@ class Store(ABC):
     def snapshot(self) -> Any:
         """A context manager under which reads see one consistent state."""
 
+    def read_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Row]]:
+        """Each statement's rows, all read inside one snapshot: statements that do not
+        depend on each other's answers (PostgreSQL sends them at once, `PostgresStore`)."""
+        with self.snapshot():
+            return [self.read(sql, params) for sql, params in statements]
+
+    def append(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """`rows` added to `table` at once, committed together (a table outside the chain,
+        such as the gateway's record; PostgreSQL: one statement, one round trip)."""
+        with self.write() as tx:
+            tx.insert(table, columns, rows)
+
     @abstractmethod
     def close(self) -> None: ...
 

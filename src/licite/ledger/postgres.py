@@ -24,7 +24,8 @@ _names = itertools.count()
 _PREPARED = 1000
 """Statements `read_all` prepares on a connection at most."""
 _TUPLES = psycopg.pq.ExecStatus.TUPLES_OK
-"""Statements `read_all` prepares on a connection at most."""
+"""The status of a result that carries rows (a SELECT's, not a BEGIN's or an EXECUTE's
+command tag alone)."""
 
 
 def _pg(sql: str) -> str:

@@ -22,6 +22,9 @@ th,td{text-align:left;padding:.5rem;border-bottom:1px solid #bbb;vertical-align:
 button{font:inherit;padding:.5rem 1rem;border:2px solid #1a4d8f;background:#1a4d8f;color:#fff;
 border-radius:.25rem;cursor:pointer}
 button.secondary{background:#fff;color:#1a4d8f}
+input[type=password]{font:inherit;padding:.5rem;border:1px solid #555;border-radius:.25rem;
+width:100%;max-width:28rem;box-sizing:border-box}
+input:focus-visible{outline:3px solid #c60;outline-offset:2px}
 button:focus-visible,a:focus-visible{outline:3px solid #c60;outline-offset:2px}
 a{color:#1a4d8f}
 .notice{padding:.75rem;border-left:4px solid #1a4d8f;background:#eef3fa}

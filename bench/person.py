@@ -5,7 +5,7 @@
 For each store (SQLite file, PostgreSQL schema) it builds a ledger of synthetic people
 (`licite.synthetic`), first measures the CPU one request costs with the application driven
 in-process (no network, no client), then starts `licite serve --workers N` as its own
-process and drives it with `wrk` (Debian's, C, a Lua script: bench/person.lua) for
+process and drives it with `wrk` (Debian's, C, a Lua script: bench/calls.lua) for
 `--seconds` a route after a warm-up of its own: `GET /healthz` (the baseline: what the HTTP
 stack allows on the machine as it is, with the load generator in the same cores),
 `POST /u/{link}` (RFC 8058 one-click: each request its own signed link, each records an
@@ -30,13 +30,9 @@ import cProfile
 import hashlib
 import hmac
 import json
-import multiprocessing
 import os
 import pstats
-import resource
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -46,22 +42,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
-import psycopg
-
 from api import server, store  # bench/api.py, beside this script
 from licite.ledger import Ledger, import_file
 from licite.ledger.config import parse_url
 from licite.service.links import links_key, make_link
 from licite.synthetic import SyntheticPerson as Person
 from licite.synthetic import population
+from load import ERRORS, Call, Parties, httpx_run, listener, wrk  # bench/load.py
 
 SECRET = "bench-sms-secret"
 APPLICATION = "licite_bench_person"
-LUA = Path(__file__).with_name("person.lua")
 FORM = "application/x-www-form-urlencoded"
-Call = tuple[str, bytes, dict[str, str]]
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -195,137 +186,6 @@ def in_process(
     return asyncio.run(run())
 
 
-# --- CPU of the parties, read from /proc --------------------------------------------------
-
-
-def _cpu_of(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
-
-
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
-def _backends(postgres: str) -> list[int]:
-    with psycopg.connect(postgres, autocommit=True) as connection:
-        rows = connection.execute(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (APPLICATION,)
-        ).fetchall()
-    return [int(r[0]) for r in rows]
-
-
-class Parties:
-    """CPU seconds of the server's processes and of their PostgreSQL backends."""
-
-    def __init__(self, server_pid: int, postgres: str | None) -> None:
-        self.server_pid = server_pid
-        self.postgres = postgres
-
-    def read(self) -> dict[int, float]:
-        pids = _descendants(self.server_pid)
-        backends = _backends(self.postgres) if self.postgres else []
-        return {pid: _cpu_of(pid) for pid in pids} | {-pid: _cpu_of(pid) for pid in backends}
-
-    @staticmethod
-    def spent(before: dict[int, float], after: dict[int, float]) -> tuple[float, float]:
-        server = sum(v - before.get(k, 0.0) for k, v in after.items() if k > 0)
-        store_ = sum(v - before.get(k, 0.0) for k, v in after.items() if k < 0)
-        return server, store_
-
-
-# --- load generators ----------------------------------------------------------------------
-
-
-def wrk(
-    base: str, calls: list[Call], seconds: float, connections: int, threads: int
-) -> dict[str, Any]:
-    """One wrk run over `calls` (each sent once unless the run outlasts them)."""
-    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as out:
-        for method_path, body, headers in calls:
-            method = "POST" if body else "GET"
-            kind = headers.get("Content-Type", "-")
-            mac = headers.get("X-Licite-Signature", "-")
-            out.write(f"{method}\t{method_path}\t{kind}\t{mac}\t{body.decode()}\n")
-    try:
-        command = [
-            "wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-            "--timeout", "10s", "-s", str(LUA), base, "--", out.name, str(threads),
-        ]  # fmt: skip
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    finally:
-        os.unlink(out.name)
-    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
-    if done.returncode != 0 or line is None:
-        raise SystemExit(f"wrk failed ({done.returncode}): {done.stdout}\n{done.stderr}")
-    found: dict[str, Any] = json.loads(line[len("RESULT ") :])
-    found["client_cpu_s"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return found
-
-
-async def _httpx(base: str, calls: list[Call], seconds: float, connections: int) -> list[float]:
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    latencies: list[float] = []
-    async with httpx.AsyncClient(base_url=base, limits=limits) as client:
-
-        async def worker(offset: int, until: float) -> None:
-            index = offset
-            while time.perf_counter() < until:
-                path, body, headers = calls[index % len(calls)]
-                index += connections
-                started = time.perf_counter()
-                if not body:
-                    response = await client.get(path, timeout=60)
-                else:
-                    response = await client.post(path, content=body, headers=headers, timeout=60)
-                if response.status_code != 200:
-                    raise SystemExit(f"{path}: {response.status_code} {response.text[:300]}")
-                latencies.append(time.perf_counter() - started)
-
-        until = time.perf_counter() + seconds
-        await asyncio.gather(*(worker(i, until) for i in range(connections)))
-    return latencies
-
-
-def _generate(args: tuple[str, list[Call], float, int]) -> tuple[list[float], float]:
-    started = time.process_time()
-    latencies = asyncio.run(_httpx(*args))
-    return latencies, time.process_time() - started
-
-
-def httpx_run(base: str, calls: list[Call], seconds: float, connections: int) -> dict[str, Any]:
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        latencies, cpu = pool.apply(_generate, ((base, calls, seconds, connections),))
-    ordered = sorted(latencies)
-    return {
-        "requests": len(ordered),
-        "duration_us": int(seconds * 1e6),
-        "p50_us": int(statistics.median(ordered) * 1e6),
-        "p99_us": int(ordered[int(len(ordered) * 0.99) - 1] * 1e6),
-        "status": 0,
-        "wrapped": 0,
-        "client_cpu_s": cpu,
-    }
-
-
 # --- main ---------------------------------------------------------------------------------
 
 
@@ -392,8 +252,10 @@ def main() -> None:
                 continue
             with server(env, args.workers) as base:
                 port = int(base.rsplit(":", 1)[1])
-                server_pid = _listener(port)
-                parties = Parties(server_pid, args.postgres if kind == "postgresql" else None)
+                server_pid = listener(port)
+                parties = Parties(
+                    server_pid, args.postgres if kind == "postgresql" else None, APPLICATION
+                )
                 for name in routes:
                     warm_calls, calls = prepared[name]
 
@@ -441,9 +303,6 @@ def main() -> None:
     print(json.dumps({"args": vars(args), "load_avg": os.getloadavg(), "results": results}))
 
 
-ERRORS = ("connect", "read", "write", "status", "timeout")
-
-
 def _added(counts: dict[str, int]) -> str:
     return ", ".join(f"+{count} {what}" for what, count in counts.items())
 
@@ -457,19 +316,6 @@ def recorded(env: dict[str, str]) -> dict[str, int]:
         )
         ((messages,),) = opened.store.read("SELECT count(*) FROM sms_inbound")
     return {"objections": int(objections), "messages": int(messages)}
-
-
-def _listener(port: int) -> int:
-    """The pid of the process `server` started (the parent of the workers)."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"serve" in command and str(port).encode() in command:
-                return int(entry.name)
-    raise SystemExit("the server's process was not found")
 
 
 if __name__ == "__main__":

@@ -53,7 +53,15 @@ from licite.ledger import Ledger, import_file
 from licite.service.campaigns import add_campaign
 from licite.service.keys import create_key
 from licite.synthetic import population
-from load import ERRORS, Call, Parties, httpx_run, listener, wrk  # bench/load.py
+from load import (  # bench/load.py
+    ERRORS,
+    Call,
+    Parties,
+    httpx_run,
+    listener,
+    server_env,
+    wrk,
+)
 
 LICITE = Path(sys.executable).with_name("licite")
 AT = "2026-11-02T11:00:00+01:00"
@@ -225,14 +233,8 @@ def main() -> None:
             store(kind, Path(temporary), args.postgres) as url,
         ):
             directory = Path(temporary)
-            if kind == "postgresql":
-                url += f"&application_name={APPLICATION}"
-            env = {
-                "LICITE_DATABASE_URL": url,
-                "LICITE_KEY_DIR": str(directory / "keys"),
-                "LICITE_SCRUB_DIR": str(directory / "scrub"),
-                "LICITE_LOG_LEVEL": "warning",
-            }
+            env = server_env(kind, url, directory, APPLICATION)
+            url = env["LICITE_DATABASE_URL"]
             ids = ledger_lines(args.people, directory / "people.jsonl")
             with Ledger.open(url, environ=env) as ledger:
                 import_file(ledger, directory / "people.jsonl")

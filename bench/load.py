@@ -180,3 +180,19 @@ def httpx_run(base: str, calls: list[Call], seconds: float, connections: int) ->
         "wrapped": 0,
         "client_cpu_s": cpu,
     }
+
+
+def server_env(
+    kind: str, url: str, directory: Path, application: str, **extra: str
+) -> dict[str, str]:
+    """The environment of a benchmark's `licite serve` on a ledger at `url` in `directory`
+    (quiet logs; PostgreSQL backends named `application`, so their CPU can be read)."""
+    if kind == "postgresql":
+        url += f"&application_name={application}"
+    return {
+        "LICITE_DATABASE_URL": url,
+        "LICITE_KEY_DIR": str(directory / "keys"),
+        "LICITE_SCRUB_DIR": str(directory / "scrub"),
+        **extra,
+        "LICITE_LOG_LEVEL": "warning",
+    }

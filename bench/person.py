@@ -48,7 +48,15 @@ from licite.ledger.config import parse_url
 from licite.service.links import links_key, make_link
 from licite.synthetic import SyntheticPerson as Person
 from licite.synthetic import population
-from load import ERRORS, Call, Parties, httpx_run, listener, wrk  # bench/load.py
+from load import (  # bench/load.py
+    ERRORS,
+    Call,
+    Parties,
+    httpx_run,
+    listener,
+    server_env,
+    wrk,
+)
 
 SECRET = "bench-sms-secret"
 APPLICATION = "licite_bench_person"
@@ -66,15 +74,8 @@ def ledger(
         store(kind, Path(temporary), postgres) as url,
     ):
         directory = Path(temporary)
-        if kind == "postgresql":
-            url += f"&application_name={APPLICATION}"
-        env = {
-            "LICITE_DATABASE_URL": url,
-            "LICITE_KEY_DIR": str(directory / "keys"),
-            "LICITE_SCRUB_DIR": str(directory / "scrub"),
-            "LICITE_SMS_SECRET": SECRET,
-            "LICITE_LOG_LEVEL": "warning",
-        }
+        env = server_env(kind, url, directory, APPLICATION, LICITE_SMS_SECRET=SECRET)
+        url = env["LICITE_DATABASE_URL"]
         lines = directory / "people.jsonl"
         with lines.open("w") as out:
             for p in persons:

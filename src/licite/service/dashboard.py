@@ -39,6 +39,7 @@ from licite.service.dpo_session import (
     signed_in_bar,
 )
 from licite.service.pages import e, notice, page
+from licite.service.person import lang_of
 from licite.service.renewals import due
 
 router = APIRouter(tags=["person"])
@@ -363,7 +364,7 @@ def _rules(today: date, lang: Lang) -> str:
 
 @router.get("/dpo", response_class=HTMLResponse, include_in_schema=False)
 def dashboard(request: Request, ctx: Ctx, key: DpoAccess) -> HTMLResponse:
-    lang: Lang = "en" if request.query_params.get("lang") == "en" else "fr"
+    lang = lang_of(request)
     if key is None:  # a browser without a session, or whose session ended
         if COOKIE in request.cookies:
             return session_ended(request)

@@ -28,8 +28,9 @@ from fastapi.security import HTTPAuthorizationCredentials
 from licite.i18n import Lang, Text
 from licite.ledger.ledger import Ledger
 from licite.service.context import BEARER, Ctx, guard
-from licite.service.keys import ApiKey, authenticate, key_by_id
+from licite.service.keys import ApiKey, authenticate, key_by_id, secret_digest
 from licite.service.pages import e, notice, page
+from licite.service.person import lang_of
 
 router = APIRouter(tags=["person"])
 
@@ -105,10 +106,6 @@ def read_session(
 def _secret(request: Request) -> bytes:
     key: bytes = request.app.state.licite_person.links_key
     return key
-
-
-def lang_of(request: Request) -> Lang:
-    return "en" if request.query_params.get("lang") == "en" else "fr"
 
 
 def _suffix(lang: Lang) -> str:
@@ -195,13 +192,11 @@ async def login(request: Request, ctx: Ctx) -> Response:
         return sign_in_page(lang, notice(UNKNOWN(lang), refused=True), 401)
     if not key.allows("admin"):
         return sign_in_page(lang, notice(NOT_ADMIN(lang), refused=True), 403)
-    found = key_by_id(ledger, key.id)
-    assert found is not None  # authenticate just read it
     request.scope["licite.key"] = key.id
     response = RedirectResponse(PATH + _suffix(lang), status_code=303)
     response.set_cookie(
         COOKIE,
-        make_session(_secret(request), key.id, found[1]),
+        make_session(_secret(request), key.id, secret_digest(presented)),
         max_age=SESSION_HOURS * 3600,
         path=PATH,
         secure=request.url.scheme == "https",

@@ -108,6 +108,11 @@ def revoke_key(ledger: Ledger, key_id: str) -> ApiKey:
     return found[0]
 
 
+def secret_digest(presented: str) -> str:
+    """The SHA-256 the ledger stores for the key `presented` (`lk_<id>_<secret>`)."""
+    return _digest(presented[len(PREFIX) :].partition("_")[2])
+
+
 def key_by_id(ledger: Ledger, key_id: str) -> tuple[ApiKey, str] | None:
     """The key's record and its secret's SHA-256, by id (a session names its key so)."""
     rows = ledger.store.read(
